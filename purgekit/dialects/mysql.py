@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from purgekit.config import Settings
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, Dialect
+from purgekit.objects import DatabaseObject, MySqlProcedure
+from purgekit.sql import Secret, Statement, mysql_ident, mysql_literal
+from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable
+
+# The schema that hosts the erase procedure, as document 000 has it.
+HOST_STORE = Store.CONTACT
+# What the mysql client reads as the end of a routine body, which has semicolons of its own.
+ROUTINE_DELIMITER = "//"
+
+_VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
+
+
+class MySQLDialect(Dialect):
+    name = "mysql"
+
+    def erase_objects(self, settings: Settings, plan: tuple[UserTable, ...]) -> list[DatabaseObject]:
+        return [
+            MySqlProcedure(
+                schema=settings.store_name(HOST_STORE),
+                name=ERASE_ROUTINE,
+                parameters="IN wa_id BIGINT",
+                body=self.erase_body(settings, plan),
+                comment="purgekit: erases one user's rows from the four stores in one transaction",
+                definer=settings.routine_owner,
+                grantees=settings.execute_grantees,
+            )
+        ]
+
+    def version_table_schema(self, settings: Settings) -> str | None:
+        # The URL names the server, not a schema: the version table sits beside the procedure.
+        return settings.store_name(HOST_STORE)
+
+    def table_reference(self, settings: Settings, table: UserTable) -> str:
+        return f"{mysql_ident(settings.store_name(table.store))}.{mysql_ident(table.name)}"
+
+    def match_predicate(self, table: UserTable, alias: str = "t") -> str:
+        return " OR ".join(f"{alias}.{mysql_ident(c.name)} = {_VARIABLE[c.identity]}" for c in table.columns)
+
+    def erase_body(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
+        counters = [f"n{index}" for index in range(len(plan))]
+        phones = self.table_reference(settings, PHONE_TABLE)
+        lines = [
+            "BEGIN",
+            "    DECLARE v_phone VARCHAR(32);",
+            "    DECLARE v_jid VARCHAR(256);",
+            "    DECLARE v_number BIGINT;",
+            f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
+            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
+            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+            "    BEGIN",
+            "        ROLLBACK;",
+            "        RESIGNAL;",
+            "    END;",
+            f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
+            "        SIGNAL SQLSTATE '22023'",
+            "            SET MESSAGE_TEXT = 'wa_id is not a phone number: digits only, country code first, at most 15 digits';",
+            "    END IF;",
+            "    SET v_phone = CONCAT('+', wa_id);",
+            "    START TRANSACTION;",
+            "    -- The jid the client filed the user under: wa_phones may map the phone to another account.",
+            f"    SET v_jid = (SELECT p.jid FROM {phones} AS p WHERE p.{mysql_ident(PHONE_COLUMN)} = v_phone ORDER BY p.jid LIMIT 1);",
+            "    IF v_jid IS NULL THEN",
+            f"        SET v_jid = CONCAT(wa_id, '@{DEFAULT_JID_DOMAIN}');",
+            "    END IF;",
+            "    IF SUBSTRING_INDEX(v_jid, '@', 1) NOT REGEXP '^[0-9]{1,18}$' THEN",
+            "        SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = 'wa_phones maps the phone number to a jid that is not a user jid';",
+            "    END IF;",
+            "    -- Numeric ids come from the resolved jid, never from the number typed in.",
+            "    SET v_number = CAST(SUBSTRING_INDEX(v_jid, '@', 1) AS UNSIGNED);",
+        ]
+        for counter, table in zip(counters, plan):
+            lines += [
+                f"    DELETE t FROM {self.table_reference(settings, table)} AS t WHERE {self.match_predicate(table)};",
+                f"    SET {counter} = ROW_COUNT();",
+            ]
+        lines.append("    COMMIT;")
+        rows = [
+            f"SELECT {mysql_literal(settings.store_name(table.store))} AS store, {mysql_literal(table.name)} AS table_name,"
+            f" {counter} AS rows_deleted"
+            for counter, table in zip(counters, plan)
+        ]
+        lines.append("    " + "\n    UNION ALL ".join(rows) + ";")
+        lines.append("END")
+        return "\n".join(lines)
+
+    def erase_call(self, settings: Settings) -> str:
+        return f"CALL {mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(ERASE_ROUTINE)}(:wa_id)"
+
+    def script_header(self) -> str:
+        return "\n".join([
+            "-- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT",
+            "-- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.",
+            "-- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.",
+        ])
+
+    def secret_placeholder(self, secret: Secret) -> str:
+        raise NotImplementedError(f"the MySQL objects hold no secret, yet {secret.name} was asked for")
+
+    def script_statement(self, statement: Statement) -> str:
+        if not statement.is_routine:
+            return super().script_statement(statement)
+        # The mysql client splits on ';' unless told otherwise; Alembic does not write DELIMITER lines.
+        return f"DELIMITER {ROUTINE_DELIMITER}\n{statement.sql}\n{ROUTINE_DELIMITER}\nDELIMITER ;"

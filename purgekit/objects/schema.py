@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from purgekit.objects.base import DatabaseObject
+from purgekit.sql import Statement, pg_ident
+
+
+@dataclass(frozen=True, repr=False)
+class Schema(DatabaseObject):
+    """A PostgreSQL schema of purgekit's own, so its objects never collide with the database's."""
+
+    name: str
+    owner: str | None = None
+    kind = "schema"
+
+    @property
+    def identity(self) -> str:
+        return pg_ident(self.name)
+
+    def create(self) -> list[Statement]:
+        authorization = f" AUTHORIZATION {pg_ident(self.owner)}" if self.owner else ""
+        return [Statement(f"CREATE SCHEMA {self.identity}{authorization}")]
+
+    def drop(self) -> list[Statement]:
+        # RESTRICT: whatever someone else put in the schema stops the downgrade rather than vanishing.
+        return [Statement(f"DROP SCHEMA {self.identity} RESTRICT")]

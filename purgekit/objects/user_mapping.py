@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from purgekit.objects.base import DatabaseObject
+from purgekit.sql import Secret, Statement, pg_ident, pg_literal
+
+
+@dataclass(frozen=True, repr=False)
+class UserMapping(DatabaseObject):
+    """The credentials a role uses on one of purgekit's foreign servers.
+
+    The password is a Secret: a bound parameter online, a psql variable in offline scripts. It is
+    always set, empty when the server needs none, so online and offline installs leave the same catalog.
+    """
+
+    server: str
+    role: str | None  # None: CURRENT_USER, the role running the migration
+    remote_user: str
+    password: Secret
+    kind = "user mapping"
+
+    @property
+    def _role(self) -> str:
+        return pg_ident(self.role) if self.role else "CURRENT_USER"
+
+    @property
+    def identity(self) -> str:
+        return f"{self._role} SERVER {pg_ident(self.server)}"
+
+    def create(self) -> list[Statement]:
+        options = f"OPTIONS (user {pg_literal(self.remote_user)}, password {{{self.password.name}}})"
+        return [Statement(f"CREATE USER MAPPING FOR {self.identity}\n    {options}", secrets=(self.password,))]
+
+    def drop(self) -> list[Statement]:
+        # Every mapping on purgekit's own server goes, whoever runs the downgrade: the server is
+        # purgekit's, and DROP SERVER ... RESTRICT would refuse while a mapping remains.
+        return [
+            Statement(
+                "DO $do$\nDECLARE\n    mapping record;\nBEGIN\n"
+                "    FOR mapping IN SELECT um.usename FROM pg_catalog.pg_user_mappings AS um\n"
+                f"        WHERE um.srvname = {pg_literal(self.server)}\n"
+                "    LOOP\n"
+                "        IF mapping.usename = 'public' THEN\n"
+                f"            EXECUTE format('DROP USER MAPPING FOR PUBLIC SERVER %I', {pg_literal(self.server)});\n"
+                "        ELSE\n"
+                f"            EXECUTE format('DROP USER MAPPING FOR %I SERVER %I', mapping.usename, {pg_literal(self.server)});\n"
+                "        END IF;\n"
+                "    END LOOP;\n"
+                "END\n$do$"
+            )
+        ]

@@ -1,0 +1,109 @@
+"""Alembic operations for purgekit's database objects.
+
+Migrations call `op.create_object(obj)`, `op.drop_object(obj)` and `op.replace_object(old, new)`;
+each is a small reversible MigrateOperation. Online and offline (`--sql`) go through the same
+`emit`: online it executes the statement, offline it writes it as the database's own client reads it.
+"""
+from __future__ import annotations
+
+from alembic.operations import MigrateOperation, Operations
+from alembic.runtime.migration import MigrationContext
+
+from purgekit.dialects import dialect_for
+from purgekit.objects import DatabaseObject
+from purgekit.sql import Statement
+
+
+def _guarded_secrets(context: MigrationContext) -> set[str]:
+    """Secrets whose guard this offline script already has: each is checked once, before first use."""
+    if not hasattr(context, "_purgekit_guarded_secrets"):
+        context._purgekit_guarded_secrets = set()  # type: ignore[attr-defined]
+    return context._purgekit_guarded_secrets  # type: ignore[attr-defined]
+
+
+def emit(operations: Operations, statement: Statement) -> None:
+    context = operations.migration_context
+    dialect = dialect_for(context.dialect.name)
+    if context.as_sql:
+        for secret in statement.secrets:
+            if secret.name not in _guarded_secrets(context):
+                _guarded_secrets(context).add(secret.name)
+                context.impl.static_output(dialect.secret_guard(secret))
+        context.impl.static_output(dialect.script_statement(statement))
+        return
+    connection = operations.get_bind()
+    if statement.secrets:
+        # Secrets travel as bound parameters; the engine hides parameters in errors and logs.
+        sql = statement.render(lambda secret: f"%({secret.name})s")
+        connection.exec_driver_sql(sql, {secret.name: secret.value for secret in statement.secrets})
+    else:
+        # no_parameters: the text goes to the driver untouched, '%' and ':' included.
+        connection.execution_options(no_parameters=True).exec_driver_sql(statement.sql)
+
+
+@Operations.register_operation("create_object")
+class CreateObjectOp(MigrateOperation):
+    def __init__(self, target: DatabaseObject) -> None:
+        self.target = target
+
+    @classmethod
+    def create_object(cls, operations: Operations, target: DatabaseObject) -> None:
+        """Create a purgekit database object."""
+        operations.invoke(cls(target))
+
+    def reverse(self) -> "DropObjectOp":
+        return DropObjectOp(self.target)
+
+
+@Operations.register_operation("drop_object")
+class DropObjectOp(MigrateOperation):
+    def __init__(self, target: DatabaseObject) -> None:
+        self.target = target
+
+    @classmethod
+    def drop_object(cls, operations: Operations, target: DatabaseObject) -> None:
+        """Drop a purgekit database object."""
+        operations.invoke(cls(target))
+
+    def reverse(self) -> CreateObjectOp:
+        return CreateObjectOp(self.target)
+
+
+@Operations.register_operation("replace_object")
+class ReplaceObjectOp(MigrateOperation):
+    """Replace an object by a new definition of it (Alembic's "Replaceable Objects" recipe).
+
+    Drop + create, which every dialect supports (MySQL has no CREATE OR REPLACE PROCEDURE); a
+    migration's downgrade replaces the new definition by the old one.
+    """
+
+    def __init__(self, old: DatabaseObject, new: DatabaseObject) -> None:
+        if old.identity != new.identity:
+            raise ValueError(f"{old!r} and {new!r} are not the same object")
+        self.old, self.new = old, new
+
+    @classmethod
+    def replace_object(cls, operations: Operations, old: DatabaseObject, new: DatabaseObject) -> None:
+        """Replace `old` by `new`, the same object defined anew."""
+        operations.invoke(cls(old, new))
+
+    def reverse(self) -> "ReplaceObjectOp":
+        return ReplaceObjectOp(self.new, self.old)
+
+
+@Operations.implementation_for(CreateObjectOp)
+def _create(operations: Operations, operation: CreateObjectOp) -> None:
+    for statement in operation.target.create():
+        emit(operations, statement)
+
+
+@Operations.implementation_for(DropObjectOp)
+def _drop(operations: Operations, operation: DropObjectOp) -> None:
+    for statement in operation.target.drop():
+        emit(operations, statement)
+
+
+@Operations.implementation_for(ReplaceObjectOp)
+def _replace(operations: Operations, operation: ReplaceObjectOp) -> None:
+    for statement in operation.old.drop() + operation.new.create():
+        emit(operations, statement)
