@@ -26,11 +26,14 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-try:
-    settings = load_settings(overrides=context.get_x_argument(as_dictionary=True))
-except PurgekitError as error:
-    fail(str(error))
-config.attributes["purgekit_settings"] = settings
+# purgekit.deploy hands in Settings directly; the alembic command line reads the environment and -x.
+settings = config.attributes.get("purgekit_settings")
+if settings is None:
+    try:
+        settings = load_settings(overrides=context.get_x_argument(as_dictionary=True))
+    except PurgekitError as error:
+        fail(str(error))
+    config.attributes["purgekit_settings"] = settings
 dialect = dialect_for(settings.dialect)
 version_table = dict(version_table=VERSION_TABLE, version_table_schema=dialect.version_table_schema(settings))
 

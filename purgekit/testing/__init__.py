@@ -1,0 +1,1 @@
+"""Real database servers for purgekit's tests, demo and benchmarks."""

@@ -1,0 +1,77 @@
+"""Synthetic stores on a real server with purgekit deployed on them: for tests, the demo and bench/."""
+from __future__ import annotations
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from typing import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from purgekit import deploy
+from purgekit.config import Settings, load_settings
+from purgekit.dialects import Dialect, dialect_for
+from purgekit.report import ErasureReport
+from purgekit.routine import call_erase_routine
+from purgekit.stores import Store
+from purgekit.synthetic import SyntheticStores
+from purgekit.testing.servers import Server
+
+
+def settings_for(server: Server, prefix: str, **environ: str) -> Settings:
+    """Settings as a DBA would give them for these stores, through the same environment variables."""
+    host_url = server.url_for(prefix + Store.CONTACT.value) if server.dialect == "postgresql" else server.url
+    host, port = server.loopback
+    env = {
+        "PURGEKIT_DATABASE_URL": host_url,
+        "WA_DB_NAME_PREFIX": prefix,
+        "PURGEKIT_FDW_HOST": host,
+        "PURGEKIT_FDW_PORT": str(port),
+    }
+    env.update(environ)
+    return load_settings(env)
+
+
+@dataclass
+class Deployment:
+    """Synthetic stores with a database URL configured the way purgekit's users configure it."""
+
+    server: Server
+    stores: SyntheticStores
+    settings: Settings
+    engine: Engine  # the database that hosts the routines
+
+    @property
+    def dialect(self) -> Dialect:
+        return dialect_for(self.settings.dialect)
+
+    def upgrade(self, revision: str = "head") -> None:
+        deploy.upgrade(self.settings, revision)
+
+    def downgrade(self, revision: str = "base") -> None:
+        deploy.downgrade(self.settings, revision)
+
+    def erase_with_routine(self, wa_id: int) -> ErasureReport:
+        with self.engine.connect() as connection:
+            return call_erase_routine(connection, self.settings, wa_id)
+
+
+def unique_prefix(label: str) -> str:
+    return f"{label}_{secrets.token_hex(3)}_"
+
+
+@contextlib.contextmanager
+def synthetic_deployment(server: Server, label: str = "t", **environ: str) -> Iterator[Deployment]:
+    """Fresh synthetic stores under a unique WA_DB_NAME_PREFIX, dropped on exit."""
+    prefix = unique_prefix(label)
+    stores = SyntheticStores(server.url, prefix)
+    stores.create()
+    settings = settings_for(server, prefix, **environ)
+    engine = create_engine(settings.url, hide_parameters=True)
+    try:
+        yield Deployment(server, stores, settings, engine)
+    finally:
+        engine.dispose()
+        stores.drop()
+        stores.close()

@@ -1,0 +1,150 @@
+"""MySQL / MariaDB: the erase procedure is one transaction across the four schemas."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pymysql
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from purgekit.stores import Store
+from purgekit.testing.deployment import synthetic_deployment
+from spec import nonzero, user_rows
+
+USER = 13655559020
+
+
+@pytest.fixture
+def my_stores(mysql_server):
+    with synthetic_deployment(mysql_server) as deployment:
+        yield deployment
+
+
+def routines(deployment) -> list[tuple]:
+    with deployment.engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(text(
+            "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION, DEFINER, SECURITY_TYPE"
+            " FROM information_schema.ROUTINES ORDER BY 1, 2"
+        ))]
+
+
+def tables(deployment) -> list[tuple]:
+    with deployment.engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(text(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
+            " WHERE TABLE_SCHEMA LIKE :p ORDER BY 1, 2"), {"p": deployment.settings.db_name_prefix + "%"})]
+
+
+def test_upgrade_installs_a_definer_procedure_and_downgrade_removes_only_it(my_stores):
+    routines_before, tables_before = routines(my_stores), tables(my_stores)
+    my_stores.upgrade()
+    added = set(routines(my_stores)) - set(routines_before)
+    assert [(schema, name, kind, security) for schema, name, kind, _, _, security in added] == [
+        (my_stores.settings.store_name(Store.CONTACT), "deleteUserDataByPhoneNumber", "PROCEDURE", "DEFINER")
+    ]
+    my_stores.downgrade()
+    assert routines(my_stores) == routines_before
+    # Only Alembic's own version table is new (it keeps the record that nothing is installed).
+    assert set(tables(my_stores)) - set(tables_before) == {
+        (my_stores.settings.store_name(Store.CONTACT), "purgekit_version")
+    }
+
+
+def test_a_failing_last_delete_rolls_back_every_schema(my_stores):
+    my_stores.upgrade()
+    my_stores.stores.add_user(USER)
+    before = user_rows(my_stores.stores, USER)
+    phones = my_stores.stores.qualified(Store.CONTACT, "wa_phones")
+    trigger = f"{my_stores.settings.store_name(Store.CONTACT)}.refuse_delete"
+    with my_stores.engine.begin() as connection:
+        connection.execute(text(
+            f"CREATE TRIGGER {trigger} BEFORE DELETE ON {phones} FOR EACH ROW"
+            " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'wa_phones is locked by the test'"
+        ))
+    with pytest.raises(DBAPIError, match="locked by the test"):
+        my_stores.erase_with_routine(USER)
+    assert user_rows(my_stores.stores, USER) == before
+
+    with my_stores.engine.begin() as connection:
+        connection.execute(text(f"DROP TRIGGER {trigger}"))
+    assert my_stores.erase_with_routine(USER).total == sum(before.values())
+    my_stores.downgrade()
+
+
+def test_an_account_with_execute_alone_erases_and_may_not_delete_directly(mysql_server):
+    account, password = "pk_eraser_test", "eraser-pw-1"
+    with synthetic_deployment(mysql_server, PURGEKIT_EXECUTE_GRANTEES=f"{account}@%") as deployment:
+        with deployment.engine.begin() as connection:
+            connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
+            connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))
+        try:
+            deployment.upgrade()
+            deployment.stores.add_user(USER)
+            url = make_url(mysql_server.url).set(username=account, password=password)
+            eraser = create_engine(url)
+            with eraser.connect() as connection:
+                with pytest.raises(DBAPIError, match="command denied"):
+                    connection.execute(text(f"DELETE FROM {deployment.stores.qualified(Store.MESSAGE, 'messages')}"))
+                connection.execute(text(deployment.dialect.erase_call(deployment.settings)), {"wa_id": USER}).all()
+                connection.commit()
+            eraser.dispose()
+            assert nonzero(user_rows(deployment.stores, USER)) == {}
+            deployment.downgrade()
+            with deployment.engine.connect() as connection:
+                assert connection.execute(text(
+                    "SELECT COUNT(*) FROM mysql.procs_priv WHERE User = :u"), {"u": account}
+                ).scalar_one() == 0
+        finally:
+            with deployment.engine.begin() as connection:
+                connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
+
+
+def test_erasing_while_another_connection_inserts_messages_loses_none_of_theirs(mysql_server):
+    with synthetic_deployment(mysql_server) as deployment:
+        deployment.stores.fill(users=300, messages=60_000)
+        deployment.stores.add_user(USER)
+        deployment.upgrade()
+        messages = deployment.stores.qualified(Store.MESSAGE, "messages")
+        url = make_url(deployment.stores.store_url(Store.MESSAGE))
+        inserted: list[str] = []
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def keep_inserting() -> None:
+            connection = pymysql.connect(host=url.host, port=url.port, user=url.username,
+                                         password=url.password or "", autocommit=True)
+            try:
+                with connection.cursor() as cursor:
+                    for n in range(5000):
+                        if stop.is_set():
+                            break
+                        key_id = f"concurrent-{n}"
+                        cursor.execute(
+                            f"INSERT INTO {messages} (key_remote_jid, key_from_me, key_id, status, timestamp, data, media_wa_type)"
+                            " VALUES (%s, 1, %s, 0, 0, 'hi', 0)",
+                            (f"{15550000000 + n % 50}@s.whatsapp.net", key_id),
+                        )
+                        inserted.append(key_id)
+            except BaseException as error:  # reported to the test thread below
+                errors.append(error)
+            finally:
+                connection.close()
+
+        writer = threading.Thread(target=keep_inserting)
+        writer.start()
+        time.sleep(0.2)
+        report = deployment.erase_with_routine(USER)
+        time.sleep(0.2)
+        stop.set()
+        writer.join(timeout=120)
+
+        assert not writer.is_alive()
+        assert errors == []
+        assert report.total > 0 and len(inserted) > 0
+        with deployment.stores.engine(Store.MESSAGE).connect() as connection:
+            kept = connection.execute(text(f"SELECT COUNT(*) FROM {messages} WHERE key_id LIKE 'concurrent-%'")).scalar_one()
+        assert kept == len(inserted)
+        deployment.downgrade()
