@@ -84,6 +84,10 @@ class _Dialect:
     bulk_settings: dict[str, str] = {}
     defer_indexes = False
 
+    def table_schema(self, store_name: str) -> str:
+        """The schema holding a store's tables: the store itself (MySQL) or its database's `public`."""
+        return store_name
+
     def numbers(self, lo: int, hi: int) -> FromClause:
         """A FROM item with one BIGINT column `n`, holding lo .. hi-1."""
         raise NotImplementedError
@@ -102,6 +106,9 @@ class _PostgreSQL(_Dialect):
     drop_database = "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     bulk_settings = {"maintenance_work_mem": "'256MB'"}  # faster index builds after the load
     defer_indexes = True
+
+    def table_schema(self, store_name: str) -> str:
+        return "public"
 
     def numbers(self, lo: int, hi: int) -> FromClause:
         # BIGINT, so that the arithmetic on n is BIGINT too (psycopg2 sends bare integer literals).
@@ -548,6 +555,15 @@ class SyntheticStores:
         if isinstance(self._dialect, _PostgreSQL):
             return preparer.quote_identifier(table)
         return f"{preparer.quote_identifier(self.store_name(store))}.{preparer.quote_identifier(table)}"
+
+    def qualified(self, store: Store, table: str) -> str:
+        """The table's quoted, schema-qualified name, for text() SQL on engine(store)."""
+        quote = self.engine(store).dialect.identifier_preparer.quote_identifier
+        return f"{quote(self.table_schema(store))}.{quote(table)}"
+
+    def table_schema(self, store: Store) -> str:
+        """The schema holding the store's tables: `public` of its database (PostgreSQL), itself (MySQL)."""
+        return self._dialect.table_schema(self.store_name(store))
 
     def engine(self, store: Store) -> Engine:
         if store not in self._engines:

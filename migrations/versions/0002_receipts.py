@@ -1,0 +1,20 @@
+"""Receipts: purgekit's own record of each erasure (issue 6). Placeholder until written.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+from __future__ import annotations
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""One module per `purgekit` command; each exposes register(app)."""

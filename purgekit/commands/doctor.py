@@ -1,0 +1,8 @@
+"""`purgekit doctor`: to be written."""
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add `purgekit doctor` to the CLI."""
