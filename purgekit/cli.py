@@ -23,27 +23,18 @@ for command in (erase, doctor, verify, gc):
     command.register(app)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; a PurgekitError becomes one line on stderr and its exit code."""
+def main() -> None:
+    """Run the CLI. Usage errors exit 2 (typer's own handling); a PurgekitError becomes one line on
+    stderr and its exit code (1 failed, 2 bad input)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app()
     except PurgekitError as error:
         print(f"purgekit: {error}", file=sys.stderr)
-        return error.exit_code
-    except typer.Exit as exit_:
-        return exit_.exit_code
-    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
         print("purgekit: interrupted", file=sys.stderr)
-        return 1
-    except Exception as error:  # click's usage errors and the like
-        from click.exceptions import ClickException
-
-        if isinstance(error, ClickException):
-            error.show()
-            return 2
-        raise
-    return 0
+        sys.exit(1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
