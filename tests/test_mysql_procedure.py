@@ -148,3 +148,38 @@ def test_erasing_while_another_connection_inserts_messages_loses_none_of_theirs(
             kept = connection.execute(text(f"SELECT COUNT(*) FROM {messages} WHERE key_id LIKE 'concurrent-%'")).scalar_one()
         assert kept == len(inserted)
         deployment.downgrade()
+
+
+def test_the_procedure_runs_with_its_configured_definers_rights(mysql_server):
+    definer = "pk_definer_test"
+    with synthetic_deployment(mysql_server, PURGEKIT_ROUTINE_OWNER=f"{definer}@%") as deployment:
+        with deployment.engine.begin() as connection:
+            connection.execute(text(f"DROP USER IF EXISTS '{definer}'@'%'"))
+            connection.execute(text(f"CREATE USER '{definer}'@'%' ACCOUNT LOCK"))
+        try:
+            deployment.upgrade()
+            deployment.stores.add_user(USER)
+            before = user_rows(deployment.stores, USER)
+            with deployment.engine.connect() as connection:
+                assert connection.execute(text(
+                    "SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_NAME = 'deleteUserDataByPhoneNumber'"
+                    " AND ROUTINE_SCHEMA = :s"), {"s": deployment.settings.store_name(Store.CONTACT)}
+                ).scalar_one() == f"{definer}@%"
+            # The definer may not delete yet: the call fails as a whole, whoever calls it.
+            with pytest.raises(DBAPIError, match="denied"):
+                deployment.erase_with_routine(USER)
+            assert user_rows(deployment.stores, USER) == before
+
+            with deployment.engine.begin() as connection:
+                for store in Store:
+                    connection.execute(text(
+                        f"GRANT SELECT, DELETE ON `{deployment.settings.store_name(store)}`.* TO '{definer}'@'%'"))
+                # A DEFINER routine runs only while its definer may execute it.
+                connection.execute(text(
+                    f"GRANT EXECUTE ON PROCEDURE {deployment.settings.store_name(Store.CONTACT)}"
+                    f".deleteUserDataByPhoneNumber TO '{definer}'@'%'"))
+            assert deployment.erase_with_routine(USER).total == sum(before.values())
+            deployment.downgrade()
+        finally:
+            with deployment.engine.begin() as connection:
+                connection.execute(text(f"DROP USER IF EXISTS '{definer}'@'%'"))

@@ -202,3 +202,32 @@ def test_a_failing_late_delete_leaves_every_store_as_it_was(pg_stores):
         connection.execute(text("DROP FUNCTION public.refuse()"))
     assert pg_stores.erase_with_routine(USER).total == sum(before.values())
     pg_stores.downgrade()
+
+
+def test_a_configured_owner_owns_the_function_its_schema_and_foreign_tables_and_their_mappings(postgres_server):
+    owner = "pk_owner_test"
+    with synthetic_deployment(postgres_server, PURGEKIT_ROUTINE_OWNER=owner) as deployment:
+        with deployment.engine.begin() as connection:
+            connection.execute(text(f"DROP ROLE IF EXISTS {owner}"))
+            connection.execute(text(f"CREATE ROLE {owner} NOLOGIN"))
+        before = catalog(deployment)
+        try:
+            deployment.upgrade()
+            with deployment.engine.connect() as connection:
+                owners = connection.execute(text(
+                    "SELECT (SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'deleteUserDataByPhoneNumber'),"
+                    " (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'purgekit'),"
+                    " (SELECT array_agg(DISTINCT pg_get_userbyid(c.relowner)) FROM pg_foreign_table f"
+                    "  JOIN pg_class c ON c.oid = f.ftrelid)"
+                )).one()
+                mapped = connection.execute(text(
+                    "SELECT DISTINCT usename FROM pg_user_mappings WHERE srvname LIKE 'purgekit_%'"
+                )).scalars().all()
+            assert owners == (owner, owner, [owner])
+            assert mapped == [owner]
+            deployment.downgrade()
+            assert catalog(deployment) == before
+        finally:
+            with deployment.engine.begin() as connection:
+                connection.execute(text(f"DROP OWNED BY {owner}"))
+                connection.execute(text(f"DROP ROLE {owner}"))
