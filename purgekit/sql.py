@@ -1,8 +1,9 @@
 """SQL text as purgekit emits it: statements, secrets kept out of them, and quoting in one place."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from sqlalchemy.dialects import mysql, postgresql
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,18 @@ class Statement:
         return self.sql.format(**{secret.name: placeholder(secret) for secret in self.secrets})
 
 
-_PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PG = postgresql.dialect().identifier_preparer
+_MYSQL = mysql.dialect().identifier_preparer
 
 
 def pg_ident(name: str) -> str:
-    """A PostgreSQL identifier, quoted only when it needs to be (mixed case, keywords aside)."""
-    if _PLAIN_IDENTIFIER.match(name):
-        return name
-    return '"' + name.replace('"', '""') + '"'
+    """A PostgreSQL identifier, quoted when it must be (mixed case, reserved words): SQLAlchemy's rules."""
+    return _PG.quote(name)
 
 
 def pg_quote_ident(name: str) -> str:
-    """A PostgreSQL identifier, always quoted (store names keep their case: "messageStore")."""
-    return '"' + name.replace('"', '""') + '"'
+    """A PostgreSQL identifier, always quoted."""
+    return _PG.quote_identifier(name)
 
 
 def pg_literal(value: str) -> str:
@@ -56,7 +56,7 @@ def pg_literal(value: str) -> str:
 
 
 def mysql_ident(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+    return _MYSQL.quote_identifier(name)
 
 
 def mysql_literal(value: str) -> str:
