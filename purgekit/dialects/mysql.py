@@ -95,6 +95,11 @@ class MySQLDialect(Dialect):
             "-- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT",
             "-- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.",
             "-- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.",
+            "-- The mysql client leaves out the -- comments inside routine bodies unless run with --comments",
+            "-- (mysql --comments < THIS_SCRIPT): the routine works the same either way.",
+            # A routine keeps the character set of the client that created it: pin the one online
+            # installs use (PyMySQL's utf8mb4), whatever the mysql client's default is.
+            "SET NAMES utf8mb4;",
         ])
 
     def secret_placeholder(self, secret: Secret) -> str:
