@@ -16,6 +16,8 @@ class ErasureReport:
     wa_id: int
     tables: tuple[TableCount, ...]
     dry_run: bool = False
+    # The jid the erasure resolved the number to (purgekit.erase); the routine's report has none.
+    jid: str | None = None
 
     @property
     def total(self) -> int:
@@ -28,8 +30,10 @@ class ErasureReport:
         raise KeyError(f"{store}.{table} is not in this report")
 
     def as_dict(self) -> dict:
+        resolved = {"jid": self.jid} if self.jid is not None else {}
         return {
             "wa_id": str(self.wa_id),
+            **resolved,
             "dry_run": self.dry_run,
             "tables": [{"store": c.store, "table": c.table, "rows": c.rows} for c in self.tables],
             "total": self.total,

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import re
+from typing import Mapping
+
+from sqlalchemy import TextClause, bindparam, text
+
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, Dialect
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, Dialect
 from purgekit.objects import DatabaseObject, MySqlProcedure
+from purgekit.objects.table import MySqlTable
 from purgekit.sql import Secret, Statement, mysql_ident, mysql_literal
 from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable
 
@@ -37,8 +43,11 @@ class MySQLDialect(Dialect):
     def table_reference(self, settings: Settings, table: UserTable) -> str:
         return f"{mysql_ident(settings.store_name(table.store))}.{mysql_ident(table.name)}"
 
-    def match_predicate(self, table: UserTable, alias: str = "t") -> str:
-        return " OR ".join(f"{alias}.{mysql_ident(c.name)} = {_VARIABLE[c.identity]}" for c in table.columns)
+    def match_predicate(
+        self, table: UserTable, alias: str = "t", operands: Mapping[Identity, str] = _VARIABLE, operator: str = "="
+    ) -> str:
+        """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
+        return " OR ".join(f"{alias}.{mysql_ident(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
     def erase_body(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
         counters = [f"n{index}" for index in range(len(plan))]
@@ -89,6 +98,62 @@ class MySQLDialect(Dialect):
 
     def erase_call(self, settings: Settings) -> str:
         return f"CALL {mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(ERASE_ROUTINE)}(:wa_id)"
+
+    # purgekit.erase -----------------------------------------------------------------------------------
+
+    batch_operator = "IN"
+
+    def quote(self, name: str) -> str:
+        return mysql_ident(name)
+
+    def batch_operand(self, parameter: str, sql_type: str) -> str:
+        return f":{parameter}"  # an expanding parameter: IN (%s, %s, ...)
+
+    def batch_statement(self, sql: str) -> TextClause:
+        names = dict.fromkeys(re.findall(r"(?<![:\w]):(\w+)", sql))
+        return text(sql).bindparams(*(bindparam(name, expanding=True) for name in names))
+
+    def session_statements(self, settings: Settings) -> list[str]:
+        # The procedure runs with contactStore as its default schema; `DELETE t FROM ... AS t` needs one.
+        return [f"USE {mysql_ident(settings.store_name(HOST_STORE))}"]
+
+    def delete_statement(self, reference: str, predicate: str) -> str:
+        return f"DELETE t FROM {reference} AS t WHERE {predicate}"
+
+    def counted_delete(self, reference: str, predicate: str, columns: list[str]) -> tuple[str, str | None]:
+        # No DELETE ... RETURNING on MySQL 8: lock and count the rows, then delete exactly those.
+        selected = ", ".join(f"t.{mysql_ident(c)}" for c in columns)
+        return (
+            f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate} GROUP BY {selected} FOR UPDATE",
+            self.delete_statement(reference, predicate),
+        )
+
+    receipt_clock = "UTC_TIMESTAMP(6)"
+    receipt_user = "CURRENT_USER()"
+
+    def receipts_reference(self, settings: Settings) -> str:
+        return f"{mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(RECEIPTS_TABLE)}"
+
+    def receipt_objects(self, settings: Settings) -> list[DatabaseObject]:
+        return [
+            MySqlTable(
+                schema=settings.store_name(HOST_STORE),
+                name=RECEIPTS_TABLE,
+                definition=(
+                    "`id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY",
+                    "`erased_at` DATETIME(6) NOT NULL COMMENT 'UTC'",
+                    "`erased_by` VARCHAR(288) NOT NULL COMMENT 'CURRENT_USER(): user@host'",
+                    "`number_hash` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL",
+                    "`rows_per_table` JSON NOT NULL",
+                    "`total` BIGINT NOT NULL",
+                    f"KEY `{RECEIPTS_TABLE}_number_hash` (`number_hash`)",
+                    # Only ever a hex digest: a phone number cannot be stored here by mistake.
+                    f"CONSTRAINT `{RECEIPTS_TABLE}_number_hash_hex` CHECK (`number_hash` REGEXP '^[0-9a-f]{{64}}$')",
+                    f"CONSTRAINT `{RECEIPTS_TABLE}_total` CHECK (`total` >= 0)",
+                ),
+                comment="purgekit: one row per erasure; number_hash is HMAC-SHA256 of the wa_id, never the number",
+            )
+        ]
 
     def script_header(self) -> str:
         return "\n".join([

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Mapping
+
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, Dialect
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, Dialect
 from purgekit.objects import (
     DatabaseObject,
     ForeignServer,
@@ -11,6 +13,8 @@ from purgekit.objects import (
     Schema,
     UserMapping,
 )
+from purgekit.objects.index import PgIndex
+from purgekit.objects.table import PgTable
 from purgekit.sql import Secret, pg_ident, pg_literal, pg_quote_ident
 from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable, stores_of
 
@@ -83,8 +87,11 @@ class PostgreSQLDialect(Dialect):
         schema = CLIENT_SCHEMA if table.store is HOST_STORE else settings.schema
         return f"{pg_ident(schema)}.{pg_ident(table.name)}"
 
-    def match_predicate(self, table: UserTable, alias: str = "t") -> str:
-        return " OR ".join(f"{alias}.{pg_ident(c.name)} = {_VARIABLE[c.identity]}" for c in table.columns)
+    def match_predicate(
+        self, table: UserTable, alias: str = "t", operands: Mapping[Identity, str] = _VARIABLE, operator: str = "="
+    ) -> str:
+        """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
+        return " OR ".join(f"{alias}.{pg_ident(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
     def erase_body(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
         phones = f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(PHONE_TABLE.name)}"
@@ -127,6 +134,51 @@ class PostgreSQLDialect(Dialect):
 
     def erase_call(self, settings: Settings) -> str:
         return f"SELECT store, table_name, rows_deleted FROM public.{pg_quote_ident(ERASE_ROUTINE)}(:wa_id)"
+
+    # purgekit.erase -----------------------------------------------------------------------------------
+
+    def quote(self, name: str) -> str:
+        return pg_ident(name)
+
+    def batch_operand(self, parameter: str, sql_type: str) -> str:
+        # A constant array once bound: postgres_fdw ships `column = ANY ('{...}'::text[])` whole.
+        return f"ANY(CAST(:{parameter} AS {sql_type}[]))"
+
+    def delete_statement(self, reference: str, predicate: str) -> str:
+        return f"DELETE FROM {reference} AS t WHERE {predicate}"
+
+    def counted_delete(self, reference: str, predicate: str, columns: list[str]) -> tuple[str, str | None]:
+        # Still a direct modify inside the CTE: the remote server deletes and returns the identities.
+        returned = ", ".join(f"t.{pg_ident(c)}" for c in columns)
+        grouped = ", ".join(pg_ident(c) for c in columns)
+        return (
+            f"WITH deleted AS ({self.delete_statement(reference, predicate)} RETURNING {returned})"
+            f" SELECT {grouped}, COUNT(*) FROM deleted GROUP BY {grouped}",
+            None,
+        )
+
+    receipt_clock = "now()"
+    receipt_user = "current_user"
+
+    def receipts_reference(self, settings: Settings) -> str:
+        return f"{pg_ident(settings.schema)}.{pg_ident(RECEIPTS_TABLE)}"
+
+    def receipt_objects(self, settings: Settings) -> list[DatabaseObject]:
+        table = PgTable(
+            schema=settings.schema,
+            name=RECEIPTS_TABLE,
+            definition=(
+                "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+                "erased_at timestamp with time zone NOT NULL DEFAULT now()",
+                "erased_by text NOT NULL DEFAULT current_user",
+                # Only ever a hex digest: a phone number cannot be stored here by mistake.
+                "number_hash character(64) NOT NULL CHECK (number_hash ~ '^[0-9a-f]{64}$')",
+                "rows_per_table json NOT NULL",
+                "total bigint NOT NULL CHECK (total >= 0)",
+            ),
+            owner=settings.routine_owner,
+        )
+        return [table, PgIndex(settings.schema, f"{RECEIPTS_TABLE}_number_hash", RECEIPTS_TABLE, ("number_hash",))]
 
     def script_header(self) -> str:
         return "\n".join([

@@ -1,0 +1,342 @@
+"""Erasing users from Python: one, or ten thousand set-wise, with a dry run that counts exactly.
+
+    report = purgekit.erase_user("postgresql+psycopg2://dba@db-host/contactStore", "+1 365 555 9020")
+    reports = purgekit.erase_users(engine, phones, dry_run=True)
+
+Every statement is the erase routine's own: the dialect's table_reference() and match_predicate(),
+with the routine's variables replaced by lists of a batch's jids and numbers (PostgreSQL: the same
+foreign tables, `column = ANY(...)`, which postgres_fdw ships whole; MySQL: `column IN (...)`). The
+jid is resolved as the routine does — contactStore.wa_phones first, in jid order, else
+'<wa_id>@s.whatsapp.net' — and a dry run runs the same predicates as SELECT ... COUNT(*).
+
+A batch is erased as the routine would erase its users one after another, in order:
+- a row matching several users of the batch is counted for the first of them (the one that, called
+  first, would have deleted it);
+- a wa_phones row erased for an earlier user no longer resolves a later one (it falls back to the
+  next mapping, or to the default jid), as it would after the earlier call;
+- a dry run skips rows an earlier batch already counted, as the erasure would find them gone.
+When the database matches a row none of the batch's identities equals in Python (a case-insensitive
+collation meeting an oddly-cased jid, say), the batch is rolled back and redone one user at a time,
+where no attribution is needed. The same phone number twice is erased once.
+
+Each batch is one transaction: its deletes and its users' receipts commit together. On PostgreSQL
+postgres_fdw commits each store's remote transaction when the local one commits (not two-phase: see
+the README). A failed batch rolls back and ErasureFailed names its first user: every user before it
+is erased, and a re-run of the same list finishes the job (the deletes are idempotent).
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from purgekit import receipts
+from purgekit.config import Settings, load_settings
+from purgekit.dialects import Dialect, dialect_for
+from purgekit.errors import PurgekitError
+from purgekit.phones import Phone, wa_id
+from purgekit.report import ErasureReport, TableCount
+from purgekit.stores import DEFAULT_JID_DOMAIN, ERASURE_PLAN_V1, PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
+
+# Users per batch: one DELETE per table per batch. Measured with bench/erase.py (README, Benchmarks):
+# past a few hundred users the per-statement overhead is gone and larger batches only hold locks longer.
+BATCH_SIZE = 500
+
+# The routine refuses a jid whose part before '@' is not 1 to 18 digits (a group, a broadcast list).
+_USER_JID = re.compile(r"[0-9]{1,18}")
+_SQL_TYPE = {Identity.JID: "text", Identity.USER_NUMBER: "bigint"}
+_PARAMETER = {Identity.JID: "jids", Identity.USER_NUMBER: "numbers"}
+
+Progress = Callable[[int], None]  # called with the number of users just finished
+
+
+class ErasureFailed(PurgekitError):
+    """The erasure stopped at `phone`: every user before it is erased (`done`), none from it on."""
+
+    exit_code = 1
+
+    def __init__(self, phone: Phone, reason: str, done: Sequence[ErasureReport]) -> None:
+        self.phone, self.reason, self.done = phone, reason, list(done)
+        where = f" ({phone.source})" if phone.source else ""
+        super().__init__(
+            f"erasure stopped at {phone.display}{where}: {reason}; the {len(done)} user(s) before it are erased,"
+            " it and those after it are not; run the same erasure again to finish"
+        )
+
+
+@dataclass(frozen=True)
+class _Target:
+    position: int  # in the whole (deduplicated) list: earlier users own shared rows
+    phone: Phone
+    jid: str
+    number: int
+
+
+class _Unattributable(Exception):
+    """A batch's result that only a batch of one can attribute: redo the batch one user at a time."""
+
+
+class _BadMapping(Exception):
+    def __init__(self, index: int, reason: str) -> None:
+        self.index, self.reason = index, reason
+
+
+@dataclass
+class _Owners:
+    """Who, among the users resolved so far, owns a jid or a number: their positions, ascending."""
+
+    by_identity: dict[tuple[Identity, object], list[int]] = field(default_factory=dict)
+
+    def add(self, target: _Target) -> None:
+        for key in ((Identity.JID, target.jid), (Identity.USER_NUMBER, target.number)):
+            positions = self.by_identity.setdefault(key, [])
+            if not positions or positions[-1] != target.position:
+                positions.append(target.position)
+
+    def first(self, identity: Identity, value: object, at_least: int) -> int | None:
+        positions = self.by_identity.get((identity, value), [])
+        index = bisect_left(positions, at_least)
+        return positions[index] if index < len(positions) else None
+
+
+# --- the public API ----------------------------------------------------------------------------
+
+
+def erase_user(
+    url_or_engine: str | Engine,
+    phone: str | int | Phone,
+    *,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+    salt: str | None = None,
+) -> ErasureReport:
+    """Erase one user (or, with dry_run, count what would go); the report lists every table of the plan.
+
+    `phone` in any usual form ("+1 365 555 9020", 13655559020); BadPhoneNumber before any database
+    work when it is not one. A real erasure writes a receipt, salted with `salt` or
+    PURGEKIT_RECEIPT_SALT. `settings` default to the environment's, with the given URL.
+    """
+    return erase_users(url_or_engine, [phone], dry_run=dry_run, settings=settings, salt=salt)[0]
+
+
+def erase_users(
+    url_or_engine: str | Engine,
+    phones: Iterable[str | int | Phone],
+    *,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+    salt: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> list[ErasureReport]:
+    """Erase many users set-wise, in batches of `batch_size`; one report per distinct phone, in order.
+
+    Every phone is checked before the database is touched. ErasureFailed names the user it stopped
+    at and carries the reports of those erased before it.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    targets = _deduplicated([_phone(value, index) for index, value in enumerate(phones, 1)])
+    if not dry_run:
+        salt = receipts.salt_from_environment() if salt is None else salt
+        receipts.check_salt(salt)
+    engine, owned = (url_or_engine, False) if isinstance(url_or_engine, Engine) else (
+        create_engine(url_or_engine, hide_parameters=True), True)
+    if settings is None:
+        settings = load_settings(overrides={"url": engine.url.render_as_string(hide_password=False)})
+    try:
+        return _Erasure(engine, settings, dry_run, salt, batch_size, progress).run(targets)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def _phone(value: str | int | Phone, index: int) -> Phone:
+    if isinstance(value, Phone):
+        return value
+    return Phone(wa_id(str(value)), "")
+
+
+def _deduplicated(phones: list[Phone]) -> list[Phone]:
+    seen: dict[int, Phone] = {}
+    for phone in phones:
+        seen.setdefault(phone.wa_id, phone)
+    return list(seen.values())
+
+
+# --- the erasure -------------------------------------------------------------------------------
+
+
+class _Erasure:
+    def __init__(self, engine: Engine, settings: Settings, dry_run: bool, salt: str | None, batch_size: int,
+                 progress: Progress | None, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> None:
+        self.engine, self.settings, self.dry_run, self.salt = engine, settings, dry_run, salt
+        self.batch_size, self.progress, self.plan = batch_size, progress, plan
+        self.dialect: Dialect = dialect_for(settings.dialect)
+        self.owners = _Owners()
+        self.resolved: set[str] = set()  # jids whose wa_phones rows an earlier user's erasure deletes
+
+    def run(self, phones: list[Phone]) -> list[ErasureReport]:
+        reports: list[ErasureReport] = []
+        try:
+            connection = self.engine.connect()
+        except SQLAlchemyError as error:
+            raise PurgekitError(f"cannot connect to {self._where()}: {_reason(error)}") from None
+        with connection:
+            for statement in self.dialect.session_statements(self.settings):
+                connection.exec_driver_sql(statement)
+            if not self.dry_run:
+                self._check_receipts_table(connection)
+            position = 0
+            while position < len(phones):
+                batch = phones[position : position + self.batch_size]
+                done = self._batch(connection, batch, position, reports)
+                reports += done
+                position += len(done)
+                if self.progress:
+                    self.progress(len(done))
+        return reports
+
+    def _batch(self, connection: Connection, batch: list[Phone], start: int,
+               reports: list[ErasureReport]) -> list[ErasureReport]:
+        """Erase a batch, or its first users up to one whose jid the routine would refuse."""
+        snapshot = (_Owners({k: list(v) for k, v in self.owners.by_identity.items()}), set(self.resolved))
+        try:
+            try:
+                targets, refused = self._resolve(connection, batch, start)
+                done = self._erase(connection, targets) if targets else []
+            except _Unattributable:
+                connection.rollback()
+                self.owners, self.resolved = snapshot
+                if len(batch) == 1:
+                    raise  # cannot happen: a batch of one attributes every row to its user
+                done = []
+                for index, phone in enumerate(batch):
+                    done += self._batch(connection, [phone], start + index, reports + done)
+                return done
+        except ErasureFailed:
+            raise
+        except (DBAPIError, PurgekitError) as error:
+            connection.rollback()
+            raise ErasureFailed(batch[0], _reason(error), reports) from None
+        if refused is not None:
+            raise ErasureFailed(batch[refused.index], refused.reason, reports + done)
+        return done
+
+    # Resolving jids, as the routine does.
+
+    def _resolve(self, connection: Connection, batch: list[Phone], start: int) -> tuple[list[_Target], _BadMapping | None]:
+        phones = {f"+{phone.wa_id}": phone for phone in batch}
+        reference = self.dialect.table_reference(self.settings, PHONE_TABLE)
+        column = self.dialect.quote(PHONE_COLUMN)
+        operand = self.dialect.batch_operand("phones", "text")
+        rows = connection.execute(
+            self.dialect.batch_statement(
+                f"SELECT p.{column}, p.{self.dialect.quote('jid')} FROM {reference} AS p"
+                f" WHERE p.{column} {self.dialect.batch_operator} {operand} ORDER BY p.{column}, p.{self.dialect.quote('jid')}"
+            ),
+            {"phones": list(phones)},
+        ).all()
+        mapped: dict[str, list[str]] = {}
+        for phone_number, jid in rows:
+            if phone_number not in phones and len(batch) > 1:
+                raise _Unattributable  # the collation matched another spelling: let a batch of one decide
+            mapped.setdefault(phone_number if len(batch) > 1 else next(iter(phones)), []).append(jid)
+        targets: list[_Target] = []
+        for index, phone in enumerate(batch):
+            candidates = [jid for jid in mapped.get(f"+{phone.wa_id}", []) if jid not in self.resolved]
+            jid = candidates[0] if candidates else f"{phone.wa_id}@{DEFAULT_JID_DOMAIN}"
+            local = jid.split("@", 1)[0]
+            if not _USER_JID.fullmatch(local):
+                return targets, _BadMapping(index, f"wa_phones maps {phone.display} to {jid}, which is not a user jid")
+            target = _Target(start + index, phone, jid, int(local))
+            targets.append(target)
+            self.owners.add(target)
+            self.resolved.add(jid)
+        return targets, None
+
+    # Deleting (or counting), table by table.
+
+    def _erase(self, connection: Connection, targets: list[_Target]) -> list[ErasureReport]:
+        parameters = {
+            "jids": list(dict.fromkeys(t.jid for t in targets)),
+            "numbers": list(dict.fromkeys(t.number for t in targets)),
+        }
+        operands = {identity: self.dialect.batch_operand(_PARAMETER[identity], _SQL_TYPE[identity]) for identity in Identity}
+        counts = {t.position: [] for t in targets}
+        for table in self.plan:
+            reference = self.dialect.table_reference(self.settings, table)
+            predicate = self.dialect.match_predicate(table, "t", operands, self.dialect.batch_operator)
+            columns = [c.name for c in table.columns]
+            if self.dry_run:
+                groups = self._execute(connection, self.dialect.grouped_count(reference, predicate, columns), parameters)
+            else:
+                counting, deleting = self.dialect.counted_delete(reference, predicate, columns)
+                groups = self._execute(connection, counting, parameters)
+                if deleting is not None:
+                    deleted = connection.execute(self.dialect.batch_statement(deleting), parameters).rowcount
+                    if deleted != sum(rows for *_, rows in groups):
+                        raise PurgekitError(f"{reference}: counted {sum(r for *_, r in groups)} rows, deleted {deleted}")
+            per_user = self._attribute(table, groups, targets)
+            for target in targets:
+                counts[target.position].append(
+                    TableCount(self.settings.store_name(table.store), table.name, per_user.get(target.position, 0)))
+        reports = [ErasureReport(t.phone.wa_id, tuple(counts[t.position]), self.dry_run, t.jid) for t in targets]
+        if self.dry_run:
+            connection.rollback()
+        else:
+            receipts.write(connection, self.settings, reports, self.salt)
+            connection.commit()
+        return reports
+
+    def _execute(self, connection: Connection, sql: str, parameters: dict) -> list[tuple]:
+        return [tuple(row) for row in connection.execute(self.dialect.batch_statement(sql), parameters)]
+
+    def _attribute(self, table: UserTable, groups: list[tuple], targets: list[_Target]) -> dict[int, int]:
+        """Rows per user position: each group of rows goes to the first user whose identity it holds."""
+        first_in_batch = targets[0].position
+        # A real erasure deletes rows an earlier batch left (new ones, say): they are this batch's. A
+        # dry run deleted nothing, so rows an earlier batch counted are seen again: skip them.
+        at_least = first_in_batch if not self.dry_run else 0
+        per_user: dict[int, int] = {}
+        for *values, rows in groups:
+            owner = None
+            for column, value in zip(table.columns, values):
+                position = self.owners.first(column.identity, value, at_least)
+                if position is not None and (owner is None or position < owner):
+                    owner = position
+            if owner is None or owner > targets[-1].position:
+                if len(targets) > 1:
+                    raise _Unattributable
+                owner = targets[0].position
+            if owner < first_in_batch:
+                continue  # dry run: counted for that earlier user already
+            per_user[owner] = per_user.get(owner, 0) + int(rows)
+        return per_user
+
+    # Checks.
+
+    def _check_receipts_table(self, connection: Connection) -> None:
+        reference = self.dialect.receipts_reference(self.settings)
+        try:
+            connection.execute(text(f"SELECT 1 FROM {reference} WHERE 1 = 0")).all()
+        except DBAPIError as error:
+            connection.rollback()
+            raise PurgekitError(
+                f"cannot write receipts to {reference} ({_reason(error)}): run `alembic upgrade head` first; nothing was erased"
+            ) from None
+        connection.rollback()
+
+    def _where(self) -> str:
+        return self.settings.url.render_as_string(hide_password=True)
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
