@@ -1,8 +1,143 @@
-"""`purgekit erase`: to be written."""
+"""`purgekit erase PHONE... [--dry-run] [--json] [--from-file FILE]`: erase users from the terminal.
+
+Every phone number (arguments and file) is checked before any database work: one bad input and
+nothing is erased, exit 2, with a line per bad input naming it and the rule it breaks. Then the users
+are erased set-wise (purgekit.erase), with a receipt each; exit 0 when all are erased, 1 when the
+erasure stops (the line says at which user; a re-run finishes the job).
+"""
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from purgekit import receipts
+from purgekit.commands.common import URL_OPTION, engine_for, settings_from
+from purgekit.erase import BATCH_SIZE, ErasureFailed, erase_users
+from purgekit.errors import BadInputError
+from purgekit.phones import Phone, parse_arguments, read_file
+from purgekit.report import ErasureReport
 
 
 def register(app: typer.Typer) -> None:
     """Add `purgekit erase` to the CLI."""
+    app.command(name="erase")(erase)
+
+
+def erase(
+    phones: Optional[List[str]] = typer.Argument(
+        None, metavar="PHONE...", help="Phone numbers in international form: +1 365 555 9020, 1-365-555-9020, 13655559020."
+    ),
+    from_file: Optional[Path] = typer.Option(
+        None, "--from-file", metavar="FILE", help="One phone number a line (blank lines and # comments skipped)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be deleted, with the erasure's own predicates; delete nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
+    batch_size: int = typer.Option(BATCH_SIZE, "--batch-size", min=1, help="Users erased per statement and transaction."),
+    url: Optional[str] = URL_OPTION,
+) -> None:
+    """Erase users' data from the four stores (exit 0 done, 1 failed, 2 bad input: nothing erased)."""
+    targets = _phones(phones or [], from_file)
+    # Everything that can be refused is refused before the first connection.
+    salt = None if dry_run else receipts.salt_from_environment()
+    settings = settings_from(url)
+    engine = engine_for(settings)
+    console = Console(highlight=False)
+    failure: ErasureFailed | None = None
+    try:
+        with _progress(console, len(targets), enabled=not as_json and sys.stdout.isatty()) as advance:
+            reports = erase_users(engine, targets, dry_run=dry_run, settings=settings, salt=salt,
+                                  batch_size=batch_size, progress=advance)
+    except ErasureFailed as error:
+        failure, reports = error, error.done
+    finally:
+        engine.dispose()
+    by_wa_id = {phone.wa_id: phone for phone in targets}
+    if as_json:
+        print(json.dumps(_document(reports, by_wa_id, dry_run, failure), indent=2))
+    elif from_file is None:
+        for report in reports:
+            console.print(_user_table(report))
+    else:
+        console.print(_summary_table(reports, dry_run))
+    if failure is not None:
+        print(f"purgekit: {failure}", file=sys.stderr)
+        raise typer.Exit(failure.exit_code)
+
+
+def _phones(arguments: list[str], from_file: Optional[Path]) -> list[Phone]:
+    phones = parse_arguments(arguments)
+    if from_file is not None:
+        phones += read_file(from_file)
+    if not phones:
+        raise BadInputError("no phone number given: pass PHONE arguments or --from-file FILE")
+    return phones
+
+
+class _progress:
+    """A progress bar on a terminal; elsewhere (pipes, --json) nothing at all."""
+
+    def __init__(self, console: Console, total: int, enabled: bool) -> None:
+        self.enabled = enabled and total > 1
+        self.total = total
+        self.bar = Progress(TextColumn("erasing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=console, transient=True) if self.enabled else None
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        task = self.bar.add_task("erase", total=self.total)
+        return lambda users: self.bar.advance(task, users)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _title(report: ErasureReport) -> str:
+    verb = "would delete (dry run)" if report.dry_run else "deleted"
+    return f"+{report.wa_id} ({report.jid}): {report.total} rows {verb}"
+
+
+def _user_table(report: ErasureReport) -> Table:
+    table = Table(title=_title(report), title_justify="left")
+    table.add_column("store")
+    table.add_column("table")
+    table.add_column("rows" if report.dry_run else "rows deleted", justify="right")
+    for count in report.tables:
+        table.add_row(count.store, count.table, str(count.rows))
+    table.add_row("", "total", str(report.total), style="bold")
+    return table
+
+
+def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
+    verb = "would delete (dry run)" if dry_run else "deleted"
+    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("store")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    totals: dict[tuple[str, str], int] = {}
+    for report in reports:
+        for count in report.tables:
+            totals[(count.store, count.table)] = totals.get((count.store, count.table), 0) + count.rows
+    for (store, name), rows in totals.items():
+        table.add_row(store, name, str(rows))
+    table.add_row("", "total", str(sum(totals.values())), style="bold")
+    return table
+
+
+def _document(reports: list[ErasureReport], phones: dict[int, Phone], dry_run: bool,
+              failure: ErasureFailed | None) -> dict:
+    users = [{"phone": f"+{r.wa_id}", "source": phones[r.wa_id].source, **r.as_dict()} for r in reports]
+    error = None
+    if failure is not None:
+        error = {"phone": failure.phone.display, "source": failure.phone.source, "message": failure.reason}
+    return {"dry_run": dry_run, "users": users, "total": sum(r.total for r in reports), "error": error}
