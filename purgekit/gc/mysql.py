@@ -1,0 +1,223 @@
+"""The collector on MySQL / MariaDB: two procedures and the checkpoint table in contactStore.
+
+The stores are schemas of one server, so a batch is one procedure call and one transaction across
+them: `purgekit_gc_begin(retention_ms)` starts a pass (or finds the one a stopped run left half-way),
+`purgekit_gc_batch(batch_size)` collects the next window of `batch_size` messages by id and commits it
+with the checkpoint. Batches run at READ COMMITTED: InnoDB then locks only the rows a batch deletes
+(no gap or next-key locks on the window, the pending actions or the queue), so the client's inserts
+and updates never wait on a batch, and a batch never waits on rows it does not delete.
+
+No SQL comments inside the bodies: the mysql client strips them from offline scripts, and the body
+installed offline must be the one installed online. The explanations are here, beside the code.
+"""
+from __future__ import annotations
+
+from purgekit.config import Settings
+from purgekit.dialects.mysql import HOST_STORE
+from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Related, counted, deleted_column
+from purgekit.objects import DatabaseObject, MySqlProcedure
+from purgekit.objects.table import MySqlTable
+from purgekit.sql import mysql_ident
+
+CHECKPOINT = "purgekit_gc_checkpoint"
+BEGIN_PROCEDURE = "purgekit_gc_begin"
+BATCH_PROCEDURE = "purgekit_gc_batch"
+# A session's scratch table: the keys of one batch's collected messages.
+BATCH_TABLE = "purgekit_gc_batch_keys"
+
+
+
+class MySQLCollector:
+    name = "mysql"
+
+    def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
+        host = settings.store_name(HOST_STORE)
+        counters = [f"{mysql_ident(deleted_column(name))} BIGINT NOT NULL" for name in counted(plan)]
+        return [
+            MySqlTable(host, CHECKPOINT, (
+                "id TINYINT NOT NULL PRIMARY KEY CHECK (id = 1)",
+                "pass BIGINT NOT NULL",
+                "cutoff_ms BIGINT NOT NULL",
+                "last_id BIGINT NOT NULL",
+                "end_id BIGINT NOT NULL",
+                "batches BIGINT NOT NULL",
+                *counters,
+                "started_at DATETIME(3) NOT NULL",
+                "updated_at DATETIME(3) NOT NULL",
+                "finished_at DATETIME(3) NULL",
+            ), comment="purgekit: how far the messages garbage collector got (one row; times in UTC)"),
+            MySqlProcedure(
+                schema=host, name=BEGIN_PROCEDURE, parameters="IN retention_ms BIGINT",
+                body=self.begin_body(settings, plan),
+                comment="purgekit: starts a messages garbage collection pass, or finds the unfinished one",
+                definer=settings.routine_owner, grantees=settings.execute_grantees,
+            ),
+            MySqlProcedure(
+                schema=host, name=BATCH_PROCEDURE, parameters="IN batch_size INT",
+                body=self.batch_body(settings, plan),
+                comment="purgekit: collects the next batch_size messages by id, in one transaction",
+                definer=settings.routine_owner, grantees=settings.execute_grantees,
+            ),
+        ]
+
+    # Calls -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def call_schema(settings: Settings) -> str:
+        """Where the procedures are called: the URL's database when it names one (a Multiconnect node
+        whose stores carry their own prefix), else WA_DB_NAME_PREFIX + contactStore."""
+        return settings.url.database or settings.store_name(HOST_STORE)
+
+    def begin_call(self, settings: Settings) -> str:
+        return f"CALL {mysql_ident(self.call_schema(settings))}.{mysql_ident(BEGIN_PROCEDURE)}(:retention_ms)"
+
+    def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
+        return f"CALL {mysql_ident(self.call_schema(settings))}.{mysql_ident(BATCH_PROCEDURE)}(:batch_size)"
+
+    # Bodies ------------------------------------------------------------------------------------------
+
+    def _host(self, settings: Settings, name: str) -> str:
+        return f"{mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(name)}"
+
+    def _table(self, settings: Settings, table) -> str:
+        return f"{mysql_ident(settings.store_name(table.store))}.{mysql_ident(table.name)}"
+
+    def begin_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        checkpoint = self._host(settings, CHECKPOINT)
+        messages = self._table(settings, plan.messages)
+        m_id = mysql_ident(plan.messages.id.name)
+        counters = [mysql_ident(deleted_column(name)) for name in counted(plan)]
+        # The one row is made on first use and locked, so two runs never share a pass. A pass left
+        # unfinished is continued with its own cutoff and end; otherwise a new one walks the ids there
+        # are now (messages written later are newer than the cutoff).
+        return "\n".join([
+            "BEGIN",
+            "    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max BIGINT;",
+            "    DECLARE v_finished DATETIME(3);",
+            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+            "    BEGIN",
+            "        ROLLBACK;",
+            "        RESIGNAL;",
+            "    END;",
+            "    IF retention_ms IS NULL OR retention_ms < 0 THEN",
+            "        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'retention_ms is not a retention: milliseconds, 0 or more';",
+            "    END IF;",
+            "    START TRANSACTION;",
+            f"    INSERT INTO {checkpoint} (id, pass, cutoff_ms, last_id, end_id, batches, {', '.join(counters)},"
+            " started_at, updated_at, finished_at)",
+            f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)}, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3),"
+            " UTC_TIMESTAMP(3))",
+            "        ON DUPLICATE KEY UPDATE id = id;",
+            "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_pass, v_cutoff, v_last, v_end, v_finished",
+            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+            "    IF v_finished IS NULL THEN",
+            "        COMMIT;",
+            "        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id, TRUE AS resumed;",
+            "    ELSE",
+            "        SET v_cutoff = CAST(UNIX_TIMESTAMP() AS SIGNED) * 1000 - retention_ms;",
+            f"        SELECT MIN(m.{m_id}), MAX(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
+            "        SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);",
+            f"        UPDATE {checkpoint} AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last,"
+            f" k.end_id = v_end, k.batches = 0, {', '.join(f'k.{c} = 0' for c in counters)},",
+            "            k.started_at = UTC_TIMESTAMP(3), k.updated_at = UTC_TIMESTAMP(3),",
+            "            k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END",
+            "            WHERE k.id = 1;",
+            "        COMMIT;",
+            "        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id, FALSE AS resumed;",
+            "    END IF;",
+            "END",
+        ])
+
+    def _not_pending(self, settings: Settings, plan: CollectionPlan, alias: str) -> list[str]:
+        conditions = []
+        for pending in plan.pending:
+            match = " AND ".join(f"p.{mysql_ident(column.name)} = {alias}.{mysql_ident(message_column)}"
+                                 for column, message_column in pending.match)
+            conditions.append(f"NOT EXISTS (SELECT 1 FROM {self._table(settings, pending)} AS p WHERE {match})")
+        return conditions
+
+    def batch_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        msg = plan.messages
+        checkpoint = self._host(settings, CHECKPOINT)
+        messages = self._table(settings, msg)
+        batch = self._host(settings, BATCH_TABLE)
+        m_id, m_ts = mysql_ident(msg.id.name), mysql_ident(msg.timestamp.name)
+        carried = ", ".join(f"m.{mysql_ident(c.name)}" for c in (msg.id, *msg.key))
+        counters = [deleted_column(name) for name in counted(plan)]
+        n = [f"n_{index}" for index in range(len(counters))]
+        done_with = [f"m.{m_id} >= v_first", f"m.{m_id} <= v_window_end", f"m.{m_ts} < v_cutoff",
+                     *self._not_pending(settings, plan, "m")]
+        # COMMIT first, as START TRANSACTION would: the isolation level can be set between transactions only.
+        # The scratch table copies its columns (types, collations) from messages, and is made before the
+        # transaction: CREATE TEMPORARY TABLE ... SELECT inside one is refused under GTID consistency.
+        # The walk goes straight to the next old message (ids with none are never read twice); the window
+        # is batch_size ids from there. The keys of its old messages referenced by no pending work go to
+        # the scratch table; the messages, then the dependents' rows that no message left matches, are
+        # deleted by those keys.
+        lines = [
+            "gc: BEGIN",
+            "    DECLARE v_cutoff, v_last, v_end, v_first, v_window_end BIGINT;",
+            "    DECLARE v_finished DATETIME(3);",
+            f"    DECLARE {', '.join(n)} BIGINT DEFAULT 0;",
+            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+            "    BEGIN",
+            "        ROLLBACK;",
+            "        RESIGNAL;",
+            "    END;",
+            f"    IF batch_size IS NULL OR batch_size < 1 OR batch_size > {MAX_BATCH_SIZE} THEN",
+            f"        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'batch_size is not between 1 and {MAX_BATCH_SIZE}';",
+            "    END IF;",
+            f"    DROP TEMPORARY TABLE IF EXISTS {batch};",
+            f"    CREATE TEMPORARY TABLE {batch} (PRIMARY KEY ({m_id})) ENGINE=InnoDB",
+            f"        SELECT {carried} FROM {messages} AS m LIMIT 0;",
+            "    COMMIT;",
+            "    SET TRANSACTION ISOLATION LEVEL READ COMMITTED;",
+            "    START TRANSACTION;",
+            "    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished",
+            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+            "    IF v_end IS NULL OR v_finished IS NOT NULL THEN",
+            "        COMMIT;",
+            f"        DROP TEMPORARY TABLE {batch};",
+            f"        SELECT {', '.join(f'0 AS {mysql_ident(c)}' for c in counters)}, IFNULL(v_last, 0) AS last_id,"
+            " IFNULL(v_end, 0) AS end_id, TRUE AS finished;",
+            "        LEAVE gc;",
+            "    END IF;",
+            f"    SET v_first = (SELECT MIN(m.{m_id}) FROM {messages} AS m",
+            f"        WHERE m.{m_id} > v_last AND m.{m_id} <= v_end AND m.{m_ts} < v_cutoff);",
+            "    IF v_first IS NULL THEN",
+            "        SET v_window_end = v_end;",
+            "    ELSE",
+            "        SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);",
+            f"        INSERT INTO {batch} SELECT {carried} FROM {messages} AS m",
+            "            WHERE " + "\n              AND ".join(done_with) + ";",
+            f"        DELETE m FROM {messages} AS m JOIN {batch} AS b ON b.{m_id} = m.{m_id} WHERE m.{m_ts} < v_cutoff;",
+            "        SET n_0 = ROW_COUNT();",
+        ]
+        for index, dependent in enumerate(plan.dependents, start=1):
+            lines += self._dependent_delete(settings, plan, dependent, batch, f"n_{index}")
+        lines += [
+            "    END IF;",
+            f"    UPDATE {checkpoint} AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,",
+            *[f"        k.{mysql_ident(c)} = k.{mysql_ident(c)} + {v}," for c, v in zip(counters, n)],
+            "        k.updated_at = UTC_TIMESTAMP(3),",
+            "        k.finished_at = CASE WHEN v_window_end >= v_end THEN UTC_TIMESTAMP(3) END",
+            "        WHERE k.id = 1;",
+            "    COMMIT;",
+            f"    DROP TEMPORARY TABLE {batch};",
+            f"    SELECT {', '.join(f'{v} AS {mysql_ident(c)}' for c, v in zip(counters, n))},"
+            " v_window_end AS last_id, v_end AS end_id, v_window_end >= v_end AS finished;",
+            "END",
+        ]
+        return "\n".join(lines)
+
+    def _dependent_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, batch: str,
+                          counter: str) -> list[str]:
+        join = " AND ".join(f"t.{mysql_ident(column.name)} = b.{mysql_ident(message_column)}"
+                            for column, message_column in dependent.match)
+        left = " AND ".join(f"m.{mysql_ident(message_column)} = t.{mysql_ident(column.name)}"
+                            for column, message_column in dependent.match)
+        return [
+            f"        DELETE t FROM {self._table(settings, dependent)} AS t JOIN {batch} AS b ON {join}",
+            f"            WHERE NOT EXISTS (SELECT 1 FROM {self._table(settings, plan.messages)} AS m WHERE {left});",
+            f"        SET {counter} = ROW_COUNT();",
+        ]

@@ -1,0 +1,114 @@
+"""What the messages garbage collector collects: "done with", declared once for every dialect.
+
+A message (messageStore.messages) is done with when both hold:
+
+- it is older than the retention: messages.timestamp (ms since the epoch) < the pass's cutoff;
+- no pending work still references it: no messages_pending_actions row has its key
+  (key_remote_jid, key_from_me, key_id), and callbackStore.queue has no row for its chat
+  (queue.key_remote_jid = messages.key_remote_jid). The queue holds callbacks not yet delivered to
+  the webhook and names only the chat, not the message: while a chat has any callback queued, none of
+  its messages is collected.
+
+With a collected message go the rows that belong only to it: the messages_receipt_log rows with its
+(key_remote_jid, key_id) and the axolotlStore.message_base_key rows with its key, each only while no
+message left in messages shares the columns the row is matched on (a receipt names no key_from_me,
+so a receipt shared with a message that stays, stays too). Nothing else is deleted.
+
+The dialects render this plan (purgekit/gc/postgresql.py, purgekit/gc/mysql.py); released revisions
+render GC_PLAN_V1, so change the definition with a GC_PLAN_V2 and a new revision, never by editing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from purgekit.stores import Store
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    # The column's type as the client declares it on PostgreSQL (foreign tables declare the same).
+    pg_type: str
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The table collected: walked by `id`, aged by `timestamp`, identified by `key`."""
+
+    store: Store
+    name: str
+    id: Column
+    timestamp: Column
+    key: tuple[Column, ...]
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return (self.id, *self.key, self.timestamp)
+
+
+@dataclass(frozen=True)
+class Related:
+    """A table whose rows reference messages: `match` pairs (its column, the message key column)."""
+
+    store: Store
+    name: str
+    match: tuple[tuple[Column, str], ...]
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return tuple(column for column, _ in self.match)
+
+    @property
+    def message_columns(self) -> tuple[str, ...]:
+        return tuple(message_column for _, message_column in self.match)
+
+
+@dataclass(frozen=True)
+class CollectionPlan:
+    messages: Messages
+    # A message is not done with while any of these has a row matching it.
+    pending: tuple[Related, ...]
+    # Rows deleted with the messages they match, unless a message left in `messages` matches them too.
+    dependents: tuple[Related, ...]
+
+
+JID = "character varying(256)"
+KEY_ID = "character varying(64)"
+
+_KEY_REMOTE_JID = Column("key_remote_jid", JID)
+_KEY_FROM_ME = Column("key_from_me", "boolean")
+_KEY_ID = Column("key_id", KEY_ID)
+
+GC_PLAN_V1 = CollectionPlan(
+    messages=Messages(
+        Store.MESSAGE, "messages",
+        id=Column("id", "bigint"),
+        timestamp=Column("timestamp", "bigint"),
+        key=(_KEY_REMOTE_JID, _KEY_FROM_ME, _KEY_ID),
+    ),
+    pending=(
+        Related(Store.MESSAGE, "messages_pending_actions", (
+            (_KEY_REMOTE_JID, "key_remote_jid"), (_KEY_FROM_ME, "key_from_me"), (_KEY_ID, "key_id"))),
+        Related(Store.CALLBACK, "queue", ((_KEY_REMOTE_JID, "key_remote_jid"),)),
+    ),
+    dependents=(
+        Related(Store.AXOLOTL, "message_base_key", (
+            (Column("msg_key_remote_jid", JID), "key_remote_jid"),
+            (Column("msg_key_from_me", "boolean"), "key_from_me"),
+            (Column("msg_key_id", KEY_ID), "key_id"))),
+        Related(Store.MESSAGE, "messages_receipt_log", ((_KEY_REMOTE_JID, "key_remote_jid"), (_KEY_ID, "key_id"))),
+    ),
+)
+
+# The largest batch the routines take: a batch is one transaction, and should stay a short one.
+MAX_BATCH_SIZE = 1_000_000
+
+
+def counted(plan: CollectionPlan) -> list[str]:
+    """The tables a batch counts deletions in, in order: messages first, then each dependent."""
+    return [plan.messages.name, *(dependent.name for dependent in plan.dependents)]
+
+
+def deleted_column(table: str) -> str:
+    """The name of a table's counter, in the checkpoint and in what a batch returns."""
+    return f"{table}_deleted"

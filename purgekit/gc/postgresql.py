@@ -1,0 +1,253 @@
+"""The collector on PostgreSQL: functions in contactStore working through postgres_fdw.
+
+Everything lives in schema `<PURGEKIT_SCHEMA>_gc` of the contactStore database, where `alembic upgrade
+head` runs: foreign tables on revision 0001's foreign servers (only the columns the collector reads),
+the checkpoint table, and two SECURITY DEFINER functions. `gc_begin(retention_ms)` starts a pass, or
+finds the one a stopped run left half-way; `gc_batch(batch_size)` collects the next window of
+`batch_size` messages by id in the caller's transaction, and records how far it got in the checkpoint.
+
+A remote DELETE is sent whole to the remote server (postgres_fdw's direct modify) only when its WHERE
+clause is made of the remote table's columns, parameters and built-in immutable operators. So each
+batch reads the window and the pending rows into arrays, decides locally which messages are done with,
+then deletes with `column = ANY(array)`; rows matched on several columns are picked out exactly by
+comparing the columns joined with chr(31) (a character no jid or key id holds) to an array of keys.
+"""
+from __future__ import annotations
+
+from purgekit.config import Settings
+from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE, foreign_server_name
+from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Column, Related, counted, deleted_column
+from purgekit.objects import DatabaseObject, ForeignTable, PgFunction, Schema
+from purgekit.objects.grant import SchemaUsage
+from purgekit.objects.table import PgTable
+from purgekit.sql import pg_ident, pg_quote_ident
+
+CHECKPOINT = "checkpoint"
+BEGIN_FUNCTION = "gc_begin"
+BATCH_FUNCTION = "gc_batch"
+
+
+def gc_schema(settings: Settings) -> str:
+    return f"{settings.schema}_gc"
+
+
+
+def _key(alias: str, columns: tuple[str, ...]) -> str:
+    """The columns as one text value, joined with chr(31): built-in, immutable, so shippable."""
+    return " || chr(31) || ".join(f"{alias}.{pg_ident(column)}::text" for column in columns)
+
+
+class PostgreSQLCollector:
+    name = "postgresql"
+
+    def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
+        owner = settings.routine_owner
+        schema = gc_schema(settings)
+        objects: list[DatabaseObject] = [Schema(schema, owner)]
+        objects += [SchemaUsage(schema, grantee) for grantee in settings.execute_grantees]
+        tables = [(plan.messages.store, plan.messages.name, plan.messages.columns)]
+        tables += [(t.store, t.name, t.columns) for t in (*plan.pending, *plan.dependents)]
+        for store, name, columns in tables:
+            assert store is not HOST_STORE, "the collector reaches the other stores only"
+            objects.append(ForeignTable(
+                schema=schema, name=name, server=foreign_server_name(store), remote_schema=CLIENT_SCHEMA,
+                remote_name=name, columns=tuple((c.name, c.pg_type) for c in columns), owner=owner,
+            ))
+        counters = [f"{deleted_column(name)} bigint NOT NULL" for name in counted(plan)]
+        objects.append(PgTable(schema, CHECKPOINT, (
+            "id smallint PRIMARY KEY CHECK (id = 1)",
+            "pass bigint NOT NULL",
+            "cutoff_ms bigint NOT NULL",
+            "last_id bigint NOT NULL",
+            "end_id bigint NOT NULL",
+            "batches bigint NOT NULL",
+            *counters,
+            "started_at timestamp with time zone NOT NULL",
+            "updated_at timestamp with time zone NOT NULL",
+            "finished_at timestamp with time zone",
+        ), owner))
+        objects.append(PgFunction(
+            schema=schema, name=BEGIN_FUNCTION, arguments="retention_ms bigint", signature="bigint",
+            returns="TABLE (pass bigint, cutoff_ms bigint, last_id bigint, end_id bigint, resumed boolean)",
+            body=self.begin_body(settings, plan), owner=owner, grantees=settings.execute_grantees,
+        ))
+        outputs = ", ".join(f"{deleted_column(name)} bigint" for name in counted(plan))
+        objects.append(PgFunction(
+            schema=schema, name=BATCH_FUNCTION, arguments="batch_size integer", signature="integer",
+            returns=f"TABLE ({outputs}, last_id bigint, end_id bigint, finished boolean)",
+            body=self.batch_body(settings, plan), owner=owner, grantees=settings.execute_grantees,
+        ))
+        return objects
+
+    # Calls -------------------------------------------------------------------------------------------
+
+    def begin_call(self, settings: Settings) -> str:
+        return (f"SELECT pass, cutoff_ms, last_id, end_id, resumed"
+                f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BEGIN_FUNCTION)}(:retention_ms)")
+
+    def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
+        counters = ", ".join(deleted_column(name) for name in counted(plan))
+        return (f"SELECT {counters}, last_id, end_id, finished"
+                f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BATCH_FUNCTION)}(:batch_size)")
+
+    # Bodies ------------------------------------------------------------------------------------------
+
+    def _table(self, settings: Settings, name: str) -> str:
+        return f"{pg_ident(gc_schema(settings))}.{pg_ident(name)}"
+
+    def begin_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        checkpoint = self._table(settings, CHECKPOINT)
+        messages = self._table(settings, plan.messages.name)
+        m_id = pg_ident(plan.messages.id.name)
+        counters = [deleted_column(name) for name in counted(plan)]
+        return "\n".join([
+            "DECLARE",
+            "    v_pass bigint;",
+            "    v_cutoff bigint;",
+            "    v_last bigint;",
+            "    v_end bigint;",
+            "    v_finished timestamp with time zone;",
+            "    v_min bigint;",
+            "    v_max bigint;",
+            "BEGIN",
+            "    IF retention_ms IS NULL OR retention_ms < 0 THEN",
+            "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
+            "            MESSAGE = format('retention_ms %s is not a retention: milliseconds, 0 or more', retention_ms);",
+            "    END IF;",
+            "    -- The checkpoint's one row, made on first use; locked, so two runs never share a pass.",
+            f"    INSERT INTO {checkpoint} AS k (id, pass, cutoff_ms, last_id, end_id, batches, {', '.join(counters)},"
+            " started_at, updated_at, finished_at)",
+            f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)}, clock_timestamp(), clock_timestamp(),"
+            " clock_timestamp())",
+            "        ON CONFLICT DO NOTHING;",
+            "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at",
+            "        INTO v_pass, v_cutoff, v_last, v_end, v_finished",
+            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+            "    IF v_finished IS NULL THEN",
+            "        -- A pass stopped half-way: continue it, with its own cutoff and end.",
+            "        pass := v_pass; cutoff_ms := v_cutoff; last_id := v_last; end_id := v_end; resumed := true;",
+            "        RETURN NEXT;",
+            "        RETURN;",
+            "    END IF;",
+            "    v_cutoff := (extract(epoch FROM clock_timestamp()) * 1000)::bigint - retention_ms;",
+            "    -- The pass walks the ids there are now; messages written later are newer than the cutoff.",
+            f"    SELECT min(m.{m_id}), max(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
+            f"    UPDATE {checkpoint} AS k SET pass = k.pass + 1, cutoff_ms = v_cutoff, last_id = coalesce(v_min - 1, 0),",
+            f"        end_id = coalesce(v_max, 0), batches = 0, {', '.join(f'{c} = 0' for c in counters)},",
+            "        started_at = clock_timestamp(), updated_at = clock_timestamp(),",
+            "        finished_at = CASE WHEN v_max IS NULL THEN clock_timestamp() END",
+            "        WHERE k.id = 1",
+            "        RETURNING k.pass, k.cutoff_ms, k.last_id, k.end_id INTO pass, cutoff_ms, last_id, end_id;",
+            "    resumed := false;",
+            "    RETURN NEXT;",
+            "END",
+        ])
+
+    def batch_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        msg = plan.messages
+        checkpoint = self._table(settings, CHECKPOINT)
+        messages = self._table(settings, msg.name)
+        m_id, m_ts = pg_ident(msg.id.name), pg_ident(msg.timestamp.name)
+        carried: tuple[Column, ...] = (msg.id, *msg.key)
+        key_names = tuple(c.name for c in msg.key)
+        counters = [deleted_column(name) for name in counted(plan)]
+        # The key columns every dependent matches on: what finds the messages left that share a row.
+        shared = [c for c in key_names if all(c in d.message_columns for d in plan.dependents)]
+
+        def arrays(prefix: str, columns: tuple[Column, ...] = carried) -> str:
+            return ", ".join(f"{prefix}{c.name}" for c in columns)
+
+        declare = ["DECLARE", "    v_cutoff bigint;", "    v_last bigint;", "    v_end bigint;",
+                   "    v_finished timestamp with time zone;", "    v_first bigint;", "    v_window_end bigint;",
+                   "    v_keys text[];"]
+        # c_: the old messages of the window; d_: those done with; r_: messages left sharing a key.
+        for prefix in ("c_", "d_", "r_"):
+            declare += [f"    {prefix}{c.name} {c.pg_type}[];" for c in (carried if prefix != "r_" else msg.key)]
+        declare += [f"    p_{index} text[];" for index in range(len(plan.pending))]
+        declare += [f"    n_{index} bigint := 0;" for index in range(len(counters))]
+
+        aggregates = ", ".join(f"array_agg(m.{pg_ident(c.name)})" for c in carried)
+        body = [
+            "BEGIN",
+            f"    IF batch_size IS NULL OR batch_size < 1 OR batch_size > {MAX_BATCH_SIZE} THEN",
+            "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
+            f"            MESSAGE = format('batch_size %s is not between 1 and {MAX_BATCH_SIZE}', batch_size);",
+            "    END IF;",
+            "    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished",
+            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+            "    IF v_end IS NULL OR v_finished IS NOT NULL THEN",
+            "        -- No pass in progress: nothing to do.",
+            *[f"        {c} := 0;" for c in counters],
+            "        last_id := coalesce(v_last, 0); end_id := coalesce(v_end, 0); finished := true;",
+            "        RETURN NEXT;",
+            "        RETURN;",
+            "    END IF;",
+            "    -- The walk goes straight to the next old message: ids with none are never read twice.",
+            f"    SELECT min(m.{m_id}) INTO v_first FROM {messages} AS m",
+            f"        WHERE m.{m_id} > v_last AND m.{m_id} <= v_end AND m.{m_ts} < v_cutoff;",
+            "    IF v_first IS NULL THEN",
+            "        v_window_end := v_end;",
+            "    ELSE",
+            "        -- The window: batch_size ids from there; the old messages in it, as arrays (one row back).",
+            "        v_window_end := least(v_first - 1 + batch_size, v_end);",
+            f"        SELECT {aggregates} INTO {arrays('c_')}",
+            f"            FROM {messages} AS m WHERE m.{m_id} >= v_first AND m.{m_id} <= v_window_end AND m.{m_ts} < v_cutoff;",
+        ]
+        # Pending work: the keys of the rows that reference an old message of the window.
+        excluded = []
+        for index, pending in enumerate(plan.pending):
+            where = " AND ".join(f"p.{pg_ident(column.name)} = ANY(c_{message_column})"
+                                 for column, message_column in pending.match)
+            body += [
+                f"        SELECT array_agg({_key('p', tuple(c.name for c in pending.columns))}) INTO p_{index}",
+                f"            FROM {self._table(settings, pending.name)} AS p WHERE {where};",
+            ]
+            excluded.append(f"NOT coalesce({_key('c', pending.message_columns)} = ANY(p_{index}), false)")
+        unnest = ", ".join(f"c_{c.name}" for c in carried)
+        body += [
+            "        -- Done with: old, and referenced by no pending work.",
+            f"        SELECT {', '.join(f'array_agg(c.{pg_ident(c.name)})' for c in carried)} INTO {arrays('d_')}",
+            f"            FROM unnest({unnest}) AS c({', '.join(pg_ident(c.name) for c in carried)})",
+            f"            WHERE {' AND '.join(excluded) if excluded else 'true'};",
+            f"        IF d_{msg.id.name} IS NOT NULL THEN",
+            f"            DELETE FROM {messages} AS m WHERE m.{m_id} = ANY(d_{msg.id.name}) AND m.{m_ts} < v_cutoff;",
+            "            GET DIAGNOSTICS n_0 = ROW_COUNT;",
+            "            -- Messages left that share key columns with a collected one keep the rows they match.",
+            f"            SELECT {', '.join(f'array_agg(m.{pg_ident(c)})' for c in key_names)} INTO {arrays('r_', msg.key)}",
+            f"                FROM {messages} AS m",
+            f"                WHERE {' AND '.join(f'm.{pg_ident(c)} = ANY(d_{c})' for c in shared)};",
+        ]
+        for index, dependent in enumerate(plan.dependents, start=1):
+            body += self._dependent_delete(settings, dependent, index)
+        body += [
+            "        END IF;",
+            "    END IF;",
+            f"    UPDATE {checkpoint} AS k SET last_id = v_window_end, batches = k.batches + 1,",
+            *[f"        {c} = k.{c} + n_{index}," for index, c in enumerate(counters)],
+            "        updated_at = clock_timestamp(),",
+            "        finished_at = CASE WHEN v_window_end >= v_end THEN clock_timestamp() END",
+            "        WHERE k.id = 1;",
+            *[f"    {c} := n_{index};" for index, c in enumerate(counters)],
+            "    last_id := v_window_end; end_id := v_end; finished := v_window_end >= v_end;",
+            "    RETURN NEXT;",
+            "END",
+        ]
+        return "\n".join(declare + body)
+
+    def _dependent_delete(self, settings: Settings, dependent: Related, index: int) -> list[str]:
+        own = tuple(column.name for column, _ in dependent.match)
+        theirs = dependent.message_columns
+        d_columns = ", ".join(f"d_{c}" for c in theirs)
+        r_columns = ", ".join(f"r_{c}" for c in theirs)
+        aliases = ", ".join(pg_ident(c) for c in theirs)
+        where = " AND ".join(f"t.{pg_ident(column.name)} = ANY(d_{message_column})"
+                             for column, message_column in dependent.match)
+        return [
+            f"            -- {dependent.name}: the rows of the collected messages that no message left matches.",
+            f"            SELECT array_agg(s.k) INTO v_keys FROM (",
+            f"                SELECT {_key('d', theirs)} AS k FROM unnest({d_columns}) AS d({aliases})",
+            f"                EXCEPT SELECT {_key('r', theirs)} FROM unnest({r_columns}) AS r({aliases})) AS s;",
+            f"            DELETE FROM {self._table(settings, dependent.name)} AS t",
+            f"                WHERE {where} AND ({_key('t', own)}) = ANY(v_keys);",
+            f"            GET DIAGNOSTICS n_{index} = ROW_COUNT;",
+        ]
