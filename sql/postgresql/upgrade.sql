@@ -1,0 +1,438 @@
+-- purgekit offline script for PostgreSQL, to run in the contactStore database as it is:
+--   psql -v ON_ERROR_STOP=1 -v fdw_password=... -d contactStore -f THIS_SCRIPT
+-- fdw_password is the password of the user mappings' remote user (empty when the server needs
+-- none). It is never written into this script; psql substitutes it where :'fdw_password' stands.
+-- The whole script runs in one transaction: any error leaves the database as it was.
+
+BEGIN;
+
+CREATE TABLE purgekit_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT purgekit_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE SCHEMA purgekit;
+
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'postgres_fdw') THEN
+        CREATE EXTENSION postgres_fdw WITH SCHEMA purgekit;
+    END IF;
+END
+$do$;
+
+CREATE SERVER purgekit_callbackstore FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host 'db-host', port '5432', dbname 'callbackStore');
+
+CREATE SERVER purgekit_messagestore FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host 'db-host', port '5432', dbname 'messageStore');
+
+CREATE SERVER purgekit_axolotlstore FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host 'db-host', port '5432', dbname 'axolotlStore');
+
+\if :{?fdw_password}
+\else
+DO $do$ BEGIN RAISE EXCEPTION 'purgekit: pass -v fdw_password=... to psql; this script never contains it'; END $do$;
+\endif
+
+CREATE USER MAPPING FOR CURRENT_USER SERVER purgekit_callbackstore
+    OPTIONS (user 'purgekit', password :'fdw_password');
+
+CREATE USER MAPPING FOR CURRENT_USER SERVER purgekit_messagestore
+    OPTIONS (user 'purgekit', password :'fdw_password');
+
+CREATE USER MAPPING FOR CURRENT_USER SERVER purgekit_axolotlstore
+    OPTIONS (user 'purgekit', password :'fdw_password');
+
+CREATE FOREIGN TABLE purgekit.queue (
+    key_remote_jid character varying(256)
+)
+SERVER purgekit_callbackstore
+OPTIONS (schema_name 'public', table_name 'queue');
+
+CREATE FOREIGN TABLE purgekit.chats (
+    key_remote_jid character varying(256),
+    group_creator text
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'chats');
+
+CREATE FOREIGN TABLE purgekit.group_participants_history (
+    jid character varying(256)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'group_participants_history');
+
+CREATE FOREIGN TABLE purgekit.messages (
+    key_remote_jid character varying(256),
+    remote_resource text
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages');
+
+CREATE FOREIGN TABLE purgekit.messages_pending_actions (
+    key_remote_jid character varying(256),
+    remote_resource text
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages_pending_actions');
+
+CREATE FOREIGN TABLE purgekit.messages_receipt_log (
+    key_remote_jid character varying(256)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages_receipt_log');
+
+CREATE FOREIGN TABLE purgekit.sender_key_distribution_status (
+    jid character varying(256)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'sender_key_distribution_status');
+
+CREATE FOREIGN TABLE purgekit.identities (
+    recipient_id bigint
+)
+SERVER purgekit_axolotlstore
+OPTIONS (schema_name 'public', table_name 'identities');
+
+CREATE FOREIGN TABLE purgekit.message_base_key (
+    msg_key_remote_jid character varying(256)
+)
+SERVER purgekit_axolotlstore
+OPTIONS (schema_name 'public', table_name 'message_base_key');
+
+CREATE FOREIGN TABLE purgekit.sender_keys (
+    sender_id bigint
+)
+SERVER purgekit_axolotlstore
+OPTIONS (schema_name 'public', table_name 'sender_keys');
+
+CREATE FOREIGN TABLE purgekit.sessions (
+    recipient_id bigint
+)
+SERVER purgekit_axolotlstore
+OPTIONS (schema_name 'public', table_name 'sessions');
+
+CREATE FUNCTION public."deleteUserDataByPhoneNumber"(wa_id bigint)
+    RETURNS TABLE (store text, table_name text, rows_deleted bigint)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_phone text;
+    v_jid text;
+    v_number bigint;
+    v_deleted bigint;
+BEGIN
+    IF wa_id IS NULL OR wa_id < 1 OR wa_id > 999999999999999 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('wa_id %s is not a phone number: digits only, country code first, at most 15 digits', wa_id);
+    END IF;
+    v_phone := '+' || wa_id::text;
+    -- The jid the client filed the user under: wa_phones may map the phone to another account.
+    SELECT p.jid INTO v_jid FROM public.wa_phones AS p WHERE p.phone_number = v_phone ORDER BY p.jid LIMIT 1;
+    IF v_jid IS NULL THEN
+        v_jid := wa_id::text || '@s.whatsapp.net';
+    END IF;
+    IF split_part(v_jid, '@', 1) !~ '^[0-9]{1,18}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'data_exception',
+            MESSAGE = format('wa_phones maps %s to %s, which is not a user jid', v_phone, v_jid);
+    END IF;
+    -- Numeric ids come from the resolved jid, never from the number typed in.
+    v_number := split_part(v_jid, '@', 1)::bigint;
+    -- Each DELETE compares columns with variables only, so postgres_fdw ships it whole to the
+    -- remote server (direct modify) instead of fetching and locking the table row by row.
+    DELETE FROM purgekit.queue AS t WHERE t.key_remote_jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'callbackStore'; table_name := 'queue'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.chats AS t WHERE t.key_remote_jid = v_jid OR t.group_creator = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'chats'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.group_participants_history AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'group_participants_history'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.messages AS t WHERE t.key_remote_jid = v_jid OR t.remote_resource = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'messages'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.messages_pending_actions AS t WHERE t.key_remote_jid = v_jid OR t.remote_resource = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'messages_pending_actions'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.messages_receipt_log AS t WHERE t.key_remote_jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'messages_receipt_log'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.sender_key_distribution_status AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'sender_key_distribution_status'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.identities AS t WHERE t.recipient_id = v_number;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'identities'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.message_base_key AS t WHERE t.msg_key_remote_jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'message_base_key'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.sender_keys AS t WHERE t.sender_id = v_number;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'sender_keys'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.sessions AS t WHERE t.recipient_id = v_number;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'sessions'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM public.wa_contacts AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'contactStore'; table_name := 'wa_contacts'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM public.wa_phones AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'contactStore'; table_name := 'wa_phones'; rows_deleted := v_deleted;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION public."deleteUserDataByPhoneNumber"(bigint) FROM PUBLIC;
+
+INSERT INTO purgekit_version (version_num) VALUES ('0001') RETURNING purgekit_version.version_num;
+
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE purgekit.purgekit_receipts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    erased_at timestamp with time zone NOT NULL DEFAULT now(),
+    erased_by text NOT NULL DEFAULT current_user,
+    number_hash character(64) NOT NULL CHECK (number_hash ~ '^[0-9a-f]{64}$'),
+    rows_per_table json NOT NULL,
+    total bigint NOT NULL CHECK (total >= 0)
+);
+
+CREATE INDEX purgekit_receipts_number_hash ON purgekit.purgekit_receipts (number_hash);
+
+UPDATE purgekit_version SET version_num='0002' WHERE purgekit_version.version_num = '0001';
+
+-- Running upgrade 0002 -> 0003
+
+CREATE SCHEMA purgekit_gc;
+
+CREATE FOREIGN TABLE purgekit_gc.messages (
+    id bigint,
+    key_remote_jid character varying(256),
+    key_from_me boolean,
+    key_id character varying(64),
+    timestamp bigint
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages');
+
+CREATE FOREIGN TABLE purgekit_gc.messages_pending_actions (
+    key_remote_jid character varying(256),
+    key_from_me boolean,
+    key_id character varying(64)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages_pending_actions');
+
+CREATE FOREIGN TABLE purgekit_gc.queue (
+    key_remote_jid character varying(256)
+)
+SERVER purgekit_callbackstore
+OPTIONS (schema_name 'public', table_name 'queue');
+
+CREATE FOREIGN TABLE purgekit_gc.message_base_key (
+    msg_key_remote_jid character varying(256),
+    msg_key_from_me boolean,
+    msg_key_id character varying(64)
+)
+SERVER purgekit_axolotlstore
+OPTIONS (schema_name 'public', table_name 'message_base_key');
+
+CREATE FOREIGN TABLE purgekit_gc.messages_receipt_log (
+    key_remote_jid character varying(256),
+    key_id character varying(64)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages_receipt_log');
+
+CREATE TABLE purgekit_gc.checkpoint (
+    id smallint PRIMARY KEY CHECK (id = 1),
+    pass bigint NOT NULL,
+    cutoff_ms bigint NOT NULL,
+    last_id bigint NOT NULL,
+    end_id bigint NOT NULL,
+    batches bigint NOT NULL,
+    messages_deleted bigint NOT NULL,
+    message_base_key_deleted bigint NOT NULL,
+    messages_receipt_log_deleted bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone
+);
+
+CREATE FUNCTION purgekit_gc."gc_begin"(retention_ms bigint)
+    RETURNS TABLE (pass bigint, cutoff_ms bigint, last_id bigint, end_id bigint, resumed boolean)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_pass bigint;
+    v_cutoff bigint;
+    v_last bigint;
+    v_end bigint;
+    v_finished timestamp with time zone;
+    v_min bigint;
+    v_max bigint;
+BEGIN
+    IF retention_ms IS NULL OR retention_ms < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('retention_ms %s is not a retention: milliseconds, 0 or more', retention_ms);
+    END IF;
+    -- The checkpoint's one row, made on first use; locked, so two runs never share a pass.
+    INSERT INTO purgekit_gc.checkpoint AS k (id, pass, cutoff_ms, last_id, end_id, batches, messages_deleted, message_base_key_deleted, messages_receipt_log_deleted, started_at, updated_at, finished_at)
+        VALUES (1, 0, 0, 0, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp(), clock_timestamp())
+        ON CONFLICT DO NOTHING;
+    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at
+        INTO v_pass, v_cutoff, v_last, v_end, v_finished
+        FROM purgekit_gc.checkpoint AS k WHERE k.id = 1 FOR UPDATE;
+    IF v_finished IS NULL THEN
+        -- A pass stopped half-way: continue it, with its own cutoff and end.
+        pass := v_pass; cutoff_ms := v_cutoff; last_id := v_last; end_id := v_end; resumed := true;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    v_cutoff := (extract(epoch FROM clock_timestamp()) * 1000)::bigint - retention_ms;
+    -- The pass walks the ids there are now; messages written later are newer than the cutoff.
+    SELECT min(m.id), max(m.id) INTO v_min, v_max FROM purgekit_gc.messages AS m;
+    UPDATE purgekit_gc.checkpoint AS k SET pass = k.pass + 1, cutoff_ms = v_cutoff, last_id = coalesce(v_min - 1, 0),
+        end_id = coalesce(v_max, 0), batches = 0, messages_deleted = 0, message_base_key_deleted = 0, messages_receipt_log_deleted = 0,
+        started_at = clock_timestamp(), updated_at = clock_timestamp(),
+        finished_at = CASE WHEN v_max IS NULL THEN clock_timestamp() END
+        WHERE k.id = 1
+        RETURNING k.pass, k.cutoff_ms, k.last_id, k.end_id INTO pass, cutoff_ms, last_id, end_id;
+    resumed := false;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit_gc."gc_begin"(bigint) FROM PUBLIC;
+
+CREATE FUNCTION purgekit_gc."gc_batch"(batch_size integer)
+    RETURNS TABLE (messages_deleted bigint, message_base_key_deleted bigint, messages_receipt_log_deleted bigint, last_id bigint, end_id bigint, finished boolean)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_cutoff bigint;
+    v_last bigint;
+    v_end bigint;
+    v_finished timestamp with time zone;
+    v_first bigint;
+    v_window_end bigint;
+    v_keys text[];
+    c_id bigint[];
+    c_key_remote_jid character varying(256)[];
+    c_key_from_me boolean[];
+    c_key_id character varying(64)[];
+    d_id bigint[];
+    d_key_remote_jid character varying(256)[];
+    d_key_from_me boolean[];
+    d_key_id character varying(64)[];
+    r_key_remote_jid character varying(256)[];
+    r_key_from_me boolean[];
+    r_key_id character varying(64)[];
+    p_0 text[];
+    p_1 text[];
+    n_0 bigint := 0;
+    n_1 bigint := 0;
+    n_2 bigint := 0;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('batch_size %s is not between 1 and 1000000', batch_size);
+    END IF;
+    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished
+        FROM purgekit_gc.checkpoint AS k WHERE k.id = 1 FOR UPDATE;
+    IF v_end IS NULL OR v_finished IS NOT NULL THEN
+        -- No pass in progress: nothing to do.
+        messages_deleted := 0;
+        message_base_key_deleted := 0;
+        messages_receipt_log_deleted := 0;
+        last_id := coalesce(v_last, 0); end_id := coalesce(v_end, 0); finished := true;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    -- The walk goes straight to the next old message: ids with none are never read twice.
+    SELECT min(m.id) INTO v_first FROM purgekit_gc.messages AS m
+        WHERE m.id > v_last AND m.id <= v_end AND m.timestamp < v_cutoff;
+    IF v_first IS NULL THEN
+        v_window_end := v_end;
+    ELSE
+        -- The window: batch_size ids from there; the old messages in it, as arrays (one row back).
+        v_window_end := least(v_first - 1 + batch_size, v_end);
+        SELECT array_agg(m.id), array_agg(m.key_remote_jid), array_agg(m.key_from_me), array_agg(m.key_id) INTO c_id, c_key_remote_jid, c_key_from_me, c_key_id
+            FROM purgekit_gc.messages AS m WHERE m.id >= v_first AND m.id <= v_window_end AND m.timestamp < v_cutoff;
+        SELECT array_agg(p.key_remote_jid::text || chr(31) || p.key_from_me::text || chr(31) || p.key_id::text) INTO p_0
+            FROM purgekit_gc.messages_pending_actions AS p WHERE p.key_remote_jid = ANY(c_key_remote_jid) AND p.key_from_me = ANY(c_key_from_me) AND p.key_id = ANY(c_key_id);
+        SELECT array_agg(p.key_remote_jid::text) INTO p_1
+            FROM purgekit_gc.queue AS p WHERE p.key_remote_jid = ANY(c_key_remote_jid);
+        -- Done with: old, and referenced by no pending work.
+        SELECT array_agg(c.id), array_agg(c.key_remote_jid), array_agg(c.key_from_me), array_agg(c.key_id) INTO d_id, d_key_remote_jid, d_key_from_me, d_key_id
+            FROM unnest(c_id, c_key_remote_jid, c_key_from_me, c_key_id) AS c(id, key_remote_jid, key_from_me, key_id)
+            WHERE NOT coalesce(c.key_remote_jid::text || chr(31) || c.key_from_me::text || chr(31) || c.key_id::text = ANY(p_0), false) AND NOT coalesce(c.key_remote_jid::text = ANY(p_1), false);
+        IF d_id IS NOT NULL THEN
+            DELETE FROM purgekit_gc.messages AS m WHERE m.id = ANY(d_id) AND m.timestamp < v_cutoff;
+            GET DIAGNOSTICS n_0 = ROW_COUNT;
+            -- Messages left that share key columns with a collected one keep the rows they match.
+            SELECT array_agg(m.key_remote_jid), array_agg(m.key_from_me), array_agg(m.key_id) INTO r_key_remote_jid, r_key_from_me, r_key_id
+                FROM purgekit_gc.messages AS m
+                WHERE m.key_remote_jid = ANY(d_key_remote_jid) AND m.key_id = ANY(d_key_id);
+            -- message_base_key: the rows of the collected messages that no message left matches.
+            SELECT array_agg(s.k) INTO v_keys FROM (
+                SELECT d.key_remote_jid::text || chr(31) || d.key_from_me::text || chr(31) || d.key_id::text AS k FROM unnest(d_key_remote_jid, d_key_from_me, d_key_id) AS d(key_remote_jid, key_from_me, key_id)
+                EXCEPT SELECT r.key_remote_jid::text || chr(31) || r.key_from_me::text || chr(31) || r.key_id::text FROM unnest(r_key_remote_jid, r_key_from_me, r_key_id) AS r(key_remote_jid, key_from_me, key_id)) AS s;
+            DELETE FROM purgekit_gc.message_base_key AS t
+                WHERE t.msg_key_remote_jid = ANY(d_key_remote_jid) AND t.msg_key_from_me = ANY(d_key_from_me) AND t.msg_key_id = ANY(d_key_id) AND (t.msg_key_remote_jid::text || chr(31) || t.msg_key_from_me::text || chr(31) || t.msg_key_id::text) = ANY(v_keys);
+            GET DIAGNOSTICS n_1 = ROW_COUNT;
+            -- messages_receipt_log: the rows of the collected messages that no message left matches.
+            SELECT array_agg(s.k) INTO v_keys FROM (
+                SELECT d.key_remote_jid::text || chr(31) || d.key_id::text AS k FROM unnest(d_key_remote_jid, d_key_id) AS d(key_remote_jid, key_id)
+                EXCEPT SELECT r.key_remote_jid::text || chr(31) || r.key_id::text FROM unnest(r_key_remote_jid, r_key_id) AS r(key_remote_jid, key_id)) AS s;
+            DELETE FROM purgekit_gc.messages_receipt_log AS t
+                WHERE t.key_remote_jid = ANY(d_key_remote_jid) AND t.key_id = ANY(d_key_id) AND (t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys);
+            GET DIAGNOSTICS n_2 = ROW_COUNT;
+        END IF;
+    END IF;
+    UPDATE purgekit_gc.checkpoint AS k SET last_id = v_window_end, batches = k.batches + 1,
+        messages_deleted = k.messages_deleted + n_0,
+        message_base_key_deleted = k.message_base_key_deleted + n_1,
+        messages_receipt_log_deleted = k.messages_receipt_log_deleted + n_2,
+        updated_at = clock_timestamp(),
+        finished_at = CASE WHEN v_window_end >= v_end THEN clock_timestamp() END
+        WHERE k.id = 1;
+    messages_deleted := n_0;
+    message_base_key_deleted := n_1;
+    messages_receipt_log_deleted := n_2;
+    last_id := v_window_end; end_id := v_end; finished := v_window_end >= v_end;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit_gc."gc_batch"(integer) FROM PUBLIC;
+
+UPDATE purgekit_version SET version_num='0003' WHERE purgekit_version.version_num = '0002';
+
+COMMIT;
+
