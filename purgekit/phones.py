@@ -42,8 +42,8 @@ class BadPhoneNumber(BadInputError):
         super().__init__(f"bad phone number {quote(raw)}: {rule}")
 
 
-class BadPhoneFile(BadInputError):
-    """A file of phone numbers with bad lines: every one of them, `<file>:<line>: ...`."""
+class BadPhones(BadInputError):
+    """Several inputs, some bad: a line for every bad one (from a file: `<file>:<line>: ...`)."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -107,14 +107,22 @@ class Phone:
 
 
 def parse_arguments(values: list[str]) -> list[Phone]:
-    """Phones from the command line; BadPhoneNumber at the first bad one."""
-    return [Phone(wa_id(value), f"argument {index}") for index, value in enumerate(values, 1)]
+    """Phones from the command line; BadPhones lists every bad one."""
+    phones, problems = [], []
+    for index, value in enumerate(values, 1):
+        try:
+            phones.append(Phone(wa_id(value), f"argument {index}"))
+        except BadPhoneNumber as error:
+            problems.append(str(error))
+    if problems:
+        raise BadPhones(problems)
+    return phones
 
 
 def read_file(path: str | Path) -> list[Phone]:
     """One phone number a line; blank lines and lines starting with '#' are skipped.
 
-    Every line is checked before any is returned: BadPhoneFile lists all the bad ones.
+    Every line is checked before any is returned: BadPhones lists all the bad ones.
     """
     name = str(path)
     try:
@@ -134,7 +142,7 @@ def read_file(path: str | Path) -> list[Phone]:
         except BadPhoneNumber as error:
             problems.append(f"{name}:{number}: {error}")
     if problems:
-        raise BadPhoneFile(problems)
+        raise BadPhones(problems)
     if not phones:
         raise BadInputError(f"{name}: no phone numbers in it")
     return phones

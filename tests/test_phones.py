@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from purgekit.errors import BadInputError
-from purgekit.phones import BadPhoneFile, BadPhoneNumber, read_file, wa_id
+from purgekit.phones import BadPhoneNumber, BadPhones, parse_arguments, read_file, wa_id
 
 GOOD = [
     ("+1 365 555 9020", 13655559020),
@@ -55,7 +55,7 @@ def test_each_bad_input_is_refused_with_its_rule(raw, line):
 def test_a_file_lists_every_bad_line_and_gives_no_phone(tmp_path):
     path = tmp_path / "users.txt"
     path.write_text("+1 365 555 9020\nabc\n\n# a comment\n1-365-555-9021\n1@g.us\n123\n")
-    with pytest.raises(BadPhoneFile) as error:
+    with pytest.raises(BadPhones) as error:
         read_file(path)
     assert error.value.problems == [
         f"{path}:2: bad phone number 'abc': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'",
@@ -81,3 +81,12 @@ def test_a_file_without_phones_is_bad_input(tmp_path, content, message):
 def test_a_missing_file_is_bad_input(tmp_path):
     with pytest.raises(BadInputError, match="no such file"):
         read_file(tmp_path / "absent.txt")
+
+
+def test_every_bad_argument_is_listed():
+    with pytest.raises(BadPhones) as error:
+        parse_arguments(["+1 365 555 9020", "x1", "1@g.us"])
+    assert error.value.problems == [
+        "bad phone number 'x1': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'",
+        "bad phone number '1@g.us': a group jid: groups are not users; erase their members by phone number",
+    ]
