@@ -174,9 +174,12 @@ def _deduplicated(phones: list[Phone]) -> list[Phone]:
 
 class _Erasure:
     def __init__(self, engine: Engine, settings: Settings, dry_run: bool, salt: str | None, batch_size: int,
-                 progress: Progress | None, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> None:
+                 progress: Progress | None, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1,
+                 returning: bool | None = None) -> None:
         self.engine, self.settings, self.dry_run, self.salt = engine, settings, dry_run, salt
         self.batch_size, self.progress, self.plan = batch_size, progress, plan
+        # MariaDB's DELETE ... RETURNING (None: use it when the server is MariaDB); MySQL 8 has none.
+        self.returning = returning
         self.dialect: Dialect = dialect_for(settings.dialect)
         self.owners = _Owners()
         self.resolved: set[str] = set()  # jids whose wa_phones rows an earlier user's erasure deletes
@@ -271,12 +274,16 @@ class _Erasure:
         counts = {t.position: [] for t in targets}
         for table in self.plan:
             reference = self.dialect.table_reference(self.settings, table)
-            predicate = self.dialect.match_predicate(table, "t", operands, self.dialect.batch_operator)
+            predicate = lambda alias, table=table: self.dialect.match_predicate(  # noqa: E731
+                table, alias, operands, self.dialect.batch_operator)
             columns = [c.name for c in table.columns]
             if self.dry_run:
-                groups = self._execute(connection, self.dialect.grouped_count(reference, predicate, columns), parameters)
+                groups = self._execute(connection, self.dialect.grouped_count(reference, predicate("t"), columns), parameters)
             else:
-                counting, deleting = self.dialect.counted_delete(reference, predicate, columns)
+                mariadb = self.returning
+                if mariadb is None:
+                    mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+                counting, deleting = self.dialect.counted_delete(reference, predicate, columns, mariadb)
                 groups = self._execute(connection, counting, parameters)
                 if deleting is not None:
                     deleted = connection.execute(self.dialect.batch_statement(deleting), parameters).rowcount

@@ -179,3 +179,26 @@ def test_receipts_table_comes_with_revision_0002_and_goes_with_its_downgrade(sto
     stores.downgrade("0001")
     assert not receipts_table_exists()
     stores.downgrade()
+
+
+def test_mysql_8s_way_of_counting_deletes_what_mariadbs_returning_does(mysql_server):
+    # MySQL 8 has no DELETE ... RETURNING: purgekit locks and counts (SELECT ... FOR UPDATE), then
+    # deletes. MariaDB runs both ways; they must agree with each other and with the routine.
+    from purgekit.erase import _Erasure, _deduplicated, _phone
+
+    with synthetic_deployment(mysql_server, "my8") as deployment:
+        deployment.upgrade()
+        numbers = [USER + k for k in range(4)]
+        for number in numbers:
+            deployment.stores.add_user(number)
+        phones = _deduplicated([_phone(n, 0) for n in numbers])
+        erasure = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, returning=False)
+        reports = erasure.run(phones)
+        for number in numbers:
+            deployment.stores.add_user(number)
+        again = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, returning=True).run(phones)
+        assert [r.tables for r in reports] == [r.tables for r in again]
+        for number in numbers:
+            deployment.stores.add_user(number)
+        assert [r.tables for r in reports] == [deployment.erase_with_routine(n).tables for n in numbers]
+        deployment.downgrade()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from sqlalchemy import TextClause, text
 
@@ -65,9 +66,10 @@ class Dialect(ABC):
         return f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate} GROUP BY {selected}"
 
     @abstractmethod
-    def counted_delete(self, reference: str, predicate: str, columns: list[str]) -> tuple[str, str | None]:
-        """SQL deleting the rows matching `predicate` that yields (identity columns..., rows deleted), and
-        a second statement to run after it when the database cannot do both at once (else None)."""
+    def counted_delete(self, reference: str, predicate: Callable[[str], str], columns: list[str],
+                       mariadb: bool = False) -> tuple[str, str | None]:
+        """SQL deleting the rows matching `predicate(alias)` that yields (identity columns..., rows
+        deleted), and a second statement to run after it when the database cannot do both at once."""
 
     # Receipts (revision 0002) ------------------------------------------------------------------------
 

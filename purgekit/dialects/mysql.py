@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Mapping
 
 from sqlalchemy import TextClause, bindparam, text
@@ -120,12 +121,17 @@ class MySQLDialect(Dialect):
     def delete_statement(self, reference: str, predicate: str) -> str:
         return f"DELETE t FROM {reference} AS t WHERE {predicate}"
 
-    def counted_delete(self, reference: str, predicate: str, columns: list[str]) -> tuple[str, str | None]:
-        # No DELETE ... RETURNING on MySQL 8: lock and count the rows, then delete exactly those.
+    def counted_delete(self, reference: str, predicate: Callable[[str], str], columns: list[str],
+                       mariadb: bool = False) -> tuple[str, str | None]:
+        if mariadb:
+            # MariaDB's single-table DELETE returns what it deleted (no alias there: the table names it).
+            returned = ", ".join(f"{reference}.{mysql_ident(c)}" for c in columns)
+            return f"DELETE FROM {reference} WHERE {predicate(reference)} RETURNING {returned}, 1", None
+        # MySQL 8 has no DELETE ... RETURNING: lock and count the rows, then delete exactly those.
         selected = ", ".join(f"t.{mysql_ident(c)}" for c in columns)
         return (
-            f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate} GROUP BY {selected} FOR UPDATE",
-            self.delete_statement(reference, predicate),
+            f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate('t')} GROUP BY {selected} FOR UPDATE",
+            self.delete_statement(reference, predicate("t")),
         )
 
     receipt_clock = "UTC_TIMESTAMP(6)"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Mapping
 
 from purgekit.config import Settings
@@ -147,12 +148,13 @@ class PostgreSQLDialect(Dialect):
     def delete_statement(self, reference: str, predicate: str) -> str:
         return f"DELETE FROM {reference} AS t WHERE {predicate}"
 
-    def counted_delete(self, reference: str, predicate: str, columns: list[str]) -> tuple[str, str | None]:
+    def counted_delete(self, reference: str, predicate: Callable[[str], str], columns: list[str],
+                       mariadb: bool = False) -> tuple[str, str | None]:
         # Still a direct modify inside the CTE: the remote server deletes and returns the identities.
         returned = ", ".join(f"t.{pg_ident(c)}" for c in columns)
         grouped = ", ".join(pg_ident(c) for c in columns)
         return (
-            f"WITH deleted AS ({self.delete_statement(reference, predicate)} RETURNING {returned})"
+            f"WITH deleted AS ({self.delete_statement(reference, predicate('t'))} RETURNING {returned})"
             f" SELECT {grouped}, COUNT(*) FROM deleted GROUP BY {grouped}",
             None,
         )
