@@ -19,7 +19,7 @@ from typing import Iterator, List, Optional
 import typer
 
 from purgekit.commands.common import settings_from
-from purgekit.config import Settings
+from purgekit.config import Settings, parse_url
 from purgekit.errors import BadInputError
 from purgekit.gc.plan import MAX_BATCH_SIZE
 from purgekit.gc.retention import parse_retention
@@ -31,6 +31,8 @@ def _nodes(url: Optional[str], nodes: List[str]) -> list[tuple[str | None, Setti
     if url and nodes:
         raise BadInputError("give either --url (one database) or --node NAME=URL (one per Multiconnect node), not both")
     if not nodes:
+        if url:
+            parse_url(url, "--url")
         return [(None, settings_from(url))]
     named: list[tuple[str | None, Settings]] = []
     for spec in nodes:
@@ -39,6 +41,7 @@ def _nodes(url: Optional[str], nodes: List[str]) -> list[tuple[str | None, Setti
             raise BadInputError(f"--node {spec!r} is not NAME=URL (e.g. wacore2=mysql+pymysql://dba@db2/)")
         if any(name == seen for seen, _ in named):
             raise BadInputError(f"--node {name!r} is given twice")
+        parse_url(node_url, f"--node {name}")
         named.append((name, settings_from(node_url)))
     return named
 
