@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=7, help="users erased per single-user median")
     parser.add_argument("--bulk", type=int, default=10_000, help="users in the bulk erasure, with indexes")
     parser.add_argument("--bulk-unindexed", type=int, default=2_000, help="users in the bulk erasure, without indexes")
-    parser.add_argument("--batch-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[50, 200, 500, 2000])
+    parser.add_argument("--batch-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100, 500, 1000, 2000])
     parser.add_argument("--batch-users", type=int, default=2_000, help="users erased at each batch size")
     parser.add_argument("--calls", type=int, default=1_000, help="one-by-one routine calls timed, with indexes")
     parser.add_argument("--output", help="write the figures as JSON to this file")
