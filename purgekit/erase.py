@@ -141,7 +141,7 @@ def erase_users(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    targets = _deduplicated([_phone(value, index) for index, value in enumerate(phones, 1)])
+    targets = _deduplicated([_phone(value) for value in phones])
     if not dry_run:
         salt = receipts.salt_from_environment() if salt is None else salt
         receipts.check_salt(salt)
@@ -156,7 +156,7 @@ def erase_users(
             engine.dispose()
 
 
-def _phone(value: str | int | Phone, index: int) -> Phone:
+def _phone(value: str | int | Phone) -> Phone:
     if isinstance(value, Phone):
         return value
     return Phone(wa_id(str(value)), "")

@@ -69,6 +69,8 @@ def wa_id(raw: str) -> int:
         raise BadPhoneNumber(raw, "contains SQL (';', quotes, backslashes, '--' or '/*'): a phone number never does")
     if any(character.isalpha() for character in text):
         raise BadPhoneNumber(raw, "contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'")
+    if text[0] in "-.":
+        raise BadPhoneNumber(raw, f"starts with {quote(text[0])}: a phone number starts with '+', '(' or its country code")
     digits = _SEPARATORS.sub("", text)
     if digits.startswith("+"):
         digits = digits[1:]

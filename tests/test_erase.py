@@ -191,7 +191,7 @@ def test_mysql_8s_way_of_counting_deletes_what_mariadbs_returning_does(mysql_ser
         numbers = [USER + k for k in range(4)]
         for number in numbers:
             deployment.stores.add_user(number)
-        phones = _deduplicated([_phone(n, 0) for n in numbers])
+        phones = _deduplicated([_phone(n) for n in numbers])
         erasure = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, returning=False)
         reports = erasure.run(phones)
         for number in numbers:

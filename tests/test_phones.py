@@ -35,6 +35,7 @@ BAD = [
     ("1365#5559020", "bad phone number '1365#5559020': '#' is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"),
     ("١٣٦٥٥٥٥٩٠٢٠", "bad phone number '١٣٦٥٥٥٥٩٠٢٠': '١' is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"),
     ("+", "bad phone number '+': no digits"),
+    ("-13655559020", "bad phone number '-13655559020': starts with '-': a phone number starts with '+', '(' or its country code"),
     ("1365555\x009020", "bad phone number '1365555\\x009020': '\\x00' is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"),
 ]
 
