@@ -14,6 +14,34 @@ from purgekit.objects import DatabaseObject
 from purgekit.sql import Statement
 
 
+# Where purgekit.verify hands in an ObjectLedger (Alembic Config.attributes) to learn what revisions install.
+LEDGER = "purgekit_ledger"
+
+
+class ObjectLedger:
+    """What a chain of revisions installs, kept while their operations run (purgekit.verify replays them
+    offline): each object by kind and identity, with the revision that last defined it."""
+
+    def __init__(self) -> None:
+        self.revision: str | None = None  # the revision whose operations are running
+        self._objects: dict[tuple[str, str], tuple[str | None, DatabaseObject]] = {}
+
+    def created(self, target: DatabaseObject) -> None:
+        self._objects[(target.kind, target.identity)] = (self.revision, target)
+
+    def dropped(self, target: DatabaseObject) -> None:
+        self._objects.pop((target.kind, target.identity), None)
+
+    def installed(self) -> list[tuple[str | None, DatabaseObject]]:
+        """(revision, object) for every object installed, in creation order."""
+        return list(self._objects.values())
+
+
+def _ledger(operations: Operations) -> ObjectLedger | None:
+    config = operations.migration_context.config
+    return config.attributes.get(LEDGER) if config is not None else None
+
+
 def _guarded_secrets(context: MigrationContext) -> set[str]:
     """Secrets whose guard this offline script already has: each is checked once, before first use."""
     if not hasattr(context, "_purgekit_guarded_secrets"):
@@ -95,15 +123,21 @@ class ReplaceObjectOp(MigrateOperation):
 def _create(operations: Operations, operation: CreateObjectOp) -> None:
     for statement in operation.target.create():
         emit(operations, statement)
+    if ledger := _ledger(operations):
+        ledger.created(operation.target)
 
 
 @Operations.implementation_for(DropObjectOp)
 def _drop(operations: Operations, operation: DropObjectOp) -> None:
     for statement in operation.target.drop():
         emit(operations, statement)
+    if ledger := _ledger(operations):
+        ledger.dropped(operation.target)
 
 
 @Operations.implementation_for(ReplaceObjectOp)
 def _replace(operations: Operations, operation: ReplaceObjectOp) -> None:
     for statement in operation.old.drop() + operation.new.create():
         emit(operations, statement)
+    if ledger := _ledger(operations):
+        ledger.created(operation.new)

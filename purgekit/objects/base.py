@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 from purgekit.sql import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 class DatabaseObject(ABC):
@@ -21,6 +25,13 @@ class DatabaseObject(ABC):
 
     @abstractmethod
     def drop(self) -> list[Statement]: ...
+
+    def drift(self, connection: Connection, revision: str) -> list[str] | None:
+        """How the installed object differs from this definition, as the catalog tells: one phrase per
+        difference ("missing", "option dbname is 'x', expected 'y'"), [] when none. `revision` is the
+        revision this definition comes from, for the phrases. None: `purgekit verify` cannot inspect
+        objects of this kind (yet); each kind that can overrides this."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.identity}>"

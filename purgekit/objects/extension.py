@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from purgekit.objects.base import DatabaseObject
 from purgekit.sql import Statement, pg_ident, pg_literal
 
@@ -57,3 +59,10 @@ class OwnedExtension(DatabaseObject):
                 "END\n$do$"
             )
         ]
+
+    def drift(self, connection, revision):
+        # Wherever it lives: one installed before purgekit (in another schema) serves as well.
+        found = connection.execute(
+            text("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = :name"), {"name": self.name}
+        ).first()
+        return [] if found else ["missing"]

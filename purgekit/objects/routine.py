@@ -2,8 +2,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from purgekit.objects.base import DatabaseObject
 from purgekit.sql import Statement, mysql_account, mysql_ident, mysql_literal, pg_ident, pg_quote_ident
+from purgekit.sqlcheck import mask
+
+
+def same_body(installed: str, expected: str, dialect: str) -> bool:
+    """Whether two routine bodies are the same code: compared without comments, whitespace collapsed
+    (the mysql client drops the comments of a body it installs, unless run with --comments)."""
+
+    def normal(body: str) -> list[str]:
+        return mask(body, dialect, comments_only=True).split()
+
+    return normal(installed) == normal(expected)
 
 
 @dataclass(frozen=True, repr=False)
@@ -19,6 +32,8 @@ class PgFunction(DatabaseObject):
     owner: str | None = None
     grantees: tuple[str, ...] = ()
     kind = "function"
+    # Nothing a caller puts on its search_path can stand in for a table or an operator.
+    search_path = "pg_catalog, pg_temp"
 
     @property
     def identity(self) -> str:
@@ -33,8 +48,7 @@ class PgFunction(DatabaseObject):
                 "    LANGUAGE plpgsql\n"
                 "    VOLATILE\n"
                 "    SECURITY DEFINER\n"
-                # Nothing a caller puts on its search_path can stand in for a table or an operator.
-                "    SET search_path = pg_catalog, pg_temp\n"
+                f"    SET search_path = {self.search_path}\n"
                 f"AS $purgekit$\n{self.body}\n$purgekit$",
                 is_routine=True,
             ),
@@ -48,6 +62,34 @@ class PgFunction(DatabaseObject):
 
     def drop(self) -> list[Statement]:
         return [Statement(f"DROP FUNCTION {self.identity} RESTRICT")]
+
+    def drift(self, connection, revision):
+        row = connection.execute(
+            text("SELECT p.oid, p.prosrc, p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner),"
+                 " has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_catalog.pg_proc AS p"
+                 " WHERE p.oid = to_regprocedure(:identity)"),
+            {"identity": self.identity},
+        ).first()
+        if row is None:
+            return ["missing"]
+        oid, source, definer, config, owner, public = row
+        phrases = [] if same_body(source, self.body, "postgres") else [f"body differs from revision {revision}"]
+        if not definer:
+            phrases.append("not SECURITY DEFINER")
+        if config != [f"search_path={self.search_path}"]:
+            phrases.append(f"settings are {', '.join(config or []) or 'none'}, expected search_path={self.search_path}")
+        if self.owner and owner != self.owner:
+            phrases.append(f"owner is {owner}, expected {self.owner}")
+        if public:
+            phrases.append("PUBLIC may execute it")
+        for grantee in self.grantees:
+            allowed = connection.execute(
+                text("SELECT has_function_privilege(oid, :function, 'EXECUTE') FROM pg_catalog.pg_roles WHERE rolname = :role"),
+                {"function": oid, "role": grantee},
+            ).scalar()
+            if not allowed:
+                phrases.append(f"{grantee} may not execute it" if allowed is False else f"grantee {grantee} does not exist")
+        return phrases
 
 
 @dataclass(frozen=True, repr=False)
@@ -89,3 +131,29 @@ class MySqlProcedure(DatabaseObject):
     def drop(self) -> list[Statement]:
         statements = [Statement(f"REVOKE EXECUTE ON PROCEDURE {self.identity} FROM {mysql_account(g)}") for g in self.grantees]
         return statements + [Statement(f"DROP PROCEDURE {self.identity}")]
+
+    def drift(self, connection, revision):
+        row = connection.execute(
+            text("SELECT ROUTINE_DEFINITION, SECURITY_TYPE, SQL_DATA_ACCESS, ROUTINE_COMMENT, DEFINER"
+                 " FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_NAME = :name"
+                 " AND ROUTINE_TYPE = 'PROCEDURE'"),
+            {"schema": self.schema, "name": self.name},
+        ).first()
+        if row is None:
+            return ["missing"]
+        body, security, access, comment, definer = row
+        if body is None:  # what MySQL shows an account that neither defined it nor may read mysql.proc
+            phrases = ["body not visible to the account running verify"]
+        else:
+            phrases = [] if same_body(body, self.body, "mysql") else [f"body differs from revision {revision}"]
+        if security != "DEFINER":
+            phrases.append(f"SQL SECURITY {security}, expected DEFINER")
+        if access != "MODIFIES SQL DATA":
+            phrases.append(f"{access}, expected MODIFIES SQL DATA")
+        if comment != self.comment:
+            phrases.append(f"comment is {mysql_literal(comment)}, expected {mysql_literal(self.comment)}")
+        if self.definer and self.definer.upper() != "CURRENT_USER":
+            expected = mysql_account(self.definer).replace("'", "")
+            if definer != expected:
+                phrases.append(f"definer is {definer}, expected {expected}")
+        return phrases

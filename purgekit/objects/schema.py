@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from purgekit.objects.base import DatabaseObject
 from purgekit.sql import Statement, pg_ident
 
@@ -25,3 +27,11 @@ class Schema(DatabaseObject):
     def drop(self) -> list[Statement]:
         # RESTRICT: whatever someone else put in the schema stops the downgrade rather than vanishing.
         return [Statement(f"DROP SCHEMA {self.identity} RESTRICT")]
+
+    def drift(self, connection, revision):
+        owner = connection.execute(
+            text("SELECT pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace WHERE nspname = :name"), {"name": self.name}
+        ).scalar()
+        if owner is None:
+            return ["missing"]
+        return [f"owner is {owner}, expected {self.owner}"] if self.owner and owner != self.owner else []

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from purgekit.objects.base import DatabaseObject
+from purgekit.objects.foreign_server import catalog_options, options_drift
 from purgekit.sql import Secret, Statement, pg_ident, pg_literal
 
 
@@ -50,3 +53,17 @@ class UserMapping(DatabaseObject):
                 "END\n$do$"
             )
         ]
+
+    def drift(self, connection, revision):
+        # CURRENT_USER: the role running verify, which must be the one that ran the migration.
+        row = connection.execute(
+            text("SELECT umoptions FROM pg_catalog.pg_user_mappings"
+                 " WHERE srvname = :server AND usename = coalesce(:role, current_user)"),
+            {"server": self.server, "role": self.role},
+        ).first()
+        if row is None:
+            return ["missing"]
+        if row.umoptions is None:  # what PostgreSQL shows a role that is neither the mapped one nor superuser
+            return ["options not visible to the role running verify (run it as the mapped role or a superuser)"]
+        # The password's value is never read into a message: only that it is there.
+        return options_drift(catalog_options(row.umoptions), {"user": self.remote_user}, secret=("password",))

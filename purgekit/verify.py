@@ -1,0 +1,93 @@
+"""Drift: what a database holds, compared with what its installed revision installs (Sqitch's verify).
+
+The expectation is not written down twice: the migrations from base up to the database's revision
+are replayed offline (no database touched), and purgekit's operations note every object they create,
+drop or replace (purgekit.operations.ObjectLedger). Each object then compares itself with the
+catalog (DatabaseObject.drift): routine bodies, servers and their options, user mappings, foreign
+tables and their columns, ... Objects of a kind that has no catalog check yet are named, not checked.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import create_engine, pool
+from sqlalchemy.exc import DBAPIError
+
+from purgekit import deploy
+from purgekit.config import Settings
+from purgekit.errors import ConfigurationError
+from purgekit.objects import DatabaseObject
+from purgekit.operations import LEDGER, ObjectLedger
+
+
+def expected_objects(settings: Settings, revision: str) -> list[tuple[str | None, DatabaseObject]]:
+    """(revision that defined it, object) for everything the migrations up to `revision` install."""
+    script = ScriptDirectory.from_config(deploy.alembic_config(settings))
+    chain = [step.revision for step in script.iterate_revisions(revision, "base")][::-1]
+    ledger = ObjectLedger()
+    previous = None
+    for step in chain:
+        config = deploy.alembic_config(settings, io.StringIO())
+        config.attributes[LEDGER] = ledger
+        ledger.revision = step
+        command.upgrade(config, f"{previous}:{step}" if previous else step, sql=True)
+        previous = step
+    return ledger.installed()
+
+
+@dataclass(frozen=True)
+class Verification:
+    url: str  # without its password
+    revision: str | None  # None: nothing installed
+    differences: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()  # objects of kinds verify cannot inspect
+
+    @property
+    def ok(self) -> bool:
+        return self.revision is not None and not self.differences
+
+    def lines(self) -> list[str]:
+        """What `purgekit verify` prints: one line per difference, then a verdict."""
+        if self.revision is None:
+            return [f"purgekit verify: nothing installed in {self.url}: no revision in purgekit_version"]
+        lines = list(self.differences)
+        if self.unchecked:
+            lines.append(f"purgekit verify: not inspected (no catalog check for their kind yet): {', '.join(self.unchecked)}")
+        if self.differences:
+            count = len(self.differences)
+            lines.append(f"purgekit verify: {self.url} differs from revision {self.revision} ({count} difference{'s' * (count > 1)})")
+        else:
+            lines.append(f"purgekit verify: {self.url} matches revision {self.revision}")
+        return lines
+
+
+def verify(settings: Settings) -> Verification:
+    """Compare the database at settings.url with what its installed revision installs."""
+    url = settings.url.render_as_string(hide_password=True)
+    try:
+        revision = deploy.current_revision(settings)
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise ConfigurationError(f"cannot connect to {url}: {reason}") from None
+    if revision is None:
+        return Verification(url, None)
+    try:
+        expected = expected_objects(settings, revision)
+    except CommandError:
+        return Verification(url, revision, (f"revision {revision} is installed, which this purgekit does not know",))
+    differences, unchecked = [], []
+    engine = create_engine(settings.url, poolclass=pool.NullPool, hide_parameters=True)
+    try:
+        with engine.connect() as connection:
+            for defined_in, obj in expected:
+                phrases = obj.drift(connection, defined_in or revision)
+                if phrases is None:
+                    unchecked.append(f"{obj.kind} {obj.identity}")
+                differences += [f"{obj.kind} {obj.identity}: {phrase}" for phrase in phrases or []]
+    finally:
+        engine.dispose()
+    return Verification(url, revision, tuple(differences), tuple(unchecked))
