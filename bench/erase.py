@@ -162,6 +162,29 @@ def report(all_results: list[dict], console: Console) -> None:
     console.print(table)
 
 
+def markdown(document_: dict) -> str:
+    """The README's Benchmarks table from a saved run (--output), for `--markdown FILE`."""
+    lines = [
+        "| dialect | indexes | purgekit routine | purgekit `erase_user` | document's routine | purgekit bulk | routine, one call per user |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in document_["results"]:
+        for key, label in (("unindexed", "without"), ("indexed", "with")):
+            m, bulk = r[key]["median_ms"], r[key]["bulk"]
+            calls = r[key].get("routine_calls")
+            per_call = f"{calls['users_per_second']:,.0f} users/s" if calls else f"≈ {1000 / m['purgekit_routine']:,.1f} users/s"
+            lines.append(
+                f"| {r['server']} | {label} | {m['purgekit_routine']:,} ms | {m['purgekit_erase_user']:,} ms"
+                f" | {m['document_routine']:,} ms | {bulk['users_per_second']:,.0f} users/s ({bulk['users']:,} users)"
+                f" | {per_call} |"
+            )
+    sizes = "; ".join(
+        f"{r['dialect']}: " + ", ".join(f"{size}: {rate:,.0f}" for size, rate in r["indexed"]["batch_sizes"].items())
+        for r in document_["results"])
+    builds = "; ".join(f"{r['dialect']} {r['index_build_seconds']} s" for r in document_["results"])
+    return "\n".join(lines) + f"\n\nBulk users/s by batch size, with indexes — {sizes}. Index chain build time — {builds}.\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.erase", description=__doc__.splitlines()[0])
     parser.add_argument("--dialect", choices=["postgresql", "mysql"], action="append")
@@ -174,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-users", type=int, default=2_000, help="users erased at each batch size")
     parser.add_argument("--calls", type=int, default=1_000, help="one-by-one routine calls timed, with indexes")
     parser.add_argument("--output", help="write the figures as JSON to this file")
+    parser.add_argument("--markdown", metavar="FILE", help="print the README table of a run saved with --output, and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown) as saved:
+            print(markdown(json.load(saved)))
+        return 0
     console = Console()
     started = datetime.now(timezone.utc)
     results = [run(dialect, args, console) for dialect in args.dialect or ["postgresql", "mysql"]]

@@ -9,9 +9,9 @@ PostgreSQL `CREATE INDEX CONCURRENTLY`, MySQL `ALTER TABLE ... ADD INDEX ..., AL
 LOCK=NONE`. Every index purgekit creates is named purgekit_<table>_<column>, and the chain's
 downgrade drops those names and nothing else.
 
-On PostgreSQL the tables live in each store's own database: purgekit connects to each with the
-URL's host, port and credentials and the store's database name (the URL's role must own the tables,
-or be able to index them). On MySQL the stores are schemas of the URL's server.
+On PostgreSQL the tables live in each store's own database: purgekit connects to contactStore with
+the URL, and to the other stores as postgres_fdw does (PURGEKIT_FDW_* settings, the URL's by default);
+that role must own the tables to index them. On MySQL the stores are schemas of the URL's server.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from purgekit.config import Settings
-from purgekit.dialects.postgresql import CLIENT_SCHEMA
+from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE
 from purgekit.sql import mysql_ident, pg_ident
 from purgekit.stores import ERASURE_PLAN_V1, Store, UserTable
 
@@ -66,10 +66,23 @@ def plan_indexes(plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> list[IndexSpe
 # --- where the tables are ---------------------------------------------------------------------
 
 
+def store_url(settings: Settings, store: Store) -> URL:
+    """Where the store's tables are. MySQL: the URL's server. PostgreSQL: contactStore is the URL's
+    database; the other stores are where postgres_fdw reaches them (PURGEKIT_FDW_HOST, _PORT, _USER,
+    _PASSWORD, which default to the URL's own), in the store's database."""
+    if settings.dialect != "postgresql":
+        return settings.url
+    if store is HOST_STORE or settings.fdw is None:
+        return settings.url.set(database=settings.store_name(store))
+    fdw = settings.fdw
+    return URL.create(settings.url.drivername, fdw.user, fdw.password, fdw.host, fdw.port,
+                      settings.store_name(store), settings.url.query)
+
+
 @contextlib.contextmanager
 def store_connection(settings: Settings, store: Store, autocommit: bool = False) -> Iterator[Connection]:
-    """A connection that sees the store's tables: PostgreSQL, to the store's database; MySQL, to the server."""
-    url = settings.url.set(database=settings.store_name(store)) if settings.dialect == "postgresql" else settings.url
+    """A connection that sees the store's tables (store_url())."""
+    url = store_url(settings, store)
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = create_engine(url, hide_parameters=True, **options)
     try:
