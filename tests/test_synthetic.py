@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
-from sqlalchemy import String, Text, bindparam, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects import mysql, postgresql
 
 from purgekit.stores import DEFAULT_JID_DOMAIN, ERASURE_PLAN_V1, Identity, Store, UserTable
@@ -149,10 +149,10 @@ def test_fill_inserts_the_requested_rows(filled):
 
 def test_fill_creates_group_chats_named_after_their_creator(filled):
     stores, _ = filled
-    groups = _rows(stores, Store.MESSAGE, "SELECT key_remote_jid, group_creator FROM chats WHERE key_remote_jid LIKE '%@g.us'")
+    groups = _rows(stores, Store.MESSAGE, "SELECT key_remote_jid, group_creator FROM chats WHERE group_creator IS NOT NULL")
     assert len(groups) == FILL_GROUPS
     for group_jid, creator in groups:
-        assert group_jid.startswith(creator.split("@")[0] + "-"), (group_jid, creator)
+        assert group_jid.startswith(creator.split("@")[0] + "-") and group_jid.endswith("@g.us"), group_jid
 
 
 def test_fill_names_the_sender_of_every_group_message(filled):
@@ -163,6 +163,9 @@ def test_fill_names_the_sender_of_every_group_message(filled):
     assert 0 < len(in_groups) < len(messages)
     assert all(sender is None for chat, sender in messages if not chat.endswith("@g.us"))
     assert all(message in members for message in in_groups), "a group message's sender is a member"
+    actions = _rows(stores, Store.MESSAGE, "SELECT key_remote_jid, remote_resource FROM messages_pending_actions")
+    assert any(chat.endswith("@g.us") for chat, _ in actions)
+    assert all((sender is None) != chat.endswith("@g.us") for chat, sender in actions)
 
 
 def test_fill_maps_some_phones_to_jids_with_other_digits(filled):
