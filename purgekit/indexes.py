@@ -2,8 +2,8 @@
 
 A DELETE of the plan finds a user's rows through an index only when every column its predicate
 ORs together leads some index; otherwise the database reads the whole table for every user erased
-(messages.remote_resource, typically: 6.5 s a user on MariaDB at 5 million messages, against
-milliseconds with the index). `purgekit doctor` names those columns; the optional Alembic chain in
+(messages.remote_resource, typically: seconds a user at 5 million messages, against milliseconds
+with the index). `purgekit doctor` names those columns; the optional Alembic chain in
 migrations_indexes/ (`alembic -n indexes upgrade head`) creates an index on each, online:
 PostgreSQL `CREATE INDEX CONCURRENTLY`, MySQL `ALTER TABLE ... ADD INDEX ..., ALGORITHM=INPLACE,
 LOCK=NONE`. Every index purgekit creates is named purgekit_<table>_<column>, and the chain's

@@ -202,3 +202,26 @@ def test_mysql_8s_way_of_counting_deletes_what_mariadbs_returning_does(mysql_ser
             deployment.stores.add_user(number)
         assert [r.tables for r in reports] == [deployment.erase_with_routine(n).tables for n in numbers]
         deployment.downgrade()
+
+
+def test_postgres_fdw_ships_each_batch_delete_whole_to_the_store(postgres_server):
+    # The batch's `column = ANY(...)` must not turn the delete into a fetch-and-delete row by row.
+    from purgekit.erase import _PARAMETER, _SQL_TYPE
+    from purgekit.stores import ERASURE_PLAN_V1, Identity
+
+    with synthetic_deployment(postgres_server, "fdw") as deployment:
+        deployment.upgrade()
+        dialect, settings = deployment.dialect, deployment.settings
+        operands = {i: dialect.batch_operand(_PARAMETER[i], _SQL_TYPE[i]) for i in Identity}
+        parameters = {"jids": [f"{USER}@s.whatsapp.net", f"{USER + 1}@s.whatsapp.net"], "numbers": [USER, USER + 1]}
+        with deployment.engine.connect() as connection:
+            for table in ERASURE_PLAN_V1:
+                if table.store is Store.CONTACT:
+                    continue
+                predicate = lambda alias, table=table: dialect.match_predicate(table, alias, operands)  # noqa: E731
+                sql, _ = dialect.counted_delete(dialect.table_reference(settings, table), predicate, [c.name for c in table.columns])
+                plan = "\n".join(row[0] for row in connection.execute(dialect.batch_statement(f"EXPLAIN VERBOSE {sql}"), parameters))
+                assert "Foreign Delete" in plan and "Remote SQL: DELETE FROM public." in plan, plan
+                assert "= ANY ('{" in plan and "RETURNING" in plan, plan
+            connection.rollback()
+        deployment.downgrade()
