@@ -145,6 +145,8 @@ def erase_users(
     if not dry_run:
         salt = receipts.salt_from_environment() if salt is None else salt
         receipts.check_salt(salt)
+    elif salt is None:
+        salt = receipts.salt_if_set()  # to read receipts as the erasure would; a dry run needs none
     engine, owned = (url_or_engine, False) if isinstance(url_or_engine, Engine) else (
         create_engine(url_or_engine, hide_parameters=True), True)
     if settings is None:
@@ -183,6 +185,7 @@ class _Erasure:
         self.dialect: Dialect = dialect_for(settings.dialect)
         self.owners = _Owners()
         self.resolved: set[str] = set()  # jids whose wa_phones rows an earlier user's erasure deletes
+        self.reads_receipts = False
 
     def run(self, phones: list[Phone]) -> list[ErasureReport]:
         reports: list[ErasureReport] = []
@@ -193,8 +196,8 @@ class _Erasure:
         with connection:
             for statement in self.dialect.session_statements(self.settings):
                 connection.exec_driver_sql(statement)
-            if not self.dry_run:
-                self._check_receipts_table(connection)
+            # Receipts are read (see _resolve) whenever there is a salt to read them with.
+            self.reads_receipts = self.salt is not None and self._check_receipts_table(connection, not self.dry_run)
             position = 0
             while position < len(phones):
                 batch = phones[position : position + self.batch_size]
@@ -211,8 +214,11 @@ class _Erasure:
         snapshot = (_Owners({k: list(v) for k, v in self.owners.by_identity.items()}), set(self.resolved))
         try:
             try:
-                targets, refused = self._resolve(connection, batch, start)
+                targets, skipped, refused = self._resolve(connection, batch, start)
                 done = self._erase(connection, targets) if targets else []
+                if skipped:
+                    order = {phone.wa_id: index for index, phone in enumerate(batch)}
+                    done = sorted(done + skipped, key=lambda report: order[report.wa_id])
             except _Unattributable:
                 connection.rollback()
                 self.owners, self.resolved = snapshot
@@ -233,7 +239,8 @@ class _Erasure:
 
     # Resolving jids, as the routine does.
 
-    def _resolve(self, connection: Connection, batch: list[Phone], start: int) -> tuple[list[_Target], _BadMapping | None]:
+    def _resolve(self, connection: Connection, batch: list[Phone],
+                 start: int) -> tuple[list[_Target], list[ErasureReport], _BadMapping | None]:
         phones = {f"+{phone.wa_id}": phone for phone in batch}
         reference = self.dialect.table_reference(self.settings, PHONE_TABLE)
         column = self.dialect.quote(PHONE_COLUMN)
@@ -250,18 +257,37 @@ class _Erasure:
             if phone_number not in phones and len(batch) > 1:
                 raise _Unattributable  # the collation matched another spelling: let a batch of one decide
             mapped.setdefault(phone_number if len(batch) > 1 else next(iter(phones)), []).append(jid)
+        candidates = {phone.wa_id: [j for j in mapped.get(f"+{phone.wa_id}", []) if j not in self.resolved] for phone in batch}
+        erased_as = self._erased_as(connection, [wa_id for wa_id, jids in candidates.items() if not jids])
         targets: list[_Target] = []
+        skipped: list[ErasureReport] = []
         for index, phone in enumerate(batch):
-            candidates = [jid for jid in mapped.get(f"+{phone.wa_id}", []) if jid not in self.resolved]
-            jid = candidates[0] if candidates else f"{phone.wa_id}@{DEFAULT_JID_DOMAIN}"
+            jid = candidates[phone.wa_id][0] if candidates[phone.wa_id] else f"{phone.wa_id}@{DEFAULT_JID_DOMAIN}"
             local = jid.split("@", 1)[0]
             if not _USER_JID.fullmatch(local):
-                return targets, _BadMapping(index, f"wa_phones maps {phone.display} to {jid}, which is not a user jid")
+                return targets, skipped, _BadMapping(index, f"wa_phones maps {phone.display} to {jid}, which is not a user jid")
+            previous = erased_as.get(phone.wa_id)
+            if previous and receipts.jid_hash(jid, self.salt) not in previous and jid not in self.resolved:
+                # wa_phones mapped this number to another account, erased before (its receipt says so);
+                # its row is gone, and the account under the number's digits may be someone else's.
+                skipped.append(self._skipped(phone, "erased before as the account wa_phones then mapped it to;"
+                                             f" {jid} may be someone else's, left alone"))
+                continue
             target = _Target(start + index, phone, jid, int(local))
             targets.append(target)
             self.owners.add(target)
             self.resolved.add(jid)
-        return targets, None
+        return targets, skipped, None
+
+    def _erased_as(self, connection: Connection, wa_ids: list[int]) -> dict[int, set[str]]:
+        """For numbers wa_phones no longer maps: the jids (hashed) their receipts say were erased."""
+        if not wa_ids or not self.reads_receipts:
+            return {}
+        return receipts.erased_jids(connection, self.settings, wa_ids, self.salt)
+
+    def _skipped(self, phone: Phone, reason: str) -> ErasureReport:
+        counts = tuple(TableCount(self.settings.store_name(t.store), t.name, 0) for t in self.plan)
+        return ErasureReport(phone.wa_id, counts, self.dry_run, None, reason)
 
     # Deleting (or counting), table by table.
 
@@ -328,16 +354,19 @@ class _Erasure:
 
     # Checks.
 
-    def _check_receipts_table(self, connection: Connection) -> None:
+    def _check_receipts_table(self, connection: Connection, required: bool) -> bool:
         reference = self.dialect.receipts_reference(self.settings)
         try:
             connection.execute(text(f"SELECT 1 FROM {reference} WHERE 1 = 0")).all()
         except DBAPIError as error:
             connection.rollback()
+            if not required:
+                return False
             raise PurgekitError(
                 f"cannot write receipts to {reference} ({_reason(error)}): run `alembic upgrade head` first; nothing was erased"
             ) from None
         connection.rollback()
+        return True
 
     def _where(self) -> str:
         return self.settings.url.render_as_string(hide_password=True)

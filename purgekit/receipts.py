@@ -1,8 +1,8 @@
 """Receipts: purgekit's own record of each erasure, without the number erased.
 
 One row per user per erasure (revision 0002 creates the table): when, by whom (the database's
-current user), rows deleted per table, and number_hash = HMAC-SHA256(salt, wa_id) in hex — never the
-number. The salt is a secret kept OUT of the database (PURGEKIT_RECEIPT_SALT): a phone number has so
+current user), rows deleted per table, number_hash = HMAC-SHA256(salt, wa_id) in hex — never the
+number — and jid_hash, the jid erased hashed the same way. The salt is a secret kept OUT of the database (PURGEKIT_RECEIPT_SALT): a phone number has so
 few possible values (about 10**11 per country code) that an unsalted or known-salt hash is reversed by
 trying them all in minutes, so a copy of the database alone (a backup, a replica, a dump handed to an
 auditor) must not hold the salt. With it, and only with it, anyone can answer "was +X erased, when?"
@@ -49,9 +49,26 @@ def check_salt(salt: str) -> None:
         raise ConfigurationError(f"{SALT_VARIABLE} is too short: at least {MIN_SALT_LENGTH} characters")
 
 
+def salt_if_set() -> str | None:
+    """The salt when PURGEKIT_RECEIPT_SALT is set (a dry run reads receipts with it), else None."""
+    salt = os.environ.get(SALT_VARIABLE) or None
+    if salt is not None:
+        check_salt(salt)
+    return salt
+
+
 def number_hash(wa_id: int, salt: str) -> str:
     """HMAC-SHA256 of the wa_id's digits, keyed with the salt, in lowercase hex."""
-    return hmac.new(salt.encode("utf-8"), str(wa_id).encode("ascii"), hashlib.sha256).hexdigest()
+    return _hmac(str(wa_id), salt)
+
+
+def jid_hash(jid: str, salt: str) -> str:
+    """HMAC-SHA256 of the jid erased, keyed with the salt, in lowercase hex."""
+    return _hmac(jid, salt)
+
+
+def _hmac(value: str, salt: str) -> str:
+    return hmac.new(salt.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def rows_per_table(report: ErasureReport) -> str:
@@ -68,14 +85,33 @@ def write(connection: Connection, settings: Settings, reports: Sequence[ErasureR
     for index, report in enumerate(reports):
         # The drivers' own placeholders (psycopg2 and PyMySQL both take %(name)s): no SQL compiling
         # of a thousand bound parameters per batch.
-        rows.append(f"({dialect.receipt_clock}, {dialect.receipt_user}, %(h{index})s, %(r{index})s, %(t{index})s)")
-        parameters.update({f"h{index}": number_hash(report.wa_id, salt), f"r{index}": rows_per_table(report),
-                           f"t{index}": report.total})
+        rows.append(f"({dialect.receipt_clock}, {dialect.receipt_user}, %(h{index})s, %(j{index})s, %(r{index})s,"
+                    f" %(t{index})s)")
+        parameters.update({f"h{index}": number_hash(report.wa_id, salt), f"j{index}": jid_hash(report.jid or "", salt),
+                           f"r{index}": rows_per_table(report), f"t{index}": report.total})
     sql = (
-        f"INSERT INTO {dialect.receipts_reference(settings)} (erased_at, erased_by, number_hash, rows_per_table, total)"
+        f"INSERT INTO {dialect.receipts_reference(settings)}"
+        " (erased_at, erased_by, number_hash, jid_hash, rows_per_table, total)"
         f" VALUES {', '.join(rows)}"
     )
     connection.exec_driver_sql(sql, parameters)
+
+
+def erased_jids(connection: Connection, settings: Settings, wa_ids: Sequence[int], salt: str) -> dict[int, set[str]]:
+    """For each number with receipts: the hashes of the jids erased under it."""
+    by_hash = {number_hash(wa_id, salt): wa_id for wa_id in wa_ids}
+    if not by_hash:
+        return {}
+    dialect = dialect_for(settings.dialect)
+    operand = dialect.batch_operand("hashes", "text")
+    rows = connection.execute(dialect.batch_statement(
+        f"SELECT number_hash, jid_hash FROM {dialect.receipts_reference(settings)}"
+        f" WHERE number_hash {dialect.batch_operator} {operand}"
+    ), {"hashes": list(by_hash)})
+    found: dict[int, set[str]] = {}
+    for number, jid in rows:
+        found.setdefault(by_hash[number.strip()], set()).add(jid.strip())
+    return found
 
 
 def lookup(connection: Connection, settings: Settings, wa_id: int, salt: str) -> list[dict]:

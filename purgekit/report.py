@@ -18,6 +18,8 @@ class ErasureReport:
     dry_run: bool = False
     # The jid the erasure resolved the number to (purgekit.erase); the routine's report has none.
     jid: str | None = None
+    # Why purgekit.erase left this number alone (then every count is 0), or None.
+    skipped: str | None = None
 
     @property
     def total(self) -> int:
@@ -31,6 +33,8 @@ class ErasureReport:
 
     def as_dict(self) -> dict:
         resolved = {"jid": self.jid} if self.jid is not None else {}
+        if self.skipped is not None:
+            resolved["skipped"] = self.skipped
         return {
             "wa_id": str(self.wa_id),
             **resolved,

@@ -225,3 +225,28 @@ def test_postgres_fdw_ships_each_batch_delete_whole_to_the_store(postgres_server
                 assert "= ANY ('{" in plan and "RETURNING" in plan, plan
             connection.rollback()
         deployment.downgrade()
+
+
+def test_a_number_erased_as_another_account_is_not_erased_again_as_its_digits(installed):
+    # +USER's wa_phones row maps it to OTHER's account; the account under USER's own digits is
+    # someone else. The first erasure takes OTHER's rows and the wa_phones row. Erasing +USER again
+    # must not fall back to USER@s.whatsapp.net: the receipt says +USER was OTHER.
+    other = 447700900123
+    installed.stores.add_user(USER)
+    installed.stores.add_user(other)
+    phones = installed.stores.qualified(Store.CONTACT, "wa_phones")
+    with installed.stores.engine(Store.CONTACT).begin() as connection:
+        connection.execute(text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
+                           {"jid": f"{other}@s.whatsapp.net", "phone": f"+{USER}"})
+    digits_account = user_rows(installed.stores, USER)
+
+    first = purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=SALT)
+    assert first.jid == f"{other}@s.whatsapp.net" and first.total > 0 and first.skipped is None
+    dry = purgekit.erase_user(installed.engine, USER, dry_run=True, settings=installed.settings, salt=SALT)
+    again = purgekit.erase_users(installed.engine, [USER, other], settings=installed.settings, salt=SALT)
+
+    assert dry.skipped and again[0].skipped and "left alone" in again[0].skipped
+    assert dry.total == again[0].total == 0 and again[0].jid is None
+    assert user_rows(installed.stores, USER) == digits_account
+    assert again[1].skipped is None  # OTHER's own number erases as usual (nothing left)
+    assert [r["total"] for r in receipt_rows(installed)] == [first.total, 0]

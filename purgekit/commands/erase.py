@@ -2,8 +2,8 @@
 
 Every phone number (arguments and file) is checked before any database work: one bad input and
 nothing is erased, exit 2, with a line per bad input naming it and the rule it breaks. Then the users
-are erased set-wise (purgekit.erase), with a receipt each; exit 0 when all are erased, 1 when the
-erasure stops (the line says at which user; a re-run finishes the job).
+are erased set-wise (purgekit.erase), with a receipt each; exit 0 when all are erased (or skipped, each
+with a line saying why), 1 when the erasure stops (the line says at which user; a re-run finishes the job).
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def erase(
     """Erase users' data from the four stores (exit 0 done, 1 failed, 2 bad input: nothing erased)."""
     targets = _phones(phones or [], from_file)
     # Everything that can be refused is refused before the first connection.
-    salt = None if dry_run else receipts.salt_from_environment()
+    salt = receipts.salt_if_set() if dry_run else receipts.salt_from_environment()
     settings = settings_from(url)
     engine = engine_for(settings)
     console = Console(highlight=False)
@@ -59,6 +59,9 @@ def erase(
     finally:
         engine.dispose()
     by_wa_id = {phone.wa_id: phone for phone in targets}
+    for report in reports:
+        if report.skipped:
+            print(f"purgekit: +{report.wa_id} ({by_wa_id[report.wa_id].source}) skipped: {report.skipped}", file=sys.stderr)
     if as_json:
         print(json.dumps(_document(reports, by_wa_id, dry_run, failure), indent=2))
     elif from_file is None:
@@ -102,6 +105,8 @@ class _progress:
 
 
 def _title(report: ErasureReport) -> str:
+    if report.skipped:
+        return f"+{report.wa_id}: skipped, {report.skipped}"
     verb = "would delete (dry run)" if report.dry_run else "deleted"
     return f"+{report.wa_id} ({report.jid}): {report.total} rows {verb}"
 
@@ -119,7 +124,8 @@ def _user_table(report: ErasureReport) -> Table:
 
 def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
     verb = "would delete (dry run)" if dry_run else "deleted"
-    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}"
+    skipped = sum(1 for r in reports if r.skipped)
+    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}" + (f", {skipped} skipped" if skipped else "")
     table = Table(title=title, title_justify="left")
     table.add_column("store")
     table.add_column("table")

@@ -150,11 +150,14 @@ class MySQLDialect(Dialect):
                     "`erased_at` DATETIME(6) NOT NULL COMMENT 'UTC'",
                     "`erased_by` VARCHAR(288) NOT NULL COMMENT 'CURRENT_USER(): user@host'",
                     "`number_hash` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL",
+                    # The jid erased, hashed the same way: tells a later erasure of the number which account it was.
+                    "`jid_hash` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL",
                     "`rows_per_table` JSON NOT NULL",
                     "`total` BIGINT NOT NULL",
                     f"KEY `{RECEIPTS_TABLE}_number_hash` (`number_hash`)",
                     # Only ever a hex digest: a phone number cannot be stored here by mistake.
                     f"CONSTRAINT `{RECEIPTS_TABLE}_number_hash_hex` CHECK (`number_hash` REGEXP '^[0-9a-f]{{64}}$')",
+                    f"CONSTRAINT `{RECEIPTS_TABLE}_jid_hash_hex` CHECK (`jid_hash` REGEXP '^[0-9a-f]{{64}}$')",
                     f"CONSTRAINT `{RECEIPTS_TABLE}_total` CHECK (`total` >= 0)",
                 ),
                 comment="purgekit: one row per erasure; number_hash is HMAC-SHA256 of the wa_id, never the number",

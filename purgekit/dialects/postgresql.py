@@ -175,6 +175,8 @@ class PostgreSQLDialect(Dialect):
                 "erased_by text NOT NULL DEFAULT current_user",
                 # Only ever a hex digest: a phone number cannot be stored here by mistake.
                 "number_hash character(64) NOT NULL CHECK (number_hash ~ '^[0-9a-f]{64}$')",
+                # The jid erased, hashed the same way: tells a later erasure of the number which account it was.
+                "jid_hash character(64) NOT NULL CHECK (jid_hash ~ '^[0-9a-f]{64}$')",
                 "rows_per_table json NOT NULL",
                 "total bigint NOT NULL CHECK (total >= 0)",
             ),
