@@ -97,10 +97,12 @@ CREATE TABLE `contactStore`.`purgekit_receipts` (
     `erased_at` DATETIME(6) NOT NULL COMMENT 'UTC',
     `erased_by` VARCHAR(288) NOT NULL COMMENT 'CURRENT_USER(): user@host',
     `number_hash` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    `jid_hash` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     `rows_per_table` JSON NOT NULL,
     `total` BIGINT NOT NULL,
     KEY `purgekit_receipts_number_hash` (`number_hash`),
     CONSTRAINT `purgekit_receipts_number_hash_hex` CHECK (`number_hash` REGEXP '^[0-9a-f]{64}$'),
+    CONSTRAINT `purgekit_receipts_jid_hash_hex` CHECK (`jid_hash` REGEXP '^[0-9a-f]{64}$'),
     CONSTRAINT `purgekit_receipts_total` CHECK (`total` >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='purgekit: one row per erasure; number_hash is HMAC-SHA256 of the wa_id, never the number';
 

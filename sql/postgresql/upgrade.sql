@@ -212,6 +212,7 @@ CREATE TABLE purgekit.purgekit_receipts (
     erased_at timestamp with time zone NOT NULL DEFAULT now(),
     erased_by text NOT NULL DEFAULT current_user,
     number_hash character(64) NOT NULL CHECK (number_hash ~ '^[0-9a-f]{64}$'),
+    jid_hash character(64) NOT NULL CHECK (jid_hash ~ '^[0-9a-f]{64}$'),
     rows_per_table json NOT NULL,
     total bigint NOT NULL CHECK (total >= 0)
 );
