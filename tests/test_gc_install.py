@@ -2,6 +2,8 @@
 leaves, that PostgreSQL's remote deletes are pushed down, and that EXECUTE alone is enough to collect."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -94,16 +96,22 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
         finally:
             raw.close()
         deletes = [plan for plan in plans if "Query Text: DELETE" in plan]
-        assert len(deletes) == 3
-        for table in ("messages", "message_base_key", "messages_receipt_log"):
-            (plan,) = [p for p in deletes if f"purgekit_gc.{table} " in p]
-            assert f"Foreign Delete on purgekit_gc.{table}" in plan
-            assert f"Remote SQL: DELETE FROM public.{table} WHERE" in plan
-            assert "Foreign Scan" not in plan and "Filter:" not in plan, plan
-        # The pending-work lookups come back as one aggregated row each.
-        for table in ("messages_pending_actions", "queue"):
-            (plan,) = [p for p in plans if f"FROM purgekit_gc.{table} AS p" in p]
-            assert f"Relations: Aggregate on (purgekit_gc.{table} p)" in plan
+        assert deletes, plans
+        for plan in deletes:
+            assert "->  Foreign Delete" in plan and "Foreign Scan" not in plan and "Filter:" not in plan, plan
+        tables = Counter(next(t for t in ("messages_receipt_log", "message_base_key", "messages")
+                              if f"Remote SQL: DELETE FROM public.{t} " in p) for p in deletes)
+        assert tables["messages"] == tables["messages_receipt_log"] == 1 and tables["message_base_key"] >= 1
+        # The receipts go by a join with the messages, run on messageStore.
+        (receipts,) = [p for p in deletes if "DELETE FROM public.messages_receipt_log" in p]
+        assert "USING public.messages" in receipts
+        # Every lookup comes back as one aggregated row, joins included; no join runs locally.
+        for plan in plans:
+            assert not any(node in plan for node in ("Hash Join", "Merge Join", "Nested Loop")), plan
+        lookups = [p for p in plans if "Relations: Aggregate on" in p]
+        assert any("(purgekit_gc.messages m) INNER JOIN (purgekit_gc.messages_pending_actions p)" in p for p in lookups)
+        assert any("(purgekit_gc.messages m) INNER JOIN (purgekit_gc.messages o)" in p for p in lookups)
+        assert any("Aggregate on (purgekit_gc.queue p)" in p for p in lookups)
 
 
 def test_a_role_granted_execute_collects_and_may_not_delete_directly(postgres_server):

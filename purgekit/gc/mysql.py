@@ -182,13 +182,13 @@ class MySQLCollector:
             " IFNULL(v_end, 0) AS end_id, TRUE AS finished;",
             "        LEAVE gc;",
             "    END IF;",
-            f"    SET v_first = (SELECT MIN(m.{m_id}) FROM {messages} AS m",
+            f"    SET v_first = (SELECT MIN(m.{m_id}) FROM {messages} AS m FORCE INDEX (PRIMARY)",
             f"        WHERE m.{m_id} > v_last AND m.{m_id} <= v_end AND m.{m_ts} < v_cutoff);",
             "    IF v_first IS NULL THEN",
             "        SET v_window_end = v_end;",
             "    ELSE",
             "        SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);",
-            f"        INSERT INTO {batch} SELECT {carried} FROM {messages} AS m",
+            f"        INSERT INTO {batch} SELECT {carried} FROM {messages} AS m FORCE INDEX (PRIMARY)",
             "            WHERE " + "\n              AND ".join(done_with) + ";",
             f"        DELETE m FROM {messages} AS m JOIN {batch} AS b ON b.{m_id} = m.{m_id} WHERE m.{m_ts} < v_cutoff;",
             "        SET n_0 = ROW_COUNT();",
@@ -212,12 +212,15 @@ class MySQLCollector:
 
     def _dependent_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, batch: str,
                           counter: str) -> list[str]:
-        join = " AND ".join(f"t.{mysql_ident(column.name)} = b.{mysql_ident(message_column)}"
-                            for column, message_column in dependent.match)
-        left = " AND ".join(f"m.{mysql_ident(message_column)} = t.{mysql_ident(column.name)}"
-                            for column, message_column in dependent.match)
+        """The dependent's rows of the collected messages. One that leaves out a (boolean) key column stays
+        while a message with either value of it is left: two probes of the messages' unique key."""
+        join = " AND ".join(f"t.{mysql_ident(column.name)} = b.{mysql_ident(theirs)}" for column, theirs in dependent.match)
+        same = " AND ".join(f"m.{mysql_ident(theirs)} = t.{mysql_ident(column.name)}" for column, theirs in dependent.match)
+        left = [f"NOT EXISTS (SELECT 1 FROM {self._table(settings, plan.messages)} AS m"
+                f" WHERE {same} AND m.{mysql_ident(column.name)} = {value})"
+                for column in dependent.unmatched(plan.messages) for value in ("FALSE", "TRUE")]
+        where = ("\n            WHERE " + "\n              AND ".join(left)) if left else ""
         return [
-            f"        DELETE t FROM {self._table(settings, dependent)} AS t JOIN {batch} AS b ON {join}",
-            f"            WHERE NOT EXISTS (SELECT 1 FROM {self._table(settings, plan.messages)} AS m WHERE {left});",
+            f"        DELETE t FROM {self._table(settings, dependent)} AS t JOIN {batch} AS b ON {join}{where};",
             f"        SET {counter} = ROW_COUNT();",
         ]

@@ -63,6 +63,11 @@ class Related:
         return tuple(message_column for _, message_column in self.match)
 
 
+    def unmatched(self, messages: Messages) -> tuple[Column, ...]:
+        """The message key columns this table does not name: a row of it may match several messages."""
+        return tuple(c for c in messages.key if c.name not in self.message_columns)
+
+
 @dataclass(frozen=True)
 class CollectionPlan:
     messages: Messages
@@ -70,6 +75,14 @@ class CollectionPlan:
     pending: tuple[Related, ...]
     # Rows deleted with the messages they match, unless a message left in `messages` matches them too.
     dependents: tuple[Related, ...]
+
+    def __post_init__(self) -> None:
+        for dependent in self.dependents:
+            unmatched = dependent.unmatched(self.messages)
+            # A message left that shares a dependent row differs in the unmatched column: with one
+            # boolean column, in its other value (what the renderers probe, by the unique key).
+            if len(unmatched) > 1 or any(c.pg_type != "boolean" for c in unmatched):
+                raise ValueError(f"{dependent.name}: rows may leave out at most one, boolean, message key column")
 
 
 JID = "character varying(256)"

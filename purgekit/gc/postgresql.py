@@ -20,9 +20,17 @@ from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Column, Related, co
 from purgekit.objects import DatabaseObject, ForeignTable, PgFunction, Schema
 from purgekit.objects.grant import SchemaUsage
 from purgekit.objects.table import PgTable
-from purgekit.sql import pg_ident, pg_quote_ident
+from purgekit.sql import pg_ident, pg_literal, pg_quote_ident
 
 CHECKPOINT = "checkpoint"
+# Every join in a batch is between foreign tables of one store, and must run there (postgres_fdw's join
+# pushdown; for DELETE ... USING, direct modify). Without statistics on foreign tables the planner may
+# prefer joining locally, fetching whole tables; with local joins off while a batch runs, it never does.
+LOCAL_JOINS = ("enable_hashjoin", "enable_mergejoin", "enable_nestloop")
+OFF = "'off'"
+# OR arms per DELETE by exact keys: planning a DELETE grows faster than its arms (measured: 500 arms
+# ~20 ms, 4,000 arms ~390 ms), so several DELETEs of this many.
+KEYED_CHUNK = 500
 BEGIN_FUNCTION = "gc_begin"
 BATCH_FUNCTION = "gc_batch"
 
@@ -151,18 +159,16 @@ class PostgreSQLCollector:
         carried: tuple[Column, ...] = (msg.id, *msg.key)
         key_names = tuple(c.name for c in msg.key)
         counters = [deleted_column(name) for name in counted(plan)]
-        # The key columns every dependent matches on: what finds the messages left that share a row.
-        shared = [c for c in key_names if all(c in d.message_columns for d in plan.dependents)]
-
         def arrays(prefix: str, columns: tuple[Column, ...] = carried) -> str:
             return ", ".join(f"{prefix}{c.name}" for c in columns)
 
         declare = ["DECLARE", "    v_cutoff bigint;", "    v_last bigint;", "    v_end bigint;",
                    "    v_finished timestamp with time zone;", "    v_first bigint;", "    v_window_end bigint;",
-                   "    v_keys text[];"]
-        # c_: the old messages of the window; d_: those done with; r_: messages left sharing a key.
-        for prefix in ("c_", "d_", "r_"):
-            declare += [f"    {prefix}{c.name} {c.pg_type}[];" for c in (carried if prefix != "r_" else msg.key)]
+                   "    v_keys text[];", "    v_arms text;", "    v_joins text[];", "    v_from integer;",
+                   "    v_rows bigint;"]
+        # c_: the old messages of the window; d_: those done with.
+        for prefix in ("c_", "d_"):
+            declare += [f"    {prefix}{c.name} {c.pg_type}[];" for c in carried]
         declare += [f"    p_{index} text[];" for index in range(len(plan.pending))]
         declare += [f"    n_{index} bigint := 0;" for index in range(len(counters))]
 
@@ -182,6 +188,9 @@ class PostgreSQLCollector:
             "        RETURN NEXT;",
             "        RETURN;",
             "    END IF;",
+            "    -- Joins run on the remote store only (see LOCAL_JOINS in purgekit/gc/postgresql.py); put back at the end.",
+            f"    v_joins := ARRAY[{', '.join(f'current_setting({pg_literal(g)})' for g in LOCAL_JOINS)}];",
+            f"    PERFORM {', '.join(f'set_config({pg_literal(g)}, {OFF}, true)' for g in LOCAL_JOINS)};",
             "    -- The walk goes straight to the next old message: ids with none are never read twice.",
             f"    SELECT min(m.{m_id}) INTO v_first FROM {messages} AS m",
             f"        WHERE m.{m_id} > v_last AND m.{m_id} <= v_end AND m.{m_ts} < v_cutoff;",
@@ -193,14 +202,23 @@ class PostgreSQLCollector:
             f"        SELECT {aggregates} INTO {arrays('c_')}",
             f"            FROM {messages} AS m WHERE m.{m_id} >= v_first AND m.{m_id} <= v_window_end AND m.{m_ts} < v_cutoff;",
         ]
-        # Pending work: the keys of the rows that reference an old message of the window.
+        # Pending work: the keys of the rows that reference an old message of the window. In the messages'
+        # store, by a join with them (sent whole to the remote); elsewhere, on one column = ANY(array).
         excluded = []
         for index, pending in enumerate(plan.pending):
-            where = " AND ".join(f"p.{pg_ident(column.name)} = ANY(c_{message_column})"
-                                 for column, message_column in pending.match)
+            if pending.store is msg.store:
+                join = " AND ".join(f"p.{pg_ident(column.name)} = m.{pg_ident(theirs)}" for column, theirs in pending.match)
+                source = (f"{messages} AS m JOIN {self._table(settings, pending.name)} AS p ON {join}"
+                          f" WHERE m.{m_id} = ANY(c_{msg.id.name})")
+            elif len(pending.match) == 1:
+                ((column, theirs),) = pending.match
+                body.append(f"        SELECT array_agg(DISTINCT v.v) INTO v_keys FROM unnest(c_{theirs}) AS v(v);")
+                source = f"{self._table(settings, pending.name)} AS p WHERE p.{pg_ident(column.name)} = ANY(v_keys)"
+            else:
+                raise NotImplementedError(f"{pending.name}: pending work in another store must match on one column")
             body += [
                 f"        SELECT array_agg({_key('p', tuple(c.name for c in pending.columns))}) INTO p_{index}",
-                f"            FROM {self._table(settings, pending.name)} AS p WHERE {where};",
+                f"            FROM {source};",
             ]
             excluded.append(f"NOT coalesce({_key('c', pending.message_columns)} = ANY(p_{index}), false)")
         unnest = ", ".join(f"c_{c.name}" for c in carried)
@@ -210,15 +228,19 @@ class PostgreSQLCollector:
             f"            FROM unnest({unnest}) AS c({', '.join(pg_ident(c.name) for c in carried)})",
             f"            WHERE {' AND '.join(excluded) if excluded else 'true'};",
             f"        IF d_{msg.id.name} IS NOT NULL THEN",
+        ]
+        # Dependents in the messages' store go first, by a join with the messages (sent whole to the
+        # remote); then the messages; then the other stores' rows, by their exact keys.
+        local = [(i, d) for i, d in enumerate(plan.dependents, start=1) if d.store is msg.store]
+        remote = [(i, d) for i, d in enumerate(plan.dependents, start=1) if d.store is not msg.store]
+        for index, dependent in local:
+            body += self._joined_delete(settings, plan, dependent, index)
+        body += [
             f"            DELETE FROM {messages} AS m WHERE m.{m_id} = ANY(d_{msg.id.name}) AND m.{m_ts} < v_cutoff;",
             "            GET DIAGNOSTICS n_0 = ROW_COUNT;",
-            "            -- Messages left that share key columns with a collected one keep the rows they match.",
-            f"            SELECT {', '.join(f'array_agg(m.{pg_ident(c)})' for c in key_names)} INTO {arrays('r_', msg.key)}",
-            f"                FROM {messages} AS m",
-            f"                WHERE {' AND '.join(f'm.{pg_ident(c)} = ANY(d_{c})' for c in shared)};",
         ]
-        for index, dependent in enumerate(plan.dependents, start=1):
-            body += self._dependent_delete(settings, dependent, index)
+        for index, dependent in remote:
+            body += self._keyed_delete(settings, plan, dependent, index)
         body += [
             "        END IF;",
             "    END IF;",
@@ -227,6 +249,7 @@ class PostgreSQLCollector:
             "        updated_at = clock_timestamp(),",
             "        finished_at = CASE WHEN v_window_end >= v_end THEN clock_timestamp() END",
             "        WHERE k.id = 1;",
+            f"    PERFORM {', '.join(f'set_config({pg_literal(g)}, v_joins[{i}], true)' for i, g in enumerate(LOCAL_JOINS, 1))};",
             *[f"    {c} := n_{index};" for index, c in enumerate(counters)],
             "    last_id := v_window_end; end_id := v_end; finished := v_window_end >= v_end;",
             "    RETURN NEXT;",
@@ -234,20 +257,52 @@ class PostgreSQLCollector:
         ]
         return "\n".join(declare + body)
 
-    def _dependent_delete(self, settings: Settings, dependent: Related, index: int) -> list[str]:
+    def _joined_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
+        """A dependent in the messages' store: DELETE ... USING messages, one remote statement. A row a
+        message left also matches (one that differs in the unmatched key column) is kept."""
+        msg = plan.messages
+        messages = self._table(settings, msg.name)
+        m_id = pg_ident(msg.id.name)
         own = tuple(column.name for column, _ in dependent.match)
-        theirs = dependent.message_columns
-        d_columns = ", ".join(f"d_{c}" for c in theirs)
-        r_columns = ", ".join(f"r_{c}" for c in theirs)
-        aliases = ", ".join(pg_ident(c) for c in theirs)
-        where = " AND ".join(f"t.{pg_ident(column.name)} = ANY(d_{message_column})"
-                             for column, message_column in dependent.match)
-        return [
-            f"            -- {dependent.name}: the rows of the collected messages that no message left matches.",
-            f"            SELECT array_agg(s.k) INTO v_keys FROM (",
-            f"                SELECT {_key('d', theirs)} AS k FROM unnest({d_columns}) AS d({aliases})",
-            f"                EXCEPT SELECT {_key('r', theirs)} FROM unnest({r_columns}) AS r({aliases})) AS s;",
-            f"            DELETE FROM {self._table(settings, dependent.name)} AS t",
-            f"                WHERE {where} AND ({_key('t', own)}) = ANY(v_keys);",
+        join = " AND ".join(f"t.{pg_ident(column.name)} = m.{pg_ident(theirs)}" for column, theirs in dependent.match)
+        lines = [f"            -- {dependent.name}: the rows of the collected messages that no message left matches."]
+        keep = ""
+        for column in dependent.unmatched(msg):
+            same = " AND ".join(f"o.{pg_ident(c)} = m.{pg_ident(c)}" for c in dependent.message_columns)
+            lines += [
+                f"            SELECT array_agg({_key('o', dependent.message_columns)}) INTO v_keys",
+                f"                FROM {messages} AS m JOIN {messages} AS o ON {same}",
+                f"                    AND o.{pg_ident(column.name)} = (NOT m.{pg_ident(column.name)})",
+                f"                WHERE m.{m_id} = ANY(d_{msg.id.name}) AND o.{m_id} <> ALL(d_{msg.id.name});",
+                "            v_keys := coalesce(v_keys, '{}');",
+            ]
+            keep = f" AND NOT (({_key('t', own)}) = ANY(v_keys))"
+        lines += [
+            f"            DELETE FROM {self._table(settings, dependent.name)} AS t USING {messages} AS m",
+            f"                WHERE m.{m_id} = ANY(d_{msg.id.name}) AND {join}{keep};",
             f"            GET DIAGNOSTICS n_{index} = ROW_COUNT;",
+        ]
+        return lines
+
+    def _keyed_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
+        """A dependent in another store, matched on the whole message key: one OR arm per collected
+        message, each an index probe on the remote (= ANY on several columns would probe every
+        combination of their values), KEYED_CHUNK arms per statement (planning grows faster than arms)."""
+        if dependent.unmatched(plan.messages):
+            raise NotImplementedError(f"{dependent.name}: a dependent in another store must match the whole message key")
+        arm = " AND ".join(f"t.{pg_ident(column.name)} = %L" for column, _ in dependent.match)
+        values = ", ".join(f"d.{pg_ident(theirs)}" for theirs in dependent.message_columns)
+        names = ", ".join(pg_ident(c.name) for c in plan.messages.key)
+        slices = ", ".join(f"d_{c.name}[v_from:v_from + {KEYED_CHUNK - 1}]" for c in plan.messages.key)
+        return [
+            f"            -- {dependent.name}: the rows of the collected messages, by their exact keys.",
+            "            v_from := 1;",
+            f"            WHILE v_from <= cardinality(d_{plan.messages.id.name}) LOOP",
+            f"                SELECT string_agg(format('({arm})', {values}), ' OR ') INTO v_arms",
+            f"                    FROM unnest({slices}) AS d({names});",
+            f"                EXECUTE 'DELETE FROM {self._table(settings, dependent.name)} AS t WHERE ' || v_arms;",
+            "                GET DIAGNOSTICS v_rows = ROW_COUNT;",
+            f"                n_{index} := n_{index} + v_rows;",
+            f"                v_from := v_from + {KEYED_CHUNK};",
+            "            END LOOP;",
         ]

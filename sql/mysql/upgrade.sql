@@ -196,13 +196,13 @@ gc: BEGIN
         SELECT 0 AS `messages_deleted`, 0 AS `message_base_key_deleted`, 0 AS `messages_receipt_log_deleted`, IFNULL(v_last, 0) AS last_id, IFNULL(v_end, 0) AS end_id, TRUE AS finished;
         LEAVE gc;
     END IF;
-    SET v_first = (SELECT MIN(m.`id`) FROM `messageStore`.`messages` AS m
+    SET v_first = (SELECT MIN(m.`id`) FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
         WHERE m.`id` > v_last AND m.`id` <= v_end AND m.`timestamp` < v_cutoff);
     IF v_first IS NULL THEN
         SET v_window_end = v_end;
     ELSE
         SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);
-        INSERT INTO `contactStore`.`purgekit_gc_batch_keys` SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m
+        INSERT INTO `contactStore`.`purgekit_gc_batch_keys` SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
             WHERE m.`id` >= v_first
               AND m.`id` <= v_window_end
               AND m.`timestamp` < v_cutoff
@@ -210,11 +210,11 @@ gc: BEGIN
               AND NOT EXISTS (SELECT 1 FROM `callbackStore`.`queue` AS p WHERE p.`key_remote_jid` = m.`key_remote_jid`);
         DELETE m FROM `messageStore`.`messages` AS m JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON b.`id` = m.`id` WHERE m.`timestamp` < v_cutoff;
         SET n_0 = ROW_COUNT();
-        DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`msg_key_remote_jid` = b.`key_remote_jid` AND t.`msg_key_from_me` = b.`key_from_me` AND t.`msg_key_id` = b.`key_id`
-            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`msg_key_remote_jid` AND m.`key_from_me` = t.`msg_key_from_me` AND m.`key_id` = t.`msg_key_id`);
+        DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`msg_key_remote_jid` = b.`key_remote_jid` AND t.`msg_key_from_me` = b.`key_from_me` AND t.`msg_key_id` = b.`key_id`;
         SET n_1 = ROW_COUNT();
         DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_id` = b.`key_id`
-            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id`);
+            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = FALSE)
+              AND NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = TRUE);
         SET n_2 = ROW_COUNT();
     END IF;
     UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,

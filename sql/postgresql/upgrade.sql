@@ -343,6 +343,10 @@ DECLARE
     v_first bigint;
     v_window_end bigint;
     v_keys text[];
+    v_arms text;
+    v_joins text[];
+    v_from integer;
+    v_rows bigint;
     c_id bigint[];
     c_key_remote_jid character varying(256)[];
     c_key_from_me boolean[];
@@ -351,9 +355,6 @@ DECLARE
     d_key_remote_jid character varying(256)[];
     d_key_from_me boolean[];
     d_key_id character varying(64)[];
-    r_key_remote_jid character varying(256)[];
-    r_key_from_me boolean[];
-    r_key_id character varying(64)[];
     p_0 text[];
     p_1 text[];
     n_0 bigint := 0;
@@ -375,6 +376,9 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
+    -- Joins run on the remote store only (see LOCAL_JOINS in purgekit/gc/postgresql.py); put back at the end.
+    v_joins := ARRAY[current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), current_setting('enable_nestloop')];
+    PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'off', true);
     -- The walk goes straight to the next old message: ids with none are never read twice.
     SELECT min(m.id) INTO v_first FROM purgekit_gc.messages AS m
         WHERE m.id > v_last AND m.id <= v_end AND m.timestamp < v_cutoff;
@@ -386,34 +390,36 @@ BEGIN
         SELECT array_agg(m.id), array_agg(m.key_remote_jid), array_agg(m.key_from_me), array_agg(m.key_id) INTO c_id, c_key_remote_jid, c_key_from_me, c_key_id
             FROM purgekit_gc.messages AS m WHERE m.id >= v_first AND m.id <= v_window_end AND m.timestamp < v_cutoff;
         SELECT array_agg(p.key_remote_jid::text || chr(31) || p.key_from_me::text || chr(31) || p.key_id::text) INTO p_0
-            FROM purgekit_gc.messages_pending_actions AS p WHERE p.key_remote_jid = ANY(c_key_remote_jid) AND p.key_from_me = ANY(c_key_from_me) AND p.key_id = ANY(c_key_id);
+            FROM purgekit_gc.messages AS m JOIN purgekit_gc.messages_pending_actions AS p ON p.key_remote_jid = m.key_remote_jid AND p.key_from_me = m.key_from_me AND p.key_id = m.key_id WHERE m.id = ANY(c_id);
+        SELECT array_agg(DISTINCT v.v) INTO v_keys FROM unnest(c_key_remote_jid) AS v(v);
         SELECT array_agg(p.key_remote_jid::text) INTO p_1
-            FROM purgekit_gc.queue AS p WHERE p.key_remote_jid = ANY(c_key_remote_jid);
+            FROM purgekit_gc.queue AS p WHERE p.key_remote_jid = ANY(v_keys);
         -- Done with: old, and referenced by no pending work.
         SELECT array_agg(c.id), array_agg(c.key_remote_jid), array_agg(c.key_from_me), array_agg(c.key_id) INTO d_id, d_key_remote_jid, d_key_from_me, d_key_id
             FROM unnest(c_id, c_key_remote_jid, c_key_from_me, c_key_id) AS c(id, key_remote_jid, key_from_me, key_id)
             WHERE NOT coalesce(c.key_remote_jid::text || chr(31) || c.key_from_me::text || chr(31) || c.key_id::text = ANY(p_0), false) AND NOT coalesce(c.key_remote_jid::text = ANY(p_1), false);
         IF d_id IS NOT NULL THEN
+            -- messages_receipt_log: the rows of the collected messages that no message left matches.
+            SELECT array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) INTO v_keys
+                FROM purgekit_gc.messages AS m JOIN purgekit_gc.messages AS o ON o.key_remote_jid = m.key_remote_jid AND o.key_id = m.key_id
+                    AND o.key_from_me = (NOT m.key_from_me)
+                WHERE m.id = ANY(d_id) AND o.id <> ALL(d_id);
+            v_keys := coalesce(v_keys, '{}');
+            DELETE FROM purgekit_gc.messages_receipt_log AS t USING purgekit_gc.messages AS m
+                WHERE m.id = ANY(d_id) AND t.key_remote_jid = m.key_remote_jid AND t.key_id = m.key_id AND NOT ((t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys));
+            GET DIAGNOSTICS n_2 = ROW_COUNT;
             DELETE FROM purgekit_gc.messages AS m WHERE m.id = ANY(d_id) AND m.timestamp < v_cutoff;
             GET DIAGNOSTICS n_0 = ROW_COUNT;
-            -- Messages left that share key columns with a collected one keep the rows they match.
-            SELECT array_agg(m.key_remote_jid), array_agg(m.key_from_me), array_agg(m.key_id) INTO r_key_remote_jid, r_key_from_me, r_key_id
-                FROM purgekit_gc.messages AS m
-                WHERE m.key_remote_jid = ANY(d_key_remote_jid) AND m.key_id = ANY(d_key_id);
-            -- message_base_key: the rows of the collected messages that no message left matches.
-            SELECT array_agg(s.k) INTO v_keys FROM (
-                SELECT d.key_remote_jid::text || chr(31) || d.key_from_me::text || chr(31) || d.key_id::text AS k FROM unnest(d_key_remote_jid, d_key_from_me, d_key_id) AS d(key_remote_jid, key_from_me, key_id)
-                EXCEPT SELECT r.key_remote_jid::text || chr(31) || r.key_from_me::text || chr(31) || r.key_id::text FROM unnest(r_key_remote_jid, r_key_from_me, r_key_id) AS r(key_remote_jid, key_from_me, key_id)) AS s;
-            DELETE FROM purgekit_gc.message_base_key AS t
-                WHERE t.msg_key_remote_jid = ANY(d_key_remote_jid) AND t.msg_key_from_me = ANY(d_key_from_me) AND t.msg_key_id = ANY(d_key_id) AND (t.msg_key_remote_jid::text || chr(31) || t.msg_key_from_me::text || chr(31) || t.msg_key_id::text) = ANY(v_keys);
-            GET DIAGNOSTICS n_1 = ROW_COUNT;
-            -- messages_receipt_log: the rows of the collected messages that no message left matches.
-            SELECT array_agg(s.k) INTO v_keys FROM (
-                SELECT d.key_remote_jid::text || chr(31) || d.key_id::text AS k FROM unnest(d_key_remote_jid, d_key_id) AS d(key_remote_jid, key_id)
-                EXCEPT SELECT r.key_remote_jid::text || chr(31) || r.key_id::text FROM unnest(r_key_remote_jid, r_key_id) AS r(key_remote_jid, key_id)) AS s;
-            DELETE FROM purgekit_gc.messages_receipt_log AS t
-                WHERE t.key_remote_jid = ANY(d_key_remote_jid) AND t.key_id = ANY(d_key_id) AND (t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys);
-            GET DIAGNOSTICS n_2 = ROW_COUNT;
+            -- message_base_key: the rows of the collected messages, by their exact keys.
+            v_from := 1;
+            WHILE v_from <= cardinality(d_id) LOOP
+                SELECT string_agg(format('(t.msg_key_remote_jid = %L AND t.msg_key_from_me = %L AND t.msg_key_id = %L)', d.key_remote_jid, d.key_from_me, d.key_id), ' OR ') INTO v_arms
+                    FROM unnest(d_key_remote_jid[v_from:v_from + 499], d_key_from_me[v_from:v_from + 499], d_key_id[v_from:v_from + 499]) AS d(key_remote_jid, key_from_me, key_id);
+                EXECUTE 'DELETE FROM purgekit_gc.message_base_key AS t WHERE ' || v_arms;
+                GET DIAGNOSTICS v_rows = ROW_COUNT;
+                n_1 := n_1 + v_rows;
+                v_from := v_from + 500;
+            END LOOP;
         END IF;
     END IF;
     UPDATE purgekit_gc.checkpoint AS k SET last_id = v_window_end, batches = k.batches + 1,
@@ -423,6 +429,7 @@ BEGIN
         updated_at = clock_timestamp(),
         finished_at = CASE WHEN v_window_end >= v_end THEN clock_timestamp() END
         WHERE k.id = 1;
+    PERFORM set_config('enable_hashjoin', v_joins[1], true), set_config('enable_mergejoin', v_joins[2], true), set_config('enable_nestloop', v_joins[3], true);
     messages_deleted := n_0;
     message_base_key_deleted := n_1;
     messages_receipt_log_deleted := n_2;

@@ -1,0 +1,298 @@
+"""Benchmark: collecting old messages with purgekit gc, with pt-archiver (MariaDB) and with one plain DELETE.
+
+    python -m bench.gc                                   # both dialects, 10,000,000 messages
+    python -m bench.gc --dialect mysql --messages 1000000 --sweep 1000,2000,5000,10000,20000
+
+For each dialect, on a throwaway server (purgekit.testing.servers): build the synthetic stores
+(SyntheticStores.fill), empty callbackStore.queue (the client has delivered its callbacks; with
+callbacks queued for every 1:1 chat, as fill() makes them, the 1:1 chats would all be kept), `alembic
+upgrade head`, and copy the three tables the collection changes aside. Then, each on the same rows
+(restored from the copies in between):
+1. purgekit gc (`--older-than 30d`, --batch-size): rows/s and the longest batch, one transaction each;
+   with --sweep, first one run per batch size;
+2. MariaDB only: pt-archiver --purge --bulk-delete --commit-each --limit <batch size>, with the same
+   WHERE clause as the collector's definition (cutoff, no pending action, no queued callback);
+3. one plain DELETE of the same messages, in one transaction.
+pt-archiver and the plain DELETE delete the messages only; purgekit deletes their receipts and base
+keys too (counted apart). The longest transaction is read from performance_schema on MariaDB (every
+transaction's TIMER_WAIT), from pg_stat_activity sampled every 10 ms on PostgreSQL.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+from sqlalchemy import create_engine, text
+
+from purgekit import deploy
+from purgekit.gc.runner import DEFAULT_BATCH_SIZE, Collector
+from purgekit.stores import Store
+from purgekit.synthetic import SyntheticStores
+from purgekit.testing import servers
+from purgekit.testing.deployment import settings_for
+
+RETENTION_MS = 30 * 86_400_000
+PREFIX = "bench_gc_"
+CHANGED = ((Store.MESSAGE, "messages"), (Store.MESSAGE, "messages_receipt_log"), (Store.AXOLOTL, "message_base_key"))
+PRISTINE = "_pristine"
+# Every transaction's duration, for the longest one (MariaDB); ring buffer big enough for a run.
+PERFORMANCE_SCHEMA = {
+    "performance-schema": "ON",
+    "performance-schema-instrument": "transaction=ON",
+    "performance-schema-consumer-events-transactions-current": "ON",
+    "performance-schema-consumer-events-transactions-history-long": "ON",
+    "performance-schema-events-transactions-history-long-size": "1000000",
+}
+
+
+@dataclass
+class Measure:
+    dialect: str
+    method: str
+    batch_size: int | None
+    seconds: float
+    messages_deleted: int
+    other_rows_deleted: dict[str, int] = field(default_factory=dict)
+    longest_transaction_seconds: float | None = None
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.messages_deleted / self.seconds if self.seconds else 0.0
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Bench:
+    def __init__(self, server: servers.Server, messages: int, users: int) -> None:
+        self.server = server
+        self.dialect = server.dialect
+        self.stores = SyntheticStores(server.url, PREFIX)
+        self.settings = settings_for(server, PREFIX)
+        self.messages, self.users = messages, users
+
+    # Stores -----------------------------------------------------------------------------------------
+
+    def q(self, store: Store, table: str) -> str:
+        return self.stores.qualified(store, table)
+
+    def build(self) -> None:
+        log(f"{self.dialect}: filling {self.messages:,} messages, {self.users:,} users")
+        started = time.monotonic()
+        self.stores.create()
+        self.stores.fill(users=self.users, messages=self.messages)
+        with self.stores.engine(Store.CALLBACK).begin() as connection:
+            connection.execute(text(f"DELETE FROM {self.q(Store.CALLBACK, 'queue')}"))
+        log(f"{self.dialect}: filled in {time.monotonic() - started:.0f} s")
+        deploy.upgrade(self.settings)
+        for store, table in CHANGED:
+            with self.stores.engine(store).begin() as connection:
+                pristine = self.q(store, table + PRISTINE)
+                if self.dialect == "postgresql":
+                    connection.execute(text(f"CREATE TABLE {pristine} AS SELECT * FROM {self.q(store, table)}"))
+                else:
+                    connection.execute(text(f"CREATE TABLE {pristine} ENGINE=InnoDB AS SELECT * FROM {self.q(store, table)}"))
+        log(f"{self.dialect}: copied aside in {time.monotonic() - started:.0f} s from the start")
+
+    def restore(self, tables=CHANGED) -> None:
+        started = time.monotonic()
+        for store, table in tables:
+            with self.stores.engine(store).begin() as connection:
+                connection.execute(text(f"TRUNCATE TABLE {self.q(store, table)}"))
+                connection.execute(text(f"INSERT INTO {self.q(store, table)} SELECT * FROM {self.q(store, table + PRISTINE)}"))
+            with self.stores.engine(store).begin() as connection:
+                analyze = "ANALYZE" if self.dialect == "postgresql" else "ANALYZE TABLE"
+                connection.execute(text(f"{analyze} {self.q(store, table)}")).close()
+        if self.dialect == "postgresql":
+            with self.stores.engine(Store.MESSAGE).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                for store, table in tables:
+                    if store is Store.MESSAGE:
+                        connection.execute(text(f"VACUUM {self.q(store, table)}"))
+        # The collector's checkpoint starts afresh: a new pass.
+        with create_engine(self.settings.url).begin() as connection:
+            table = (f"{self.settings.schema}_gc.checkpoint" if self.dialect == "postgresql"
+                     else f"`{self.settings.store_name(Store.CONTACT)}`.purgekit_gc_checkpoint")
+            connection.execute(text(f"DELETE FROM {table}"))
+        log(f"{self.dialect}: restored {', '.join(t for _, t in tables)} in {time.monotonic() - started:.0f} s")
+
+    # Longest transaction ------------------------------------------------------------------------------
+
+    @contextmanager
+    def longest_transaction(self) -> Iterator[list[float]]:
+        """Yields a one-element list that holds, afterwards, the longest transaction seen (seconds)."""
+        found = [0.0]
+        if self.dialect == "mysql":
+            admin = create_engine(self.server.url)
+            with admin.connect() as connection:
+                connection.execute(text("TRUNCATE TABLE performance_schema.events_transactions_history_long"))
+            yield found
+            with admin.connect() as connection:
+                longest = connection.execute(text(
+                    "SELECT MAX(TIMER_WAIT) FROM performance_schema.events_transactions_history_long")).scalar()
+            admin.dispose()
+            found[0] = (longest or 0) / 1e12
+            return
+        stop = threading.Event()
+        engine = create_engine(self.server.url, isolation_level="AUTOCOMMIT")
+
+        def sample() -> None:
+            with engine.connect() as connection:
+                while not stop.is_set():
+                    age = connection.execute(text(
+                        "SELECT EXTRACT(EPOCH FROM max(clock_timestamp() - xact_start)) FROM pg_stat_activity"
+                        " WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND datname LIKE :p"),
+                        {"p": PREFIX + "%"}).scalar()
+                    found[0] = max(found[0], float(age or 0))
+                    time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            yield found
+        finally:
+            stop.set()
+            sampler.join()
+            engine.dispose()
+
+    # Methods -----------------------------------------------------------------------------------------
+
+    def purgekit_gc(self, batch_size: int) -> Measure:
+        log(f"{self.dialect}: purgekit gc, batch {batch_size}")
+        with self.longest_transaction() as longest:
+            started = time.monotonic()
+            outcome = Collector(self.settings).run(RETENTION_MS, batch_size=batch_size)
+            seconds = time.monotonic() - started
+        assert outcome.status == "complete", outcome.error
+        self.cutoff_ms = outcome.progress.cutoff_ms
+        deleted = dict(outcome.deleted)
+        return Measure(self.dialect, "purgekit gc", batch_size, seconds, deleted.pop("messages"), deleted,
+                       longest[0], f"{outcome.batches} batches; longest batch call {outcome.longest_batch_seconds:.3f} s")
+
+    def where(self, alias: str) -> str:
+        """The definition as one WHERE clause on messages (the collector's own cutoff)."""
+        pending = self.q(Store.MESSAGE, "messages_pending_actions")
+        queue = self.q(Store.CALLBACK, "queue") if self.dialect == "mysql" else None
+        clauses = [
+            f"{alias}.timestamp < {self.cutoff_ms}",
+            f"NOT EXISTS (SELECT 1 FROM {pending} AS p WHERE p.key_remote_jid = {alias}.key_remote_jid"
+            f" AND p.key_from_me = {alias}.key_from_me AND p.key_id = {alias}.key_id)",
+        ]
+        if queue:  # PostgreSQL: callbackStore is another database; the queue is empty anyway
+            clauses.append(f"NOT EXISTS (SELECT 1 FROM {queue} AS q WHERE q.key_remote_jid = {alias}.key_remote_jid)")
+        return " AND ".join(clauses)
+
+    def plain_delete(self) -> Measure:
+        log(f"{self.dialect}: one plain DELETE")
+        messages = self.q(Store.MESSAGE, "messages")
+        engine = self.stores.engine(Store.MESSAGE)
+        with self.longest_transaction() as longest:
+            started = time.monotonic()
+            with engine.begin() as connection:
+                if self.dialect == "postgresql":
+                    sql = f"DELETE FROM {messages} AS m WHERE {self.where('m')}"
+                else:
+                    sql = f"DELETE FROM {messages} WHERE {self.where(messages)}"
+                deleted = connection.execute(text(sql)).rowcount
+            seconds = time.monotonic() - started
+        return Measure(self.dialect, "one plain DELETE", None, seconds, deleted, {}, longest[0], "messages only")
+
+    def pt_archiver(self, batch_size: int) -> Measure:
+        log(f"{self.dialect}: pt-archiver, batch {batch_size}")
+        messages = self.q(Store.MESSAGE, "messages")
+        before = self.count(Store.MESSAGE, "messages")
+        source = (f"h={self.server.host},P={self.server.port},u={self.server.user},"
+                  f"D={self.stores.store_name(Store.MESSAGE)},t=messages")
+        args = ["pt-archiver", "--source", source, "--where", self.where(messages), "--purge", "--bulk-delete",
+                "--commit-each", "--limit", str(batch_size), "--no-check-charset", "--statistics"]
+        env = dict(os.environ)
+        if self.server.password:
+            env["MYSQL_PWD"] = self.server.password
+        with self.longest_transaction() as longest:
+            started = time.monotonic()
+            result = subprocess.run(args, capture_output=True, text=True, env=env)
+            seconds = time.monotonic() - started
+        if result.returncode != 0:
+            raise RuntimeError(f"pt-archiver failed: {result.stderr.strip()}")
+        deleted = before - self.count(Store.MESSAGE, "messages")
+        return Measure(self.dialect, "pt-archiver", batch_size, seconds, deleted, {}, longest[0],
+                       "messages only; --purge --bulk-delete --commit-each")
+
+    def count(self, store: Store, table: str) -> int:
+        with self.stores.engine(store).connect() as connection:
+            return connection.execute(text(f"SELECT COUNT(*) FROM {self.q(store, table)}")).scalar_one()
+
+
+def run(dialect: str, args) -> list[Measure]:
+    if dialect == "mysql":
+        servers.MYSQL_SETTINGS.update(PERFORMANCE_SCHEMA)
+    results: list[Measure] = []
+    with servers.server_for(dialect) as server:
+        bench = Bench(server, args.messages, args.users)
+        bench.build()
+        for size in args.sweep:
+            results.append(bench.purgekit_gc(size))
+            report([results[-1]])
+            bench.restore()
+        if "gc" in args.methods:
+            results.append(bench.purgekit_gc(args.batch_size))
+            report([results[-1]])
+            bench.restore()
+        elif not hasattr(bench, "cutoff_ms"):
+            bench.cutoff_ms = int(time.time() * 1000) - RETENTION_MS
+        if "pt-archiver" in args.methods and dialect == "mysql":
+            if shutil.which("pt-archiver") is None:
+                raise SystemExit("pt-archiver is not installed: apt-get install percona-toolkit")
+            results.append(bench.pt_archiver(args.batch_size))
+            report([results[-1]])
+            bench.restore(CHANGED[:1])
+        if "delete" in args.methods:
+            results.append(bench.plain_delete())
+            report([results[-1]])
+        bench.stores.drop()
+        bench.stores.close()
+    return results
+
+
+def report(results: list[Measure]) -> None:
+    for m in results:
+        others = ", ".join(f"{n:,} {t}" for t, n in m.other_rows_deleted.items())
+        longest = f"{m.longest_transaction_seconds:.3f} s" if m.longest_transaction_seconds is not None else "?"
+        print(f"{m.dialect:10} {m.method:17} batch {str(m.batch_size or '-'):>6}  {m.messages_deleted:>10,} messages"
+              f" in {m.seconds:8.1f} s = {m.rows_per_second:>9,.0f} rows/s; longest transaction {longest}"
+              f"{'; also ' + others if others else ''}; {m.note}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dialect", choices=["mysql", "postgresql"], nargs="+", default=["mysql", "postgresql"])
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",") if x], default=[],
+                        help="batch sizes to run purgekit gc with first, e.g. 1000,2000,5000,10000")
+    parser.add_argument("--methods", nargs="+", default=["gc", "pt-archiver", "delete"],
+                        choices=["gc", "pt-archiver", "delete"])
+    parser.add_argument("--output", help="write the figures here as JSON")
+    args = parser.parse_args()
+    log(f"{platform.node()}: {os.cpu_count()} CPUs; {args}")
+    results = [m for dialect in args.dialect for m in run(dialect, args)]
+    print()
+    report(results)
+    if args.output:
+        with open(args.output, "w") as out:
+            json.dump([{**asdict(m), "rows_per_second": m.rows_per_second} for m in results], out, indent=2)
+
+
+if __name__ == "__main__":
+    main()
