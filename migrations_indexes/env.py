@@ -10,36 +10,14 @@ offline script; `purgekit doctor` prints the statements for a DBA to review and 
 """
 from __future__ import annotations
 
-import sys
-
 from alembic import context
-from sqlalchemy import create_engine, pool
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from purgekit.config import load_settings
+from purgekit.alembic_env import configure_logging, connect, fail, settings_of
 from purgekit.dialects import dialect_for
-from purgekit.errors import PurgekitError
 from purgekit.indexes import INDEX_VERSION_TABLE
 
-config = context.config
-if config.config_file_name is not None and not config.attributes.get("purgekit_quiet_logging"):
-    from logging.config import fileConfig
-
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
-
-
-def fail(message: str) -> None:
-    print(f"purgekit: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-settings = config.attributes.get("purgekit_settings")
-if settings is None:
-    try:
-        settings = load_settings(overrides=context.get_x_argument(as_dictionary=True))
-    except PurgekitError as error:
-        fail(str(error))
-    config.attributes["purgekit_settings"] = settings
+configure_logging(context)
+settings = settings_of(context)
 
 if context.is_offline_mode():
     fail("the index chain has no offline script: which indexes are missing is read from the catalog; "
@@ -47,12 +25,7 @@ if context.is_offline_mode():
 
 # AUTOCOMMIT: CREATE INDEX CONCURRENTLY waits for every open transaction of its database, this
 # session's included; with autocommit the version table's update holds none while indexes build.
-engine = create_engine(settings.url, poolclass=pool.NullPool, hide_parameters=True, isolation_level="AUTOCOMMIT")
-try:
-    connection = engine.connect()
-except (OperationalError, DBAPIError) as error:
-    reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-    fail(f"cannot connect to {settings.url.render_as_string(hide_password=True)}: {reason}")
+engine, connection = connect(settings, isolation_level="AUTOCOMMIT")
 with connection:
     context.configure(
         connection=connection,
