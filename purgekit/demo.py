@@ -1,7 +1,8 @@
 """The main job on an embedded default, end to end, on throwaway local servers.
 
 For each dialect: start a server, create and fill the four synthetic stores, `alembic upgrade head`,
-erase a sample user and print what was removed table by table, then `alembic downgrade base`.
+check it (purgekit verify, purgekit doctor), count then erase a sample user and print what was removed
+table by table, run the routine again (it deletes nothing), then `alembic downgrade base`.
 Run it with `scripts/demo` (or `python -m purgekit.demo`); it leaves no server running.
 """
 from __future__ import annotations
@@ -13,11 +14,16 @@ from rich.console import Console
 from rich.table import Table
 
 from purgekit.deploy import current_revision
+from purgekit.doctor import diagnose
+from purgekit.erase import erase_user
+from purgekit.verify import verify
 from purgekit.report import ErasureReport
 from purgekit.testing.deployment import synthetic_deployment
 from purgekit.testing.servers import ServerUnavailable, server_for
 
 SAMPLE_USER = 13655559020
+# Receipts hash the number with a secret salt (PURGEKIT_RECEIPT_SALT); the demo's stores are throwaway.
+DEMO_SALT = "purgekit-demo-salt-not-a-secret"
 
 
 def report_table(title: str, report: ErasureReport) -> Table:
@@ -42,10 +48,17 @@ def run(dialect: str, users: int, messages: int, console: Console) -> None:
                           f"{sum(fill.values()):,} rows in {len(fill)} tables")
             deployment.upgrade()
             console.print(f"alembic upgrade head -> {current_revision(deployment.settings)}")
-            report = deployment.erase_with_routine(SAMPLE_USER)
+            console.print(verify(deployment.settings).lines()[-1])
+            for diagnosis in diagnose(deployment.settings):
+                if diagnosis.flagged:
+                    console.print(f"purgekit doctor: {diagnosis.store}.{diagnosis.table} reads the whole table; "
+                                  f"fix: {'; '.join(diagnosis.fixes)}")
+            dry_run = erase_user(deployment.engine, SAMPLE_USER, dry_run=True, settings=deployment.settings)
+            console.print(f"dry run: {dry_run.total} rows would go")
+            report = erase_user(deployment.engine, SAMPLE_USER, settings=deployment.settings, salt=DEMO_SALT)
             console.print(report_table(f"{dialect}: erased +{SAMPLE_USER}", report))
             again = deployment.erase_with_routine(SAMPLE_USER)
-            console.print(f"second run deleted {again.total} rows")
+            console.print(f"second run (the installed routine) deleted {again.total} rows")
             deployment.downgrade()
             console.print(f"alembic downgrade base -> {current_revision(deployment.settings)}")
 
@@ -56,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--messages", type=int, default=20_000)
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(soft_wrap=True)
     try:
         for dialect in args.dialect or ["postgresql", "mysql"]:
             run(dialect, args.users, args.messages, console)
