@@ -151,7 +151,8 @@ class Bench:
                 while not stop.is_set():
                     age = connection.execute(text(
                         "SELECT EXTRACT(EPOCH FROM max(clock_timestamp() - xact_start)) FROM pg_stat_activity"
-                        " WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND datname LIKE :p"),
+                        " WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND datname LIKE :p"
+                        " AND backend_type = 'client backend'"),
                         {"p": PREFIX + "%"}).scalar()
                     found[0] = max(found[0], float(age or 0))
                     time.sleep(0.01)

@@ -164,7 +164,7 @@ class PostgreSQLCollector:
 
         declare = ["DECLARE", "    v_cutoff bigint;", "    v_last bigint;", "    v_end bigint;",
                    "    v_finished timestamp with time zone;", "    v_first bigint;", "    v_window_end bigint;",
-                   "    v_keys text[];", "    v_arms text;", "    v_joins text[];", "    v_from integer;",
+                   "    v_keys text[];", "    v_ids bigint[];", "    v_arms text;", "    v_joins text[];", "    v_from integer;",
                    "    v_rows bigint;"]
         # c_: the old messages of the window; d_: those done with.
         for prefix in ("c_", "d_"):
@@ -270,11 +270,13 @@ class PostgreSQLCollector:
         for column in dependent.unmatched(msg):
             same = " AND ".join(f"o.{pg_ident(c)} = m.{pg_ident(c)}" for c in dependent.message_columns)
             lines += [
-                f"            SELECT array_agg({_key('o', dependent.message_columns)}) INTO v_keys",
+                f"            SELECT array_agg(o.{m_id}), array_agg({_key('o', dependent.message_columns)}) INTO v_ids, v_keys",
                 f"                FROM {messages} AS m JOIN {messages} AS o ON {same}",
                 f"                    AND o.{pg_ident(column.name)} = (NOT m.{pg_ident(column.name)})",
-                f"                WHERE m.{m_id} = ANY(d_{msg.id.name}) AND o.{m_id} <> ALL(d_{msg.id.name});",
-                "            v_keys := coalesce(v_keys, '{}');",
+                f"                WHERE m.{m_id} = ANY(d_{msg.id.name});",
+                "            -- A twin collected in this batch is not left (tested here: the remote would test every row).",
+                "            SELECT coalesce(array_agg(o.k), '{}') INTO v_keys FROM unnest(v_ids, v_keys) AS o(id, k)",
+                f"                WHERE NOT (o.id = ANY(d_{msg.id.name}));",
             ]
             keep = f" AND NOT (({_key('t', own)}) = ANY(v_keys))"
         lines += [

@@ -196,8 +196,8 @@ gc: BEGIN
         SELECT 0 AS `messages_deleted`, 0 AS `message_base_key_deleted`, 0 AS `messages_receipt_log_deleted`, IFNULL(v_last, 0) AS last_id, IFNULL(v_end, 0) AS end_id, TRUE AS finished;
         LEAVE gc;
     END IF;
-    SET v_first = (SELECT MIN(m.`id`) FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
-        WHERE m.`id` > v_last AND m.`id` <= v_end AND m.`timestamp` < v_cutoff);
+    SELECT m.`id` INTO v_first FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
+        WHERE m.`id` > v_last AND m.`id` <= v_end AND m.`timestamp` < v_cutoff ORDER BY m.`id` LIMIT 1;
     IF v_first IS NULL THEN
         SET v_window_end = v_end;
     ELSE

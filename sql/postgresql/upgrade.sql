@@ -343,6 +343,7 @@ DECLARE
     v_first bigint;
     v_window_end bigint;
     v_keys text[];
+    v_ids bigint[];
     v_arms text;
     v_joins text[];
     v_from integer;
@@ -400,11 +401,13 @@ BEGIN
             WHERE NOT coalesce(c.key_remote_jid::text || chr(31) || c.key_from_me::text || chr(31) || c.key_id::text = ANY(p_0), false) AND NOT coalesce(c.key_remote_jid::text = ANY(p_1), false);
         IF d_id IS NOT NULL THEN
             -- messages_receipt_log: the rows of the collected messages that no message left matches.
-            SELECT array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) INTO v_keys
+            SELECT array_agg(o.id), array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) INTO v_ids, v_keys
                 FROM purgekit_gc.messages AS m JOIN purgekit_gc.messages AS o ON o.key_remote_jid = m.key_remote_jid AND o.key_id = m.key_id
                     AND o.key_from_me = (NOT m.key_from_me)
-                WHERE m.id = ANY(d_id) AND o.id <> ALL(d_id);
-            v_keys := coalesce(v_keys, '{}');
+                WHERE m.id = ANY(d_id);
+            -- A twin collected in this batch is not left (tested here: the remote would test every row).
+            SELECT coalesce(array_agg(o.k), '{}') INTO v_keys FROM unnest(v_ids, v_keys) AS o(id, k)
+                WHERE NOT (o.id = ANY(d_id));
             DELETE FROM purgekit_gc.messages_receipt_log AS t USING purgekit_gc.messages AS m
                 WHERE m.id = ANY(d_id) AND t.key_remote_jid = m.key_remote_jid AND t.key_id = m.key_id AND NOT ((t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys));
             GET DIAGNOSTICS n_2 = ROW_COUNT;
