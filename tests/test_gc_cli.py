@@ -173,3 +173,10 @@ def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
 def test_bad_input_is_refused_before_any_database_work(args, message):
     result = purgekit("gc", *args)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", f"purgekit: {message}\n")
+
+
+def test_retentions_are_read_in_milliseconds():
+    from purgekit.gc.retention import parse_retention
+
+    assert [parse_retention(age) for age in ("0d", "45s", "90m", "12h", "30d", "2w")] == [
+        0, 45_000, 5_400_000, 43_200_000, 2_592_000_000, 1_209_600_000]

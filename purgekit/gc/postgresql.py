@@ -4,13 +4,14 @@ Everything lives in schema `<PURGEKIT_SCHEMA>_gc` of the contactStore database, 
 head` runs: foreign tables on revision 0001's foreign servers (only the columns the collector reads),
 the checkpoint table, and two SECURITY DEFINER functions. `gc_begin(retention_ms)` starts a pass, or
 finds the one a stopped run left half-way; `gc_batch(batch_size)` collects the next window of
-`batch_size` messages by id in the caller's transaction, and records how far it got in the checkpoint.
+`batch_size` message ids in the caller's transaction, and records how far it got in the checkpoint.
 
-A remote DELETE is sent whole to the remote server (postgres_fdw's direct modify) only when its WHERE
-clause is made of the remote table's columns, parameters and built-in immutable operators. So each
-batch reads the window and the pending rows into arrays, decides locally which messages are done with,
-then deletes with `column = ANY(array)`; rows matched on several columns are picked out exactly by
-comparing the columns joined with chr(31) (a character no jid or key id holds) to an array of keys.
+postgres_fdw sends a statement whole to the store only when all of it can be shipped: the columns of
+foreign tables of that one store, parameters, built-in immutable operators. Every statement of a
+batch is written so: reads come back as one row of arrays (aggregate pushdown); lookups and deletes
+that need a second table of the messages' store are joins run there (join pushdown, and DELETE ...
+USING as direct modify); the other stores' rows go by their exact keys. A key of several columns is
+compared as one text value, its columns joined with chr(31), a character no jid or key id holds.
 """
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ BATCH_FUNCTION = "gc_batch"
 
 def gc_schema(settings: Settings) -> str:
     return f"{settings.schema}_gc"
-
 
 
 def _key(alias: str, columns: tuple[str, ...]) -> str:
