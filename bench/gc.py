@@ -13,6 +13,9 @@ upgrade head`, and copy the three tables the collection changes aside. Then, eac
 2. MariaDB only: pt-archiver --purge --bulk-delete --commit-each --limit <batch size>, with the same
    WHERE clause as the collector's definition (cutoff, no pending action, no queued callback);
 3. one plain DELETE of the same messages, in one transaction.
+Each starts from the same restore (TRUNCATE, load in key order, then build the secondary indexes).
+With --methods pt-archiver-cutoff, pt-archiver also runs with `WHERE timestamp < cutoff` alone (it then
+deletes the messages with pending work too): how much of its time the definition's subqueries take.
 pt-archiver and the plain DELETE delete the messages only; purgekit deletes their receipts and base
 keys too (counted apart). The longest transaction is read from performance_schema on MariaDB (every
 transaction's TIMER_WAIT), from pg_stat_activity sampled every 10 ms on PostgreSQL.
@@ -36,7 +39,7 @@ from sqlalchemy import create_engine, text
 from purgekit import deploy
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE, Collector
 from purgekit.stores import Store
-from purgekit.synthetic import SyntheticStores
+from purgekit.synthetic import SyntheticStores, schema, secondary_indexes
 from purgekit.testing import servers
 from purgekit.testing.deployment import settings_for
 
@@ -106,11 +109,18 @@ class Bench:
         log(f"{self.dialect}: copied aside in {time.monotonic() - started:.0f} s from the start")
 
     def restore(self, tables=CHANGED) -> None:
+        """The tables as fill() leaves them: loaded in key order, secondary indexes built after the load
+        (inserting rows into existing indexes would leave them larger and scattered, and slower)."""
         started = time.monotonic()
         for store, table in tables:
+            indexes = secondary_indexes(schema.table(store, table))
             with self.stores.engine(store).begin() as connection:
                 connection.execute(text(f"TRUNCATE TABLE {self.q(store, table)}"))
+                for index in indexes:
+                    index.drop(connection)
                 connection.execute(text(f"INSERT INTO {self.q(store, table)} SELECT * FROM {self.q(store, table + PRISTINE)}"))
+                for index in indexes:
+                    index.create(connection)
             with self.stores.engine(store).begin() as connection:
                 analyze = "ANALYZE" if self.dialect == "postgresql" else "ANALYZE TABLE"
                 connection.execute(text(f"{analyze} {self.q(store, table)}")).close()
@@ -208,13 +218,16 @@ class Bench:
             seconds = time.monotonic() - started
         return Measure(self.dialect, "one plain DELETE", None, seconds, deleted, {}, longest[0], "messages only")
 
-    def pt_archiver(self, batch_size: int) -> Measure:
-        log(f"{self.dialect}: pt-archiver, batch {batch_size}")
+    def pt_archiver(self, batch_size: int, timestamp_only: bool = False) -> Measure:
+        """pt-archiver with the definition as its WHERE clause or, timestamp_only, with the cutoff alone
+        (then it deletes the messages with pending work too: not the same job, a reference point)."""
+        log(f"{self.dialect}: pt-archiver, batch {batch_size}{', cutoff only' if timestamp_only else ''}")
         messages = self.q(Store.MESSAGE, "messages")
         before = self.count(Store.MESSAGE, "messages")
         source = (f"h={self.server.host},P={self.server.port},u={self.server.user},"
                   f"D={self.stores.store_name(Store.MESSAGE)},t=messages")
-        args = ["pt-archiver", "--source", source, "--where", self.where(messages), "--purge", "--bulk-delete",
+        where = f"timestamp < {self.cutoff_ms}" if timestamp_only else self.where(messages)
+        args = ["pt-archiver", "--source", source, "--where", where, "--purge", "--bulk-delete",
                 "--commit-each", "--limit", str(batch_size), "--no-check-charset", "--statistics"]
         env = dict(os.environ)
         if self.server.password:
@@ -226,8 +239,10 @@ class Bench:
         if result.returncode != 0:
             raise RuntimeError(f"pt-archiver failed: {result.stderr.strip()}")
         deleted = before - self.count(Store.MESSAGE, "messages")
-        return Measure(self.dialect, "pt-archiver", batch_size, seconds, deleted, {}, longest[0],
-                       "messages only; --purge --bulk-delete --commit-each")
+        return Measure(self.dialect, "pt-archiver" + (" (cutoff only)" if timestamp_only else ""), batch_size,
+                       seconds, deleted, {}, longest[0],
+                       "messages only; --purge --bulk-delete --commit-each"
+                       + ("; WHERE timestamp < cutoff: pending work not spared" if timestamp_only else ""))
 
     def count(self, store: Store, table: str) -> int:
         with self.stores.engine(store).connect() as connection:
@@ -241,6 +256,7 @@ def run(dialect: str, args) -> list[Measure]:
     with servers.server_for(dialect) as server:
         bench = Bench(server, args.messages, args.users)
         bench.build()
+        bench.restore()  # every method starts from the same restore, the first one too
         for size in args.sweep:
             results.append(bench.purgekit_gc(size))
             report([results[-1]])
@@ -255,6 +271,10 @@ def run(dialect: str, args) -> list[Measure]:
             if shutil.which("pt-archiver") is None:
                 raise SystemExit("pt-archiver is not installed: apt-get install percona-toolkit")
             results.append(bench.pt_archiver(args.batch_size))
+            report([results[-1]])
+            bench.restore(CHANGED[:1])
+        if "pt-archiver-cutoff" in args.methods and dialect == "mysql":
+            results.append(bench.pt_archiver(args.batch_size, timestamp_only=True))
             report([results[-1]])
             bench.restore(CHANGED[:1])
         if "delete" in args.methods:
@@ -283,7 +303,7 @@ def main() -> None:
     parser.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",") if x], default=[],
                         help="batch sizes to run purgekit gc with first, e.g. 1000,2000,5000,10000")
     parser.add_argument("--methods", nargs="+", default=["gc", "pt-archiver", "delete"],
-                        choices=["gc", "pt-archiver", "delete"])
+                        choices=["gc", "pt-archiver", "pt-archiver-cutoff", "delete"])
     parser.add_argument("--output", help="write the figures here as JSON")
     args = parser.parse_args()
     log(f"{platform.node()}: {os.cpu_count()} CPUs; {args}")

@@ -152,8 +152,8 @@ class MySQLCollector:
         # transaction: CREATE TEMPORARY TABLE ... SELECT inside one is refused under GTID consistency.
         # The walk goes straight to the next old message (ids with none are never read twice); the window
         # is batch_size ids from there. The keys of its old messages referenced by no pending work go to
-        # the scratch table; the messages, then the dependents' rows that no message left matches, are
-        # deleted by those keys.
+        # the scratch table; the messages are deleted by those keys, the keys of any that was not (gone
+        # meanwhile) are dropped, then the dependents' rows that no message left matches are deleted.
         lines = [
             "gc: BEGIN",
             "    DECLARE v_cutoff, v_last, v_end, v_first, v_window_end BIGINT;",
@@ -192,6 +192,7 @@ class MySQLCollector:
             "            WHERE " + "\n              AND ".join(done_with) + ";",
             f"        DELETE m FROM {messages} AS m JOIN {batch} AS b ON b.{m_id} = m.{m_id} WHERE m.{m_ts} < v_cutoff;",
             "        SET n_0 = ROW_COUNT();",
+            f"        DELETE b FROM {batch} AS b JOIN {messages} AS m ON m.{m_id} = b.{m_id};",
         ]
         for index, dependent in enumerate(plan.dependents, start=1):
             lines += self._dependent_delete(settings, plan, dependent, batch, f"n_{index}")
@@ -213,12 +214,13 @@ class MySQLCollector:
     def _dependent_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, batch: str,
                           counter: str) -> list[str]:
         """The dependent's rows of the collected messages. One that leaves out a (boolean) key column stays
-        while a message with either value of it is left: two probes of the messages' unique key."""
+        while a message with the other value of it is left: one probe of the messages' unique key (the
+        scratch table holds only messages deleted, so the message's own value is gone)."""
         join = " AND ".join(f"t.{mysql_ident(column.name)} = b.{mysql_ident(theirs)}" for column, theirs in dependent.match)
         same = " AND ".join(f"m.{mysql_ident(theirs)} = t.{mysql_ident(column.name)}" for column, theirs in dependent.match)
         left = [f"NOT EXISTS (SELECT 1 FROM {self._table(settings, plan.messages)} AS m"
-                f" WHERE {same} AND m.{mysql_ident(column.name)} = {value})"
-                for column in dependent.unmatched(plan.messages) for value in ("FALSE", "TRUE")]
+                f" WHERE {same} AND m.{mysql_ident(column.name)} = (NOT b.{mysql_ident(column.name)}))"
+                for column in dependent.unmatched(plan.messages)]
         where = ("\n            WHERE " + "\n              AND ".join(left)) if left else ""
         return [
             f"        DELETE t FROM {self._table(settings, dependent)} AS t JOIN {batch} AS b ON {join}{where};",

@@ -210,11 +210,11 @@ gc: BEGIN
               AND NOT EXISTS (SELECT 1 FROM `callbackStore`.`queue` AS p WHERE p.`key_remote_jid` = m.`key_remote_jid`);
         DELETE m FROM `messageStore`.`messages` AS m JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON b.`id` = m.`id` WHERE m.`timestamp` < v_cutoff;
         SET n_0 = ROW_COUNT();
+        DELETE b FROM `contactStore`.`purgekit_gc_batch_keys` AS b JOIN `messageStore`.`messages` AS m ON m.`id` = b.`id`;
         DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`msg_key_remote_jid` = b.`key_remote_jid` AND t.`msg_key_from_me` = b.`key_from_me` AND t.`msg_key_id` = b.`key_id`;
         SET n_1 = ROW_COUNT();
         DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_id` = b.`key_id`
-            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = FALSE)
-              AND NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = TRUE);
+            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = (NOT b.`key_from_me`));
         SET n_2 = ROW_COUNT();
     END IF;
     UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,
