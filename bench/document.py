@@ -6,6 +6,7 @@ objects go into a schema `doc` of their own (the guide puts them in `public`), a
 procedure is named doc_deleteUserDataByPhoneNumber. Its mistakes are kept on purpose (no
 sender_keys on PostgreSQL, no wa_phones lookup on MySQL): this is what clients run today.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection

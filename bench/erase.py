@@ -16,6 +16,7 @@ Figures are printed as a table and, with --output, written as JSON. Users who ch
 (every 50th) are left out, so that the guide's MySQL procedure, which ignores wa_phones, erases the
 same rows as purgekit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,7 +81,9 @@ def run(dialect: str, args: argparse.Namespace, console: Console) -> dict:
                 results["server"] = connection.exec_driver_sql("SELECT version()").scalar().split(" on ")[0]
             seconds = timed(lambda: stores.fill(users=args.users, messages=args.messages))
             results["fill_seconds"] = round(seconds, 1)
-            console.print(f"{results['server']}: filled {args.users:,} users, {args.messages:,} messages in {seconds:.0f} s")
+            console.print(
+                f"{results['server']}: filled {args.users:,} users, {args.messages:,} messages in {seconds:.0f} s"
+            )
             deploy.upgrade(settings)
             host, port = server.loopback
             with engine.connect() as connection:
@@ -89,8 +92,11 @@ def run(dialect: str, args: argparse.Namespace, console: Console) -> dict:
             results["unindexed"] = single_user(engine, settings, dialect, users, args.samples, console)
             bulk_users = users.take(args.bulk_unindexed)
             seconds = timed(lambda: erase_users(engine, bulk_users, settings=settings, salt=SALT))
-            results["unindexed"]["bulk"] = {"users": len(bulk_users), "seconds": round(seconds, 2),
-                                            "users_per_second": round(len(bulk_users) / seconds, 1)}
+            results["unindexed"]["bulk"] = {
+                "users": len(bulk_users),
+                "seconds": round(seconds, 2),
+                "users_per_second": round(len(bulk_users) / seconds, 1),
+            }
             console.print(f"without indexes, bulk: {len(bulk_users):,} users in {seconds:.1f} s")
 
             seconds = timed(lambda: indexes.upgrade(settings))
@@ -100,20 +106,31 @@ def run(dialect: str, args: argparse.Namespace, console: Console) -> dict:
             results["indexed"]["batch_sizes"] = {}
             for size in args.batch_sizes:
                 chunk = users.take(args.batch_users)
-                seconds = timed(lambda: erase_users(engine, chunk, settings=settings, salt=SALT, batch_size=size))
+                seconds = timed(
+                    lambda chunk=chunk, size=size: erase_users(
+                        engine, chunk, settings=settings, salt=SALT, batch_size=size
+                    )
+                )
                 results["indexed"]["batch_sizes"][size] = round(len(chunk) / seconds, 1)
                 console.print(f"with indexes, batch size {size}: {len(chunk) / seconds:,.0f} users/s")
             bulk_users = users.take(args.bulk)
             seconds = timed(lambda: erase_users(engine, bulk_users, settings=settings, salt=SALT))
-            results["indexed"]["bulk"] = {"users": len(bulk_users), "batch_size": BATCH_SIZE, "seconds": round(seconds, 2),
-                                          "users_per_second": round(len(bulk_users) / seconds, 1)}
+            results["indexed"]["bulk"] = {
+                "users": len(bulk_users),
+                "batch_size": BATCH_SIZE,
+                "seconds": round(seconds, 2),
+                "users_per_second": round(len(bulk_users) / seconds, 1),
+            }
             console.print(f"with indexes, bulk: {len(bulk_users):,} users in {seconds:.1f} s")
             call_users = users.take(args.calls)
             call = text(deploy_call(dialect, settings))
             with engine.connect() as connection:
                 seconds = timed(lambda: [routine(connection, call, wa_id) for wa_id in call_users])
-            results["indexed"]["routine_calls"] = {"users": len(call_users), "seconds": round(seconds, 2),
-                                                   "users_per_second": round(len(call_users) / seconds, 1)}
+            results["indexed"]["routine_calls"] = {
+                "users": len(call_users),
+                "seconds": round(seconds, 2),
+                "users_per_second": round(len(call_users) / seconds, 1),
+            }
             console.print(f"with indexes, {len(call_users):,} routine calls in {seconds:.1f} s")
         finally:
             engine.dispose()
@@ -140,9 +157,9 @@ def single_user(engine, settings, dialect: str, users: Users, samples: int, cons
     with engine.connect() as connection:
         for _ in range(samples):
             a, b, c = users.take(3)
-            times["purgekit_routine"].append(timed(lambda: routine(connection, call, a)))
-            times["purgekit_erase_user"].append(timed(lambda: erase_user(engine, b, settings=settings, salt=SALT)))
-            times["document_routine"].append(timed(lambda: document.call(connection, dialect, c)))
+            times["purgekit_routine"].append(timed(lambda a=a: routine(connection, call, a)))
+            times["purgekit_erase_user"].append(timed(lambda b=b: erase_user(engine, b, settings=settings, salt=SALT)))
+            times["document_routine"].append(timed(lambda c=c: document.call(connection, dialect, c)))
     medians = {name: median_ms(values) for name, values in times.items()}
     console.print(f"median ms per user ({samples} users each): {medians}")
     return {"median_ms": medians, "samples": samples}
@@ -150,29 +167,48 @@ def single_user(engine, settings, dialect: str, users: Users, samples: int, cons
 
 def report(all_results: list[dict], console: Console) -> None:
     table = Table(title="Erasing one user (median ms) and many (users/s)", title_justify="left")
-    for column in ("dialect", "indexes", "purgekit routine", "purgekit erase_user", "document routine",
-                   "bulk users/s", "routine calls users/s"):
+    for column in (
+        "dialect",
+        "indexes",
+        "purgekit routine",
+        "purgekit erase_user",
+        "document routine",
+        "bulk users/s",
+        "routine calls users/s",
+    ):
         table.add_column(column, justify="right")
     for r in all_results:
         for key, label in (("unindexed", "without"), ("indexed", "with")):
             m = r[key]["median_ms"]
             calls = r[key].get("routine_calls", {}).get("users_per_second", "-")
-            table.add_row(r["dialect"], label, str(m["purgekit_routine"]), str(m["purgekit_erase_user"]),
-                          str(m["document_routine"]), str(r[key]["bulk"]["users_per_second"]), str(calls))
+            table.add_row(
+                r["dialect"],
+                label,
+                str(m["purgekit_routine"]),
+                str(m["purgekit_erase_user"]),
+                str(m["document_routine"]),
+                str(r[key]["bulk"]["users_per_second"]),
+                str(calls),
+            )
     console.print(table)
 
 
 def markdown(document_: dict) -> str:
     """The README's Benchmarks table from a saved run (--output), for `--markdown FILE`."""
     lines = [
-        "| dialect | indexes | purgekit routine | purgekit `erase_user` | document's routine | purgekit bulk | routine, one call per user |",
+        "| dialect | indexes | purgekit routine | purgekit `erase_user` | document's routine | purgekit bulk "
+        "| routine, one call per user |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in document_["results"]:
         for key, label in (("unindexed", "without"), ("indexed", "with")):
             m, bulk = r[key]["median_ms"], r[key]["bulk"]
             calls = r[key].get("routine_calls")
-            per_call = f"{calls['users_per_second']:,.0f} users/s" if calls else f"≈ {1000 / m['purgekit_routine']:,.1f} users/s"
+            per_call = (
+                f"{calls['users_per_second']:,.0f} users/s"
+                if calls
+                else f"≈ {1000 / m['purgekit_routine']:,.1f} users/s"
+            )
             lines.append(
                 f"| {r['server']} | {label} | {m['purgekit_routine']:,} ms | {m['purgekit_erase_user']:,} ms"
                 f" | {m['document_routine']:,} ms | {bulk['users_per_second']:,.0f} users/s ({bulk['users']:,} users)"
@@ -180,9 +216,13 @@ def markdown(document_: dict) -> str:
             )
     sizes = "; ".join(
         f"{r['dialect']}: " + ", ".join(f"{size}: {rate:,.0f}" for size, rate in r["indexed"]["batch_sizes"].items())
-        for r in document_["results"])
+        for r in document_["results"]
+    )
     builds = "; ".join(f"{r['dialect']} {r['index_build_seconds']} s" for r in document_["results"])
-    return "\n".join(lines) + f"\n\nBulk users/s by batch size, with indexes — {sizes}. Index chain build time — {builds}.\n"
+    return (
+        "\n".join(lines)
+        + f"\n\nBulk users/s by batch size, with indexes — {sizes}. Index chain build time — {builds}.\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-users", type=int, default=2_000, help="users erased at each batch size")
     parser.add_argument("--calls", type=int, default=1_000, help="one-by-one routine calls timed, with indexes")
     parser.add_argument("--output", help="write the figures as JSON to this file")
-    parser.add_argument("--markdown", metavar="FILE", help="print the README table of a run saved with --output, and exit")
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="print the README table of a run saved with --output, and exit"
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         with open(args.markdown) as saved:
@@ -208,9 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     results = [run(dialect, args, console) for dialect in args.dialect or ["postgresql", "mysql"]]
     report(results, console)
     if args.output:
-        document_ = {"date": started.isoformat(timespec="seconds"), "machine": platform.platform(),
-                     "cpus": __import__("os").cpu_count(), "arguments": {k: v for k, v in vars(args).items() if k != "output"},
-                     "results": results}
+        document_ = {
+            "date": started.isoformat(timespec="seconds"),
+            "machine": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+            "arguments": {k: v for k, v in vars(args).items() if k != "output"},
+            "results": results,
+        }
         with open(args.output, "w") as out:
             json.dump(document_, out, indent=2)
     return 0

@@ -20,6 +20,7 @@ pt-archiver and the plain DELETE delete the messages only; purgekit deletes thei
 keys too (counted apart). The longest transaction is read from performance_schema on MariaDB (every
 transaction's TIMER_WAIT), from pg_stat_activity sampled every 10 ms on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,9 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
 
 from sqlalchemy import create_engine, text
 
@@ -105,7 +106,9 @@ class Bench:
                 if self.dialect == "postgresql":
                     connection.execute(text(f"CREATE TABLE {pristine} AS SELECT * FROM {self.q(store, table)}"))
                 else:
-                    connection.execute(text(f"CREATE TABLE {pristine} ENGINE=InnoDB AS SELECT * FROM {self.q(store, table)}"))
+                    connection.execute(
+                        text(f"CREATE TABLE {pristine} ENGINE=InnoDB AS SELECT * FROM {self.q(store, table)}")
+                    )
         log(f"{self.dialect}: copied aside in {time.monotonic() - started:.0f} s from the start")
 
     def restore(self, tables=CHANGED) -> None:
@@ -118,21 +121,30 @@ class Bench:
                 connection.execute(text(f"TRUNCATE TABLE {self.q(store, table)}"))
                 for index in indexes:
                     index.drop(connection)
-                connection.execute(text(f"INSERT INTO {self.q(store, table)} SELECT * FROM {self.q(store, table + PRISTINE)}"))
+                connection.execute(
+                    text(f"INSERT INTO {self.q(store, table)} SELECT * FROM {self.q(store, table + PRISTINE)}")
+                )
                 for index in indexes:
                     index.create(connection)
             with self.stores.engine(store).begin() as connection:
                 analyze = "ANALYZE" if self.dialect == "postgresql" else "ANALYZE TABLE"
                 connection.execute(text(f"{analyze} {self.q(store, table)}")).close()
         if self.dialect == "postgresql":
-            with self.stores.engine(Store.MESSAGE).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            with (
+                self.stores.engine(Store.MESSAGE)
+                .connect()
+                .execution_options(isolation_level="AUTOCOMMIT") as connection
+            ):
                 for store, table in tables:
                     if store is Store.MESSAGE:
                         connection.execute(text(f"VACUUM {self.q(store, table)}"))
         # The collector's checkpoint starts afresh: a new pass.
         with create_engine(self.settings.url).begin() as connection:
-            table = (f"{self.settings.schema}_gc.checkpoint" if self.dialect == "postgresql"
-                     else f"`{self.settings.store_name(Store.CONTACT)}`.purgekit_gc_checkpoint")
+            table = (
+                f"{self.settings.schema}_gc.checkpoint"
+                if self.dialect == "postgresql"
+                else f"`{self.settings.store_name(Store.CONTACT)}`.purgekit_gc_checkpoint"
+            )
             connection.execute(text(f"DELETE FROM {table}"))
         log(f"{self.dialect}: restored {', '.join(t for _, t in tables)} in {time.monotonic() - started:.0f} s")
 
@@ -148,8 +160,9 @@ class Bench:
                 connection.execute(text("TRUNCATE TABLE performance_schema.events_transactions_history_long"))
             yield found
             with admin.connect() as connection:
-                longest = connection.execute(text(
-                    "SELECT MAX(TIMER_WAIT) FROM performance_schema.events_transactions_history_long")).scalar()
+                longest = connection.execute(
+                    text("SELECT MAX(TIMER_WAIT) FROM performance_schema.events_transactions_history_long")
+                ).scalar()
             admin.dispose()
             found[0] = (longest or 0) / 1e12
             return
@@ -159,11 +172,14 @@ class Bench:
         def sample() -> None:
             with engine.connect() as connection:
                 while not stop.is_set():
-                    age = connection.execute(text(
-                        "SELECT EXTRACT(EPOCH FROM max(clock_timestamp() - xact_start)) FROM pg_stat_activity"
-                        " WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND datname LIKE :p"
-                        " AND backend_type = 'client backend'"),
-                        {"p": PREFIX + "%"}).scalar()
+                    age = connection.execute(
+                        text(
+                            "SELECT EXTRACT(EPOCH FROM max(clock_timestamp() - xact_start)) FROM pg_stat_activity"
+                            " WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND datname LIKE :p"
+                            " AND backend_type = 'client backend'"
+                        ),
+                        {"p": PREFIX + "%"},
+                    ).scalar()
                     found[0] = max(found[0], float(age or 0))
                     time.sleep(0.01)
 
@@ -187,8 +203,16 @@ class Bench:
         assert outcome.status == "complete", outcome.error
         self.cutoff_ms = outcome.progress.cutoff_ms
         deleted = dict(outcome.deleted)
-        return Measure(self.dialect, "purgekit gc", batch_size, seconds, deleted.pop("messages"), deleted,
-                       longest[0], f"{outcome.batches} batches; longest batch call {outcome.longest_batch_seconds:.3f} s")
+        return Measure(
+            self.dialect,
+            "purgekit gc",
+            batch_size,
+            seconds,
+            deleted.pop("messages"),
+            deleted,
+            longest[0],
+            f"{outcome.batches} batches; longest batch call {outcome.longest_batch_seconds:.3f} s",
+        )
 
     def where(self, alias: str) -> str:
         """The definition as one WHERE clause on messages (the collector's own cutoff)."""
@@ -224,11 +248,25 @@ class Bench:
         log(f"{self.dialect}: pt-archiver, batch {batch_size}{', cutoff only' if timestamp_only else ''}")
         messages = self.q(Store.MESSAGE, "messages")
         before = self.count(Store.MESSAGE, "messages")
-        source = (f"h={self.server.host},P={self.server.port},u={self.server.user},"
-                  f"D={self.stores.store_name(Store.MESSAGE)},t=messages")
+        source = (
+            f"h={self.server.host},P={self.server.port},u={self.server.user},"
+            f"D={self.stores.store_name(Store.MESSAGE)},t=messages"
+        )
         where = f"timestamp < {self.cutoff_ms}" if timestamp_only else self.where(messages)
-        args = ["pt-archiver", "--source", source, "--where", where, "--purge", "--bulk-delete",
-                "--commit-each", "--limit", str(batch_size), "--no-check-charset", "--statistics"]
+        args = [
+            "pt-archiver",
+            "--source",
+            source,
+            "--where",
+            where,
+            "--purge",
+            "--bulk-delete",
+            "--commit-each",
+            "--limit",
+            str(batch_size),
+            "--no-check-charset",
+            "--statistics",
+        ]
         env = dict(os.environ)
         if self.server.password:
             env["MYSQL_PWD"] = self.server.password
@@ -239,10 +277,17 @@ class Bench:
         if result.returncode != 0:
             raise RuntimeError(f"pt-archiver failed: {result.stderr.strip()}")
         deleted = before - self.count(Store.MESSAGE, "messages")
-        return Measure(self.dialect, "pt-archiver" + (" (cutoff only)" if timestamp_only else ""), batch_size,
-                       seconds, deleted, {}, longest[0],
-                       "messages only; --purge --bulk-delete --commit-each"
-                       + ("; WHERE timestamp < cutoff: pending work not spared" if timestamp_only else ""))
+        return Measure(
+            self.dialect,
+            "pt-archiver" + (" (cutoff only)" if timestamp_only else ""),
+            batch_size,
+            seconds,
+            deleted,
+            {},
+            longest[0],
+            "messages only; --purge --bulk-delete --commit-each"
+            + ("; WHERE timestamp < cutoff: pending work not spared" if timestamp_only else ""),
+        )
 
     def count(self, store: Store, table: str) -> int:
         with self.stores.engine(store).connect() as connection:
@@ -289,9 +334,12 @@ def report(results: list[Measure]) -> None:
     for m in results:
         others = ", ".join(f"{n:,} {t}" for t, n in m.other_rows_deleted.items())
         longest = f"{m.longest_transaction_seconds:.3f} s" if m.longest_transaction_seconds is not None else "?"
-        print(f"{m.dialect:10} {m.method:17} batch {str(m.batch_size or '-'):>6}  {m.messages_deleted:>10,} messages"
-              f" in {m.seconds:8.1f} s = {m.rows_per_second:>9,.0f} rows/s; longest transaction {longest}"
-              f"{'; also ' + others if others else ''}; {m.note}", flush=True)
+        print(
+            f"{m.dialect:10} {m.method:17} batch {str(m.batch_size or '-'):>6}  {m.messages_deleted:>10,} messages"
+            f" in {m.seconds:8.1f} s = {m.rows_per_second:>9,.0f} rows/s; longest transaction {longest}"
+            f"{'; also ' + others if others else ''}; {m.note}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -300,10 +348,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
-    parser.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",") if x], default=[],
-                        help="batch sizes to run purgekit gc with first, e.g. 1000,2000,5000,10000")
-    parser.add_argument("--methods", nargs="+", default=["gc", "pt-archiver", "delete"],
-                        choices=["gc", "pt-archiver", "pt-archiver-cutoff", "delete"])
+    parser.add_argument(
+        "--sweep",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=[],
+        help="batch sizes to run purgekit gc with first, e.g. 1000,2000,5000,10000",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["gc", "pt-archiver", "delete"],
+        choices=["gc", "pt-archiver", "pt-archiver-cutoff", "delete"],
+    )
     parser.add_argument("--output", help="write the figures here as JSON")
     args = parser.parse_args()
     log(f"{platform.node()}: {os.cpu_count()} CPUs; {args}")

@@ -1,13 +1,13 @@
 """purgekit's Alembic environment: one version chain, rendered for whichever database it runs on."""
+
 from __future__ import annotations
 
 from alembic import context
 
+import purgekit.operations  # noqa: F401  (registers op.create_object, op.drop_object, op.replace_object)
 from purgekit.alembic_env import configure_logging, connect, settings_of
 from purgekit.config import VERSION_TABLE
 from purgekit.dialects import dialect_for
-
-import purgekit.operations  # noqa: F401  (registers op.create_object, op.drop_object, op.replace_object)
 
 configure_logging(context)
 settings = settings_of(context)

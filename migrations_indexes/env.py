@@ -8,6 +8,7 @@ table unasked, and never meets two heads. Its version table, purgekit_index_vers
 purgekit_version. Online only: which indexes are missing is read from the catalog, so there is no
 offline script; `purgekit doctor` prints the statements for a DBA to review and run by hand instead.
 """
+
 from __future__ import annotations
 
 from alembic import context
@@ -20,8 +21,10 @@ configure_logging(context)
 settings = settings_of(context)
 
 if context.is_offline_mode():
-    fail("the index chain has no offline script: which indexes are missing is read from the catalog; "
-         "`purgekit doctor` prints the statements to review and run by hand")
+    fail(
+        "the index chain has no offline script: which indexes are missing is read from the catalog; "
+        "`purgekit doctor` prints the statements to review and run by hand"
+    )
 
 # AUTOCOMMIT: CREATE INDEX CONCURRENTLY waits for every open transaction of its database, this
 # session's included; with autocommit the version table's update holds none while indexes build.

@@ -3,6 +3,7 @@
 Settings come from purgekit.deploy (handed in through Config.attributes) or from the environment and
 `alembic -x`; a bad setting or an unreachable server is one line on stderr and exit 2, not a traceback.
 """
+
 from __future__ import annotations
 
 import sys

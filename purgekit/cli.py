@@ -2,6 +2,7 @@
 
 Exit codes, for every command: 0 done, 1 failed, 2 bad input (nothing changed in any database).
 """
+
 from __future__ import annotations
 
 import sys

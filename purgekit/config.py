@@ -3,11 +3,12 @@
 Settings come from the environment, and for Alembic also from `alembic -x key=value` (which wins).
 Nothing here is ever read from alembic.ini or any committed file, so no credential is committed.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError

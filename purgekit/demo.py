@@ -5,6 +5,7 @@ check it (purgekit verify, purgekit doctor), count then erase a sample user and 
 table by table, run the routine again (it deletes nothing), then `alembic downgrade base`.
 Run it with `scripts/demo` (or `python -m purgekit.demo`); it leaves no server running.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,10 @@ from rich.table import Table
 from purgekit.deploy import current_revision
 from purgekit.doctor import diagnose
 from purgekit.erase import erase_user
-from purgekit.verify import verify
 from purgekit.report import ErasureReport
 from purgekit.testing.deployment import synthetic_deployment
 from purgekit.testing.servers import ServerUnavailable, server_for
+from purgekit.verify import verify
 
 SAMPLE_USER = 13655559020
 # Receipts hash the number with a secret salt (PURGEKIT_RECEIPT_SALT); the demo's stores are throwaway.
@@ -44,15 +45,19 @@ def run(dialect: str, users: int, messages: int, console: Console) -> None:
         with synthetic_deployment(server, label="demo") as deployment:
             fill = deployment.stores.fill(users=users, messages=messages)
             deployment.stores.add_user(SAMPLE_USER)
-            console.print(f"synthetic stores under prefix {deployment.settings.db_name_prefix!r}: "
-                          f"{sum(fill.values()):,} rows in {len(fill)} tables")
+            console.print(
+                f"synthetic stores under prefix {deployment.settings.db_name_prefix!r}: "
+                f"{sum(fill.values()):,} rows in {len(fill)} tables"
+            )
             deployment.upgrade()
             console.print(f"alembic upgrade head -> {current_revision(deployment.settings)}")
             console.print(verify(deployment.settings).lines()[-1])
             for diagnosis in diagnose(deployment.settings):
                 if diagnosis.flagged:
-                    console.print(f"purgekit doctor: {diagnosis.store}.{diagnosis.table} reads the whole table; "
-                                  f"fix: {'; '.join(diagnosis.fixes)}")
+                    console.print(
+                        f"purgekit doctor: {diagnosis.store}.{diagnosis.table} reads the whole table; "
+                        f"fix: {'; '.join(diagnosis.fixes)}"
+                    )
             dry_run = erase_user(deployment.engine, SAMPLE_USER, dry_run=True, settings=deployment.settings)
             console.print(f"dry run: {dry_run.total} rows would go")
             report = erase_user(deployment.engine, SAMPLE_USER, settings=deployment.settings, salt=DEMO_SALT)

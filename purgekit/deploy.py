@@ -1,4 +1,5 @@
 """Run purgekit's Alembic migrations from Python: what `alembic upgrade` does, with Settings in hand."""
+
 from __future__ import annotations
 
 import io

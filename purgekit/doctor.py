@@ -13,6 +13,7 @@ A table is flagged when its delete scans the whole table and a column of its pre
 index; the fix is an index on each such column (purgekit.indexes: the same statements the optional
 index chain runs).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,16 @@ class Diagnosis:
 
     def as_dict(self) -> dict:
         return {
-            "store": self.store, "table": self.table, "statement": self.statement, "plan": self.plan,
-            "scan": self.scan, "full_scan": self.full_scan, "estimated_rows": self.estimated_rows, "flagged": self.flagged,
-            "missing_indexes": [{"name": s.name, "column": s.column} for s in self.missing], "fixes": self.fixes,
+            "store": self.store,
+            "table": self.table,
+            "statement": self.statement,
+            "plan": self.plan,
+            "scan": self.scan,
+            "full_scan": self.full_scan,
+            "estimated_rows": self.estimated_rows,
+            "flagged": self.flagged,
+            "missing_indexes": [{"name": s.name, "column": s.column} for s in self.missing],
+            "fixes": self.fixes,
         }
 
 
@@ -79,8 +87,9 @@ class _Doctor:
         predicate = self.dialect.match_predicate(table, "t", self.operands)
         return self.dialect.delete_statement(self.dialect.table_reference(self.settings, table), predicate)
 
-    def _finish(self, connection: Connection, table: UserTable, statement: str, plan: str, scan: str,
-                rows: int | None) -> Diagnosis:
+    def _finish(
+        self, connection: Connection, table: UserTable, statement: str, plan: str, scan: str, rows: int | None
+    ) -> Diagnosis:
         """`scan`: what the plan reads — "index" (a seek), "whole table" or "whole index"."""
         specs = [IndexSpec(table.store, table.name, column.name) for column in table.columns]
         lacking = missing(connection, self.settings, specs)
@@ -119,14 +128,21 @@ class _PostgreSQL(_Doctor):
         for line in lines:
             if "Remote SQL:" in line:
                 return line.split("Remote SQL:", 1)[1].strip()
-        raise RuntimeError(f"postgres_fdw did not plan {table.name}'s delete as one remote statement:\n" + "\n".join(lines))
+        raise RuntimeError(
+            f"postgres_fdw did not plan {table.name}'s delete as one remote statement:\n" + "\n".join(lines)
+        )
 
     def _explain(self, connection: Connection, table: UserTable, statement: str) -> Diagnosis:
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         document = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}").scalar()
-        rows = connection.execute(text(
-            "SELECT c.reltuples FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = :schema AND c.relname = :table"), {"schema": CLIENT_SCHEMA, "table": table.name}).scalar()
+        rows = connection.execute(
+            text(
+                "SELECT c.reltuples FROM pg_catalog.pg_class AS c"
+                " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :schema AND c.relname = :table"
+            ),
+            {"schema": CLIENT_SCHEMA, "table": table.name},
+        ).scalar()
         connection.rollback()
         root = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
         nodes = list(_walk(root))
@@ -162,10 +178,14 @@ class _MySQL(_Doctor):
             for table in plan:
                 statement = self.delete(table)
                 result = connection.exec_driver_sql(f"EXPLAIN {statement}")
-                steps = [dict(zip(result.keys(), row)) for row in result]
-                rows = connection.execute(text(
-                    "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table"
-                ), {"schema": self.settings.store_name(table.store), "table": table.name}).scalar()
+                steps = [dict(zip(result.keys(), row, strict=True)) for row in result]
+                rows = connection.execute(
+                    text(
+                        "SELECT TABLE_ROWS FROM information_schema.TABLES"
+                        " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table"
+                    ),
+                    {"schema": self.settings.store_name(table.store), "table": table.name},
+                ).scalar()
                 connection.rollback()
                 types = {str(step.get("type")).lower() for step in steps}
                 scan = "whole table" if "all" in types else "whole index" if "index" in types else "index"
@@ -174,6 +194,7 @@ class _MySQL(_Doctor):
                     + (f" ({step['Extra']})" if step.get("Extra") else "")
                     for step in steps
                 )
-                results.append(self._finish(connection, table, statement, plan_text, scan,
-                                            None if rows is None else int(rows)))
+                results.append(
+                    self._finish(connection, table, statement, plan_text, scan, None if rows is None else int(rows))
+                )
         return results

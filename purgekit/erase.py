@@ -24,6 +24,7 @@ postgres_fdw commits each store's remote transaction when the local one commits 
 the README). A failed batch rolls back and ErasureFailed names its first user: every user before it
 is erased, and a re-run of the same list finishes the job (the deletes are idempotent).
 """
+
 from __future__ import annotations
 
 import re
@@ -147,8 +148,11 @@ def erase_users(
         receipts.check_salt(salt)
     elif salt is None:
         salt = receipts.salt_if_set()  # to read receipts as the erasure would; a dry run needs none
-    engine, owned = (url_or_engine, False) if isinstance(url_or_engine, Engine) else (
-        create_engine(url_or_engine, hide_parameters=True), True)
+    engine, owned = (
+        (url_or_engine, False)
+        if isinstance(url_or_engine, Engine)
+        else (create_engine(url_or_engine, hide_parameters=True), True)
+    )
     if settings is None:
         settings = load_settings(overrides={"url": engine.url.render_as_string(hide_password=False)})
     try:
@@ -175,9 +179,17 @@ def _deduplicated(phones: list[Phone]) -> list[Phone]:
 
 
 class _Erasure:
-    def __init__(self, engine: Engine, settings: Settings, dry_run: bool, salt: str | None, batch_size: int,
-                 progress: Progress | None, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1,
-                 returning: bool | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        dry_run: bool,
+        salt: str | None,
+        batch_size: int,
+        progress: Progress | None,
+        plan: tuple[UserTable, ...] = ERASURE_PLAN_V1,
+        returning: bool | None = None,
+    ) -> None:
         self.engine, self.settings, self.dry_run, self.salt = engine, settings, dry_run, salt
         self.batch_size, self.progress, self.plan = batch_size, progress, plan
         # MariaDB's DELETE ... RETURNING (None: use it when the server is MariaDB); MySQL 8 has none.
@@ -208,8 +220,9 @@ class _Erasure:
                     self.progress(len(done))
         return reports
 
-    def _batch(self, connection: Connection, batch: list[Phone], start: int,
-               reports: list[ErasureReport]) -> list[ErasureReport]:
+    def _batch(
+        self, connection: Connection, batch: list[Phone], start: int, reports: list[ErasureReport]
+    ) -> list[ErasureReport]:
         """Erase a batch, or its first users up to one whose jid the routine would refuse."""
         snapshot = (_Owners({k: list(v) for k, v in self.owners.by_identity.items()}), set(self.resolved))
         try:
@@ -239,8 +252,9 @@ class _Erasure:
 
     # Resolving jids, as the routine does.
 
-    def _resolve(self, connection: Connection, batch: list[Phone],
-                 start: int) -> tuple[list[_Target], list[ErasureReport], _BadMapping | None]:
+    def _resolve(
+        self, connection: Connection, batch: list[Phone], start: int
+    ) -> tuple[list[_Target], list[ErasureReport], _BadMapping | None]:
         phones = {f"+{phone.wa_id}": phone for phone in batch}
         reference = self.dialect.table_reference(self.settings, PHONE_TABLE)
         column = self.dialect.quote(PHONE_COLUMN)
@@ -248,7 +262,8 @@ class _Erasure:
         rows = connection.execute(
             self.dialect.batch_statement(
                 f"SELECT p.{column}, p.{self.dialect.quote('jid')} FROM {reference} AS p"
-                f" WHERE p.{column} {self.dialect.batch_operator} {operand} ORDER BY p.{column}, p.{self.dialect.quote('jid')}"
+                f" WHERE p.{column} {self.dialect.batch_operator} {operand}"
+                f" ORDER BY p.{column}, p.{self.dialect.quote('jid')}"
             ),
             {"phones": list(phones)},
         ).all()
@@ -257,7 +272,9 @@ class _Erasure:
             if phone_number not in phones and len(batch) > 1:
                 raise _Unattributable  # the collation matched another spelling: let a batch of one decide
             mapped.setdefault(phone_number if len(batch) > 1 else next(iter(phones)), []).append(jid)
-        candidates = {phone.wa_id: [j for j in mapped.get(f"+{phone.wa_id}", []) if j not in self.resolved] for phone in batch}
+        candidates = {
+            phone.wa_id: [j for j in mapped.get(f"+{phone.wa_id}", []) if j not in self.resolved] for phone in batch
+        }
         erased_as = self._erased_as(connection, [wa_id for wa_id, jids in candidates.items() if not jids])
         targets: list[_Target] = []
         skipped: list[ErasureReport] = []
@@ -265,13 +282,22 @@ class _Erasure:
             jid = candidates[phone.wa_id][0] if candidates[phone.wa_id] else f"{phone.wa_id}@{DEFAULT_JID_DOMAIN}"
             local = jid.split("@", 1)[0]
             if not _USER_JID.fullmatch(local):
-                return targets, skipped, _BadMapping(index, f"wa_phones maps {phone.display} to {jid}, which is not a user jid")
+                return (
+                    targets,
+                    skipped,
+                    _BadMapping(index, f"wa_phones maps {phone.display} to {jid}, which is not a user jid"),
+                )
             previous = erased_as.get(phone.wa_id)
             if previous and receipts.jid_hash(jid, self.salt) not in previous and jid not in self.resolved:
                 # wa_phones mapped this number to another account, erased before (its receipt says so);
                 # its row is gone, and the account under the number's digits may be someone else's.
-                skipped.append(self._skipped(phone, "erased before as the account wa_phones then mapped it to;"
-                                             f" {jid} may be someone else's, left alone"))
+                skipped.append(
+                    self._skipped(
+                        phone,
+                        "erased before as the account wa_phones then mapped it to;"
+                        f" {jid} may be someone else's, left alone",
+                    )
+                )
                 continue
             target = _Target(start + index, phone, jid, int(local))
             targets.append(target)
@@ -296,15 +322,20 @@ class _Erasure:
             "jids": list(dict.fromkeys(t.jid for t in targets)),
             "numbers": list(dict.fromkeys(t.number for t in targets)),
         }
-        operands = {identity: self.dialect.batch_operand(_PARAMETER[identity], _SQL_TYPE[identity]) for identity in Identity}
+        operands = {
+            identity: self.dialect.batch_operand(_PARAMETER[identity], _SQL_TYPE[identity]) for identity in Identity
+        }
         counts = {t.position: [] for t in targets}
         for table in self.plan:
             reference = self.dialect.table_reference(self.settings, table)
             predicate = lambda alias, table=table: self.dialect.match_predicate(  # noqa: E731
-                table, alias, operands, self.dialect.batch_operator)
+                table, alias, operands, self.dialect.batch_operator
+            )
             columns = [c.name for c in table.columns]
             if self.dry_run:
-                groups = self._execute(connection, self.dialect.grouped_count(reference, predicate("t"), columns), parameters)
+                groups = self._execute(
+                    connection, self.dialect.grouped_count(reference, predicate("t"), columns), parameters
+                )
             else:
                 mariadb = self.returning
                 if mariadb is None:
@@ -314,11 +345,14 @@ class _Erasure:
                 if deleting is not None:
                     deleted = connection.execute(self.dialect.batch_statement(deleting), parameters).rowcount
                     if deleted != sum(rows for *_, rows in groups):
-                        raise PurgekitError(f"{reference}: counted {sum(r for *_, r in groups)} rows, deleted {deleted}")
+                        raise PurgekitError(
+                            f"{reference}: counted {sum(r for *_, r in groups)} rows, deleted {deleted}"
+                        )
             per_user = self._attribute(table, groups, targets)
             for target in targets:
                 counts[target.position].append(
-                    TableCount(self.settings.store_name(table.store), table.name, per_user.get(target.position, 0)))
+                    TableCount(self.settings.store_name(table.store), table.name, per_user.get(target.position, 0))
+                )
         reports = [ErasureReport(t.phone.wa_id, tuple(counts[t.position]), self.dry_run, t.jid) for t in targets]
         if self.dry_run:
             connection.rollback()
@@ -339,7 +373,7 @@ class _Erasure:
         per_user: dict[int, int] = {}
         for *values, rows in groups:
             owner = None
-            for column, value in zip(table.columns, values):
+            for column, value in zip(table.columns, values, strict=True):
                 position = self.owners.first(column.identity, value, at_least)
                 if position is not None and (owner is None or position < owner):
                     owner = position
@@ -363,7 +397,8 @@ class _Erasure:
             if not required:
                 return False
             raise PurgekitError(
-                f"cannot write receipts to {reference} ({_reason(error)}): run `alembic upgrade head` first; nothing was erased"
+                f"cannot write receipts to {reference} ({_reason(error)}):"
+                " run `alembic upgrade head` first; nothing was erased"
             ) from None
         connection.rollback()
         return True

@@ -13,6 +13,7 @@ On PostgreSQL the tables live in each store's own database: purgekit connects to
 the URL, and to the other stores as postgres_fdw does (PURGEKIT_FDW_* settings, the URL's by default);
 that role must own the tables to index them. On MySQL the stores are schemas of the URL's server.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -75,8 +76,15 @@ def store_url(settings: Settings, store: Store) -> URL:
     if store is HOST_STORE or settings.fdw is None:
         return settings.url.set(database=settings.store_name(store))
     fdw = settings.fdw
-    return URL.create(settings.url.drivername, fdw.user, fdw.password, fdw.host, fdw.port,
-                      settings.store_name(store), settings.url.query)
+    return URL.create(
+        settings.url.drivername,
+        fdw.user,
+        fdw.password,
+        fdw.host,
+        fdw.port,
+        settings.store_name(store),
+        settings.url.query,
+    )
 
 
 @contextlib.contextmanager
@@ -120,8 +128,10 @@ def _indexes(connection: Connection, settings: Settings, store: Store, table: st
             " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND SEQ_IN_INDEX = 1"
         )
         schema = settings.store_name(store)
-    return [(name, column, bool(usable)) for name, column, usable in connection.execute(
-        text(query), {"schema": schema, "table": table})]
+    return [
+        (name, column, bool(usable))
+        for name, column, usable in connection.execute(text(query), {"schema": schema, "table": table})
+    ]
 
 
 def leading_columns(connection: Connection, settings: Settings, store: Store, table: str) -> set[str]:
@@ -138,10 +148,13 @@ def _is_text(connection: Connection, settings: Settings, spec: IndexSpec) -> boo
     """MySQL: the column is TEXT/BLOB, so its index takes a prefix."""
     if settings.dialect == "postgresql":
         return False
-    data_type = connection.execute(text(
-        "SELECT DATA_TYPE FROM information_schema.COLUMNS"
-        " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND COLUMN_NAME = :column"
-    ), {"schema": settings.store_name(spec.store), "table": spec.table, "column": spec.column}).scalar()
+    data_type = connection.execute(
+        text(
+            "SELECT DATA_TYPE FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND COLUMN_NAME = :column"
+        ),
+        {"schema": settings.store_name(spec.store), "table": spec.table, "column": spec.column},
+    ).scalar()
     return (data_type or "").lower().endswith(("text", "blob"))
 
 
@@ -166,8 +179,10 @@ def create_statement(connection: Connection | None, settings: Settings, spec: In
     if settings.dialect == "postgresql":
         return f"CREATE INDEX CONCURRENTLY {pg_ident(spec.name)} ON {table} ({pg_ident(spec.column)})"
     prefix = f"({TEXT_PREFIX})" if connection is not None and _is_text(connection, settings, spec) else ""
-    return (f"ALTER TABLE {table} ADD INDEX {mysql_ident(spec.name)} ({mysql_ident(spec.column)}{prefix}),"
-            " ALGORITHM=INPLACE, LOCK=NONE")
+    return (
+        f"ALTER TABLE {table} ADD INDEX {mysql_ident(spec.name)} ({mysql_ident(spec.column)}{prefix}),"
+        " ALGORITHM=INPLACE, LOCK=NONE"
+    )
 
 
 def drop_statement(settings: Settings, spec: IndexSpec) -> str:

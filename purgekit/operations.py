@@ -4,6 +4,7 @@ Migrations call `op.create_object(obj)`, `op.drop_object(obj)` and `op.replace_o
 each is a small reversible MigrateOperation. Online and offline (`--sql`) go through the same
 `emit`: online it executes the statement, offline it writes it as the database's own client reads it.
 """
+
 from __future__ import annotations
 
 from alembic.operations import MigrateOperation, Operations
@@ -12,7 +13,6 @@ from alembic.runtime.migration import MigrationContext
 from purgekit.dialects import dialect_for
 from purgekit.objects import DatabaseObject
 from purgekit.sql import Statement
-
 
 # Where purgekit.verify hands in an ObjectLedger (Alembic Config.attributes) to learn what revisions install.
 LEDGER = "purgekit_ledger"
@@ -79,7 +79,7 @@ class CreateObjectOp(MigrateOperation):
         """Create a purgekit database object."""
         operations.invoke(cls(target))
 
-    def reverse(self) -> "DropObjectOp":
+    def reverse(self) -> DropObjectOp:
         return DropObjectOp(self.target)
 
 
@@ -115,7 +115,7 @@ class ReplaceObjectOp(MigrateOperation):
         """Replace `old` by `new`, the same object defined anew."""
         operations.invoke(cls(old, new))
 
-    def reverse(self) -> "ReplaceObjectOp":
+    def reverse(self) -> ReplaceObjectOp:
         return ReplaceObjectOp(self.new, self.old)
 
 

@@ -13,6 +13,7 @@ database is touched:
   trunk prefix, means the number is not in international form);
 - MIN_DIGITS to MAX_DIGITS digits, and within BIGINT.
 """
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,9 @@ def wa_id(raw: str) -> int:
     if any(character.isalpha() for character in text):
         raise BadPhoneNumber(raw, "contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'")
     if text[0] in "-.":
-        raise BadPhoneNumber(raw, f"starts with {quote(text[0])}: a phone number starts with '+', '(' or its country code")
+        raise BadPhoneNumber(
+            raw, f"starts with {quote(text[0])}: a phone number starts with '+', '(' or its country code"
+        )
     digits = _SEPARATORS.sub("", text)
     if digits.startswith("+"):
         digits = digits[1:]
@@ -78,7 +81,9 @@ def wa_id(raw: str) -> int:
         raise BadPhoneNumber(raw, "'+' may only come once, before the country code")
     stray = next((c for c in digits if c not in "0123456789"), None)
     if stray is not None:
-        raise BadPhoneNumber(raw, f"{quote(stray)} is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'")
+        raise BadPhoneNumber(
+            raw, f"{quote(stray)} is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"
+        )
     if not digits:
         raise BadPhoneNumber(raw, "no digits")
     if digits.startswith("0"):

@@ -2,12 +2,14 @@
 
 One row per user per erasure (revision 0002 creates the table): when, by whom (the database's
 current user), rows deleted per table, number_hash = HMAC-SHA256(salt, wa_id) in hex — never the
-number — and jid_hash, the jid erased hashed the same way. The salt is a secret kept OUT of the database (PURGEKIT_RECEIPT_SALT): a phone number has so
+number — and jid_hash, the jid erased hashed the same way. The salt is a secret kept OUT of the database
+(PURGEKIT_RECEIPT_SALT): a phone number has so
 few possible values (about 10**11 per country code) that an unsalted or known-salt hash is reversed by
 trying them all in minutes, so a copy of the database alone (a backup, a replica, a dump handed to an
 auditor) must not hold the salt. With it, and only with it, anyone can answer "was +X erased, when?"
 by hashing +X and looking the hash up; losing the salt loses that ability, never the receipts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,10 +87,17 @@ def write(connection: Connection, settings: Settings, reports: Sequence[ErasureR
     for index, report in enumerate(reports):
         # The drivers' own placeholders (psycopg2 and PyMySQL both take %(name)s): no SQL compiling
         # of a thousand bound parameters per batch.
-        rows.append(f"({dialect.receipt_clock}, {dialect.receipt_user}, %(h{index})s, %(j{index})s, %(r{index})s,"
-                    f" %(t{index})s)")
-        parameters.update({f"h{index}": number_hash(report.wa_id, salt), f"j{index}": jid_hash(report.jid or "", salt),
-                           f"r{index}": rows_per_table(report), f"t{index}": report.total})
+        rows.append(
+            f"({dialect.receipt_clock}, {dialect.receipt_user}, %(h{index})s, %(j{index})s, %(r{index})s, %(t{index})s)"
+        )
+        parameters.update(
+            {
+                f"h{index}": number_hash(report.wa_id, salt),
+                f"j{index}": jid_hash(report.jid or "", salt),
+                f"r{index}": rows_per_table(report),
+                f"t{index}": report.total,
+            }
+        )
     sql = (
         f"INSERT INTO {dialect.receipts_reference(settings)}"
         " (erased_at, erased_by, number_hash, jid_hash, rows_per_table, total)"
@@ -104,10 +113,13 @@ def erased_jids(connection: Connection, settings: Settings, wa_ids: Sequence[int
         return {}
     dialect = dialect_for(settings.dialect)
     operand = dialect.batch_operand("hashes", "text")
-    rows = connection.execute(dialect.batch_statement(
-        f"SELECT number_hash, jid_hash FROM {dialect.receipts_reference(settings)}"
-        f" WHERE number_hash {dialect.batch_operator} {operand}"
-    ), {"hashes": list(by_hash)})
+    rows = connection.execute(
+        dialect.batch_statement(
+            f"SELECT number_hash, jid_hash FROM {dialect.receipts_reference(settings)}"
+            f" WHERE number_hash {dialect.batch_operator} {operand}"
+        ),
+        {"hashes": list(by_hash)},
+    )
     found: dict[int, set[str]] = {}
     for number, jid in rows:
         found.setdefault(by_hash[number.strip()], set()).add(jid.strip())

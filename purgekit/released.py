@@ -5,12 +5,12 @@ upgrade and downgrade emit, rendered offline from fixed settings. A test compare
 code that changes a released revision's SQL fails; change a routine with a new revision instead
 (Alembic's "Replaceable Objects" recipe: op.replace_object). Record a revision here when it ships.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from pathlib import Path
 
 from purgekit import deploy
 from purgekit.config import Settings, load_settings
@@ -54,7 +54,10 @@ def recorded() -> dict:
 def record(revision: str, down_revision: str | None) -> None:
     """Record a revision as released (run once, when it ships): `python -m purgekit.released 0002 0001`."""
     releases = recorded() if RELEASED.exists() else {}
-    releases[revision] = {"down_revision": down_revision, **{d: fingerprint(d, revision, down_revision) for d in REFERENCE_URLS}}
+    releases[revision] = {
+        "down_revision": down_revision,
+        **{d: fingerprint(d, revision, down_revision) for d in REFERENCE_URLS},
+    }
     RELEASED.write_text(json.dumps(releases, indent=2) + "\n")
 
 

@@ -1,4 +1,5 @@
 """What an erasure did (or, in a dry run, would do): rows per store and table."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,12 +9,13 @@ after changing a migration, regenerate them with `scripts/render-sql` (this modu
     python -m purgekit.review render [DIRECTORY]   write the renders that changed, list them
     python -m purgekit.review check [DIRECTORY]    list out-of-date renders and sqlglot's findings; exit 1 if any
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from purgekit import deploy
 from purgekit.config import Settings

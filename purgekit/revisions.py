@@ -2,6 +2,7 @@
 
 Kept tiny so that migration files stay thin: `objects_for(op, ERASURE_PLAN_V1)`.
 """
+
 from __future__ import annotations
 
 from alembic.operations import Operations

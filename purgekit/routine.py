@@ -1,4 +1,5 @@
 """Calling the installed erase routine: document 000's call, with its report read back."""
+
 from __future__ import annotations
 
 from sqlalchemy import text

@@ -1,4 +1,5 @@
 """SQL text as purgekit emits it: statements, secrets kept out of them, and quoting in one place."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -24,14 +24,15 @@ END) are PL/pgSQL or SQL/PSM, which sqlglot cannot parse whole. They are split i
 
     python -m purgekit.sqlcheck postgresql sql/postgresql/upgrade.sql
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import sqlglot
 from sqlglot import exp
@@ -70,57 +71,118 @@ _MY_TYPE = r"[a-z]+(?:\(\d+(?:, ?\d+)?\))?(?: UNSIGNED)?"
 _SQLGLOT_HAS_NO = "sqlglot 30 has no grammar for"
 
 UNPARSED: tuple[Unparsed, ...] = (
-    Unparsed("postgres", "CREATE SCHEMA ... AUTHORIZATION",
-             rf"CREATE SCHEMA {_PG_ID} AUTHORIZATION {_PG_ID}",
-             "sqlglot 30 parses CREATE SCHEMA but not its AUTHORIZATION clause"),
-    Unparsed("postgres", "CREATE SERVER",
-             rf"CREATE SERVER {_PG_ID} FOREIGN DATA WRAPPER {_PG_ID} {_PG_OPTIONS}",
-             f"{_SQLGLOT_HAS_NO} SQL/MED foreign servers"),
-    Unparsed("postgres", "CREATE USER MAPPING",
-             rf"CREATE USER MAPPING FOR (?:{_PG_ID}|CURRENT_USER|PUBLIC) SERVER {_PG_ID} {_PG_OPTIONS}",
-             f"{_SQLGLOT_HAS_NO} SQL/MED user mappings"),
-    Unparsed("postgres", "CREATE FOREIGN TABLE",
-             rf"CREATE FOREIGN TABLE {_PG_QID} \( ?(?P<columns>{_PG_COLUMN}(?:, {_PG_COLUMN})*) ?\) SERVER {_PG_ID} {_PG_OPTIONS}",
-             f"{_SQLGLOT_HAS_NO} SQL/MED foreign tables; their column list is parsed as CREATE TABLE's",
-             also=lambda m: [f"CREATE TABLE t ({m['columns']})"]),
-    Unparsed("postgres", "ALTER ... OWNER TO",
-             rf"ALTER (?:FOREIGN TABLE|TABLE|SCHEMA|SEQUENCE|VIEW) {_PG_QID} OWNER TO {_PG_ID}",
-             f"{_SQLGLOT_HAS_NO} changing an object's owner (ALTER ... OWNER TO)"),
-    Unparsed("postgres", "DROP FOREIGN TABLE",
-             rf"DROP FOREIGN TABLE {_PG_QID} RESTRICT", f"{_SQLGLOT_HAS_NO} DROP FOREIGN TABLE"),
+    Unparsed(
+        "postgres",
+        "CREATE SCHEMA ... AUTHORIZATION",
+        rf"CREATE SCHEMA {_PG_ID} AUTHORIZATION {_PG_ID}",
+        "sqlglot 30 parses CREATE SCHEMA but not its AUTHORIZATION clause",
+    ),
+    Unparsed(
+        "postgres",
+        "CREATE SERVER",
+        rf"CREATE SERVER {_PG_ID} FOREIGN DATA WRAPPER {_PG_ID} {_PG_OPTIONS}",
+        f"{_SQLGLOT_HAS_NO} SQL/MED foreign servers",
+    ),
+    Unparsed(
+        "postgres",
+        "CREATE USER MAPPING",
+        rf"CREATE USER MAPPING FOR (?:{_PG_ID}|CURRENT_USER|PUBLIC) SERVER {_PG_ID} {_PG_OPTIONS}",
+        f"{_SQLGLOT_HAS_NO} SQL/MED user mappings",
+    ),
+    Unparsed(
+        "postgres",
+        "CREATE FOREIGN TABLE",
+        rf"CREATE FOREIGN TABLE {_PG_QID} \( ?(?P<columns>{_PG_COLUMN}(?:, {_PG_COLUMN})*) ?\)"
+        rf" SERVER {_PG_ID} {_PG_OPTIONS}",
+        f"{_SQLGLOT_HAS_NO} SQL/MED foreign tables; their column list is parsed as CREATE TABLE's",
+        also=lambda m: [f"CREATE TABLE t ({m['columns']})"],
+    ),
+    Unparsed(
+        "postgres",
+        "ALTER ... OWNER TO",
+        rf"ALTER (?:FOREIGN TABLE|TABLE|SCHEMA|SEQUENCE|VIEW) {_PG_QID} OWNER TO {_PG_ID}",
+        f"{_SQLGLOT_HAS_NO} changing an object's owner (ALTER ... OWNER TO)",
+    ),
+    Unparsed(
+        "postgres",
+        "DROP FOREIGN TABLE",
+        rf"DROP FOREIGN TABLE {_PG_QID} RESTRICT",
+        f"{_SQLGLOT_HAS_NO} DROP FOREIGN TABLE",
+    ),
     Unparsed("postgres", "DROP SERVER", rf"DROP SERVER {_PG_ID} RESTRICT", f"{_SQLGLOT_HAS_NO} DROP SERVER"),
-    Unparsed("postgres", "ALTER FUNCTION ... OWNER TO",
-             rf"ALTER FUNCTION {_PG_QID}\([a-z ,]*\) OWNER TO {_PG_ID}", f"{_SQLGLOT_HAS_NO} ALTER FUNCTION"),
-    Unparsed("postgres", "CREATE FUNCTION's SET clause",
-             r"SET \w+ = \w+(?:, \w+)* AS \$(\w*)\$\$\1\$",
-             "sqlglot 30 parses CREATE FUNCTION but leaves its `SET parameter = value` clause (and what "
-             "follows it: the body, checked on its own) an opaque Command"),
-    Unparsed("postgres", "DO", r"DO \$(\w*)\$\$\1\$",
-             f"{_SQLGLOT_HAS_NO} DO blocks; the block's PL/pgSQL is checked statement by statement"),
-    Unparsed("postgres", "CREATE EXTENSION", rf"CREATE EXTENSION {_PG_ID} WITH SCHEMA {_PG_ID}",
-             f"{_SQLGLOT_HAS_NO} CREATE EXTENSION"),
+    Unparsed(
+        "postgres",
+        "ALTER FUNCTION ... OWNER TO",
+        rf"ALTER FUNCTION {_PG_QID}\([a-z ,]*\) OWNER TO {_PG_ID}",
+        f"{_SQLGLOT_HAS_NO} ALTER FUNCTION",
+    ),
+    Unparsed(
+        "postgres",
+        "CREATE FUNCTION's SET clause",
+        r"SET \w+ = \w+(?:, \w+)* AS \$(\w*)\$\$\1\$",
+        "sqlglot 30 parses CREATE FUNCTION but leaves its `SET parameter = value` clause (and what "
+        "follows it: the body, checked on its own) an opaque Command",
+    ),
+    Unparsed(
+        "postgres",
+        "DO",
+        r"DO \$(\w*)\$\$\1\$",
+        f"{_SQLGLOT_HAS_NO} DO blocks; the block's PL/pgSQL is checked statement by statement",
+    ),
+    Unparsed(
+        "postgres",
+        "CREATE EXTENSION",
+        rf"CREATE EXTENSION {_PG_ID} WITH SCHEMA {_PG_ID}",
+        f"{_SQLGLOT_HAS_NO} CREATE EXTENSION",
+    ),
     Unparsed("postgres", "DROP EXTENSION", rf"DROP EXTENSION {_PG_ID} RESTRICT", f"{_SQLGLOT_HAS_NO} DROP EXTENSION"),
-    Unparsed("postgres", "ALTER EXTENSION ... SET SCHEMA", rf"ALTER EXTENSION {_PG_ID} SET SCHEMA {_PG_ID}",
-             f"{_SQLGLOT_HAS_NO} ALTER EXTENSION"),
-    Unparsed("mysql", "CREATE PROCEDURE",
-             rf"CREATE (?:DEFINER = {_MY_ACCOUNT} )?PROCEDURE {_MY_QID}"
-             rf"\((?:(?:IN|OUT|INOUT) {_MY_ID} {_MY_TYPE}(?:, (?:IN|OUT|INOUT) {_MY_ID} {_MY_TYPE})*)?\)"
-             rf"(?: (?:MODIFIES SQL DATA|READS SQL DATA|CONTAINS SQL|NO SQL|(?:NOT )?DETERMINISTIC"
-             rf"|SQL SECURITY (?:DEFINER|INVOKER)|COMMENT {_LIT}))*",
-             "sqlglot 30 stops at a procedure parameter's mode (IN wa_id BIGINT); the BEGIN ... END body "
-             "is checked statement by statement"),
-    Unparsed("mysql", "GRANT/REVOKE EXECUTE ON PROCEDURE",
-             rf"(?:GRANT EXECUTE ON PROCEDURE {_MY_QID} TO|REVOKE EXECUTE ON PROCEDURE {_MY_QID} FROM) {_MY_ACCOUNT}",
-             "sqlglot 30 parses GRANT and REVOKE on tables, not ON PROCEDURE"),
+    Unparsed(
+        "postgres",
+        "ALTER EXTENSION ... SET SCHEMA",
+        rf"ALTER EXTENSION {_PG_ID} SET SCHEMA {_PG_ID}",
+        f"{_SQLGLOT_HAS_NO} ALTER EXTENSION",
+    ),
+    Unparsed(
+        "mysql",
+        "CREATE PROCEDURE",
+        rf"CREATE (?:DEFINER = {_MY_ACCOUNT} )?PROCEDURE {_MY_QID}"
+        rf"\((?:(?:IN|OUT|INOUT) {_MY_ID} {_MY_TYPE}(?:, (?:IN|OUT|INOUT) {_MY_ID} {_MY_TYPE})*)?\)"
+        rf"(?: (?:MODIFIES SQL DATA|READS SQL DATA|CONTAINS SQL|NO SQL|(?:NOT )?DETERMINISTIC"
+        rf"|SQL SECURITY (?:DEFINER|INVOKER)|COMMENT {_LIT}))*",
+        "sqlglot 30 stops at a procedure parameter's mode (IN wa_id BIGINT); the BEGIN ... END body "
+        "is checked statement by statement",
+    ),
+    Unparsed(
+        "mysql",
+        "GRANT/REVOKE EXECUTE ON PROCEDURE",
+        rf"(?:GRANT EXECUTE ON PROCEDURE {_MY_QID} TO|REVOKE EXECUTE ON PROCEDURE {_MY_QID} FROM) {_MY_ACCOUNT}",
+        "sqlglot 30 parses GRANT and REVOKE on tables, not ON PROCEDURE",
+    ),
 )
 
 
 # What sqlglot's tree of a statement may be rooted in; anything else is an expression, not a statement.
-STATEMENTS = (exp.Query, exp.DML, exp.DDL, exp.Drop, exp.Alter, exp.Set, exp.Transaction, exp.Commit, exp.Rollback,
-              exp.Grant, exp.Revoke, exp.Use, exp.TruncateTable, exp.Comment, exp.Command)
+STATEMENTS = (
+    exp.Query,
+    exp.DML,
+    exp.DDL,
+    exp.Drop,
+    exp.Alter,
+    exp.Set,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Grant,
+    exp.Revoke,
+    exp.Use,
+    exp.TruncateTable,
+    exp.Comment,
+    exp.Command,
+)
 
 
 # Routine bodies -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Construct:
@@ -146,9 +208,11 @@ CONSTRUCTS: dict[str, tuple[_Construct, ...]] = {
     "mysql": (
         _Construct(r"\w+\s*:\s*(?=BEGIN\b|LOOP\b|WHILE\b|REPEAT\b)"),
         _Construct(r"BEGIN\b"),
-        _Construct(r"DECLARE\s+(?:EXIT|CONTINUE)\s+HANDLER\s+FOR\s+(?:SQLEXCEPTION|SQLWARNING|NOT\s+FOUND"
-                   r"|SQLSTATE\s+(?:VALUE\s+)?'\w+'|\d+)(?:\s*,\s*(?:SQLEXCEPTION|SQLWARNING|NOT\s+FOUND"
-                   r"|SQLSTATE\s+(?:VALUE\s+)?'\w+'|\d+))*"),
+        _Construct(
+            r"DECLARE\s+(?:EXIT|CONTINUE)\s+HANDLER\s+FOR\s+(?:SQLEXCEPTION|SQLWARNING|NOT\s+FOUND"
+            r"|SQLSTATE\s+(?:VALUE\s+)?'\w+'|\d+)(?:\s*,\s*(?:SQLEXCEPTION|SQLWARNING|NOT\s+FOUND"
+            r"|SQLSTATE\s+(?:VALUE\s+)?'\w+'|\d+))*"
+        ),
         _Construct(r"(?:IF|ELSEIF|WHILE)\b(?P<group>.*?)\b(?:THEN|DO)\b", "condition"),
         _Construct(r"ELSE\b"),
         _Construct(r"LOOP\b"),
@@ -200,6 +264,7 @@ INTO_VARIABLES = (
 
 # Problems and what was checked ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Problem:
     line: int
@@ -221,6 +286,7 @@ class Report:
 
 
 # Splitting ----------------------------------------------------------------------------------------------
+
 
 def mask(text: str, dialect: str, comments_only: bool = False) -> str:
     """The text with the inside of every string literal, quoted identifier and dollar quote (unless
@@ -340,7 +406,7 @@ class _Reader:
     @staticmethod
     def _after_last(text: str, delimiter: str) -> str:
         k = text.rfind(delimiter)
-        return text if k < 0 else text[k + len(delimiter):]
+        return text if k < 0 else text[k + len(delimiter) :]
 
     def _statements(self, masked: str, base: int, delimiter: str) -> None:
         for piece in _split(masked, delimiter, base):
@@ -372,8 +438,12 @@ class _Reader:
             language = re.search(r"\bLANGUAGE\s+(\w+)", masked[: head.start(1)] + masked[body_end:], re.I)
             name = language[1].lower() if language else "plpgsql"
             return sql[:body_start] + sql[body_end:], body_start, body_end, name
-        head = re.match(r"\s*CREATE\s+(?:DEFINER\s*=.*?\s+)?(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b.*?"
-                        r"(?P<body>\b(?:\w+\s*:\s*)?BEGIN\b)", masked, _FLAGS)
+        head = re.match(
+            r"\s*CREATE\s+(?:DEFINER\s*=.*?\s+)?(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b.*?"
+            r"(?P<body>\b(?:\w+\s*:\s*)?BEGIN\b)",
+            masked,
+            _FLAGS,
+        )
         if head is None:
             return None
         body_start = head.start("body")
@@ -386,10 +456,10 @@ class _Reader:
         masked = mask(sql, self.dialect)
         out, last = [], 0
         for variable in re.finditer(r"(?<!:):'([^']*)'", masked):
-            name = sql[variable.start(1):variable.end(1)]
+            name = sql[variable.start(1) : variable.end(1)]
             if name not in self.guarded:
                 self.problem(start, f"psql variable :'{name}' has no `\\if :{{?{name}}}` guard before it")
-            out += [sql[last:variable.start()], f"'<{name}>'"]
+            out += [sql[last : variable.start()], f"'<{name}>'"]
             last = variable.end()
         return "".join(out) + sql[last:]
 
@@ -399,7 +469,7 @@ class _Reader:
         text = self.script[start:end]
         if language == "sql":
             for piece in _split(mask(text, self.dialect), ";", start):
-                self.parse(piece.start, self.script[piece.start:piece.end])
+                self.parse(piece.start, self.script[piece.start : piece.end])
             return
         if language not in ("plpgsql", "sql/psm"):
             self.problem(start, f"a routine body in {language}, which this check cannot read")
@@ -425,7 +495,7 @@ class _Reader:
                 if construct.declare is not None:
                     in_declare = construct.declare
                 if construct.parse is not None:
-                    group = sql[position + found.start("group"):position + found.end("group")]
+                    group = sql[position + found.start("group") : position + found.end("group")]
                     self.parse(start + position, f"SELECT {group}" if construct.parse == "condition" else group)
                 position += found.end()
                 progress = True
@@ -446,12 +516,12 @@ class _Reader:
             found = re.fullmatch(pattern, rest_masked, _FLAGS)
             if found is not None:
                 if found.group("group") is not None:
-                    self.parse(at, f"SELECT {rest[found.start('group'):found.end('group')]}")
+                    self.parse(at, f"SELECT {rest[found.start('group') : found.end('group')]}")
                 return in_declare
         for pattern in INTO_VARIABLES:
             found = re.match(pattern, rest_masked, _FLAGS)
             if found is not None:
-                rest = rest[: found.start("into")] + rest[found.end("into"):]
+                rest = rest[: found.start("into")] + rest[found.end("into") :]
                 break
         self.parse(at, rest)
         return in_declare
@@ -475,7 +545,9 @@ class _Reader:
                 error = None
         commands = [node for tree in trees if tree for node in tree.walk() if isinstance(node, exp.Command)]
         if error is None and not commands:
-            placeholders = [node.sql(self.dialect) for tree in trees for node in tree.walk() if isinstance(node, exp.Placeholder)]
+            placeholders = [
+                node.sql(self.dialect) for tree in trees for node in tree.walk() if isinstance(node, exp.Placeholder)
+            ]
             if placeholders:
                 self.problem(offset, f"bind parameter {placeholders[0]} left in the statement")
             else:

@@ -4,6 +4,7 @@ One declarative description, shared by every dialect: the four stores, and for e
 a user's rows, the columns that identify the user and what kind of identity each one holds. The
 erase routines, the dry run, index advice and the synthetic stores are all rendered from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

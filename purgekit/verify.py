@@ -6,6 +6,7 @@ drop or replace (purgekit.operations.ObjectLedger). Each object then compares it
 catalog (DatabaseObject.drift): routine bodies, servers and their options, user mappings, foreign
 tables and their columns, ... Objects of a kind that has no catalog check yet are named, not checked.
 """
+
 from __future__ import annotations
 
 import io
@@ -56,10 +57,15 @@ class Verification:
             return [f"purgekit verify: nothing installed in {self.url}: no revision in purgekit_version"]
         lines = list(self.differences)
         if self.unchecked:
-            lines.append(f"purgekit verify: not inspected (no catalog check for their kind yet): {', '.join(self.unchecked)}")
+            lines.append(
+                f"purgekit verify: not inspected (no catalog check for their kind yet): {', '.join(self.unchecked)}"
+            )
         if self.differences:
             count = len(self.differences)
-            lines.append(f"purgekit verify: {self.url} differs from revision {self.revision} ({count} difference{'s' * (count > 1)})")
+            lines.append(
+                f"purgekit verify: {self.url} differs from revision {self.revision}"
+                f" ({count} difference{'s' * (count > 1)})"
+            )
         else:
             lines.append(f"purgekit verify: {self.url} matches revision {self.revision}")
         return lines

@@ -3,6 +3,7 @@
 Deliberately written out by hand rather than derived from purgekit.stores, so that a mistake in the
 erasure plan shows up as a failing test instead of being repeated by it.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import text

@@ -1,4 +1,5 @@
 """The alembic command line as a DBA meets it: configuration errors are one line, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -33,14 +34,18 @@ def test_a_malformed_url_is_refused_with_the_variable_named():
 
 
 def test_an_unreachable_server_is_one_line_without_the_password():
-    result = run_alembic("upgrade", "head", PURGEKIT_DATABASE_URL="postgresql+psycopg2://dba:s3cr3t-pw@127.0.0.1:9/contactStore")
+    result = run_alembic(
+        "upgrade", "head", PURGEKIT_DATABASE_URL="postgresql+psycopg2://dba:s3cr3t-pw@127.0.0.1:9/contactStore"
+    )
     assert result.returncode == 2
     assert "purgekit: cannot connect to postgresql+psycopg2://dba:***@127.0.0.1:9/contactStore" in result.stderr
     assert "s3cr3t-pw" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("url", ["postgresql+psycopg2://dba:s3cr3t-pw@db.example/contactStore", "mysql+pymysql://dba:s3cr3t-pw@db.example/"])
+@pytest.mark.parametrize(
+    "url", ["postgresql+psycopg2://dba:s3cr3t-pw@db.example/contactStore", "mysql+pymysql://dba:s3cr3t-pw@db.example/"]
+)
 def test_offline_scripts_need_no_server_and_never_hold_the_password(url):
     result = run_alembic("upgrade", "head", "--sql", PURGEKIT_DATABASE_URL=url, PURGEKIT_FDW_PASSWORD="s3cr3t-pw")
     assert result.returncode == 0, result.stderr
@@ -49,8 +54,14 @@ def test_offline_scripts_need_no_server_and_never_hold_the_password(url):
 
 
 def test_x_url_overrides_the_environment():
-    result = run_alembic("-x", "url=mysql+pymysql://root@db.example/", "upgrade", "head", "--sql",
-                         PURGEKIT_DATABASE_URL="postgresql+psycopg2://x@y/contactStore")
+    result = run_alembic(
+        "-x",
+        "url=mysql+pymysql://root@db.example/",
+        "upgrade",
+        "head",
+        "--sql",
+        PURGEKIT_DATABASE_URL="postgresql+psycopg2://x@y/contactStore",
+    )
     assert result.returncode == 0, result.stderr
     assert "CREATE PROCEDURE" in result.stdout
 

@@ -4,6 +4,7 @@ The synthetic stores lack, as many clients' do, an index on messages.remote_reso
 flag that delete before the index chain runs and not after, and the chain must create and drop
 purgekit_ indexes only, leaving every index of the client's as it was.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,11 +29,17 @@ def all_indexes(deployment) -> set[tuple[str, str, str]]:
     for store in Store:
         with store_connection(deployment.settings, store) as connection:
             if deployment.settings.dialect == "postgresql":
-                rows = connection.execute(text("SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'"))
+                rows = connection.execute(
+                    text("SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'")
+                )
             else:
-                rows = connection.execute(text(
-                    "SELECT DISTINCT TABLE_NAME, INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = :s"
-                ), {"s": deployment.settings.store_name(store)})
+                rows = connection.execute(
+                    text(
+                        "SELECT DISTINCT TABLE_NAME, INDEX_NAME FROM information_schema.STATISTICS"
+                        " WHERE TABLE_SCHEMA = :s"
+                    ),
+                    {"s": deployment.settings.store_name(store)},
+                )
             found |= {(store.value, table, name) for table, name in rows}
     # The chain's own version table is Alembic's, not an index of the stores'.
     return {entry for entry in found if entry[1] != indexes.INDEX_VERSION_TABLE}
@@ -62,9 +69,18 @@ def test_doctor_flags_the_remote_resource_scan_until_the_index_chain_runs(instal
 def test_the_index_chain_touches_purgekit_indexes_only(installed):
     # The client already indexed chats.group_creator under a name of its own: purgekit adds none
     # there, and dropping its own never drops the client's.
-    chats = "public.chats" if installed.settings.dialect == "postgresql" else f"`{installed.settings.store_name(Store.MESSAGE)}`.chats"
+    chats = (
+        "public.chats"
+        if installed.settings.dialect == "postgresql"
+        else f"`{installed.settings.store_name(Store.MESSAGE)}`.chats"
+    )
     with store_connection(installed.settings, Store.MESSAGE) as connection:
-        connection.execute(text(f"CREATE INDEX client_chats_creator ON {chats} (group_creator{'' if installed.settings.dialect == 'postgresql' else '(100)'})"))
+        connection.execute(
+            text(
+                f"CREATE INDEX client_chats_creator ON {chats}"
+                f" (group_creator{'' if installed.settings.dialect == 'postgresql' else '(100)'})"
+            )
+        )
         connection.commit()
     before = all_indexes(installed)
 
@@ -81,8 +97,11 @@ def test_the_index_chain_touches_purgekit_indexes_only(installed):
 
 def test_doctor_command_names_the_fix_and_the_chain_has_no_offline_script(installed):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PURGEKIT_", "WA_DB_"))}
-    env.update(PURGEKIT_DATABASE_URL=installed.settings.url.render_as_string(hide_password=False),
-               WA_DB_NAME_PREFIX=installed.settings.db_name_prefix, COLUMNS="250")
+    env.update(
+        PURGEKIT_DATABASE_URL=installed.settings.url.render_as_string(hide_password=False),
+        WA_DB_NAME_PREFIX=installed.settings.db_name_prefix,
+        COLUMNS="250",
+    )
     run = lambda *args: subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)  # noqa: E731
 
     result = run(sys.executable, "-m", "purgekit.cli", "doctor")
@@ -91,8 +110,10 @@ def test_doctor_command_names_the_fix_and_the_chain_has_no_offline_script(instal
         fix = "CREATE INDEX CONCURRENTLY purgekit_messages_remote_resource ON public.messages (remote_resource);"
     else:
         messages = f"`{installed.settings.store_name(Store.MESSAGE)}`.`messages`"
-        fix = (f"ALTER TABLE {messages} ADD INDEX `purgekit_messages_remote_resource` (`remote_resource`),"
-               " ALGORITHM=INPLACE, LOCK=NONE;")
+        fix = (
+            f"ALTER TABLE {messages} ADD INDEX `purgekit_messages_remote_resource` (`remote_resource`),"
+            " ALGORITHM=INPLACE, LOCK=NONE;"
+        )
     assert fix in result.stdout
 
     document = json.loads(run(sys.executable, "-m", "purgekit.cli", "doctor", "--json").stdout)

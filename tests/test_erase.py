@@ -4,9 +4,11 @@ The reports must equal the installed routine's, a dry run must count what the er
 a bulk erasure must leave the stores exactly as one routine call per user would, and every real
 erasure leaves a receipt that never holds the number.
 """
+
 from __future__ import annotations
 
 import pytest
+from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 
 import purgekit
@@ -16,7 +18,6 @@ from purgekit.errors import ConfigurationError
 from purgekit.phones import BadPhoneNumber
 from purgekit.stores import Store
 from purgekit.testing.deployment import synthetic_deployment
-from spec import USER_ROWS, nonzero, user_rows
 
 USER = 13655559020
 SALT = "test-receipt-salt-0123456789"
@@ -29,8 +30,12 @@ def tables_of(report, prefix: str) -> list[tuple[str, str, int]]:
 
 def receipt_rows(deployment) -> list[dict]:
     with deployment.engine.connect() as connection:
-        return [dict(row) for row in connection.execute(text(
-            f"SELECT * FROM {deployment.dialect.receipts_reference(deployment.settings)} ORDER BY id")).mappings()]
+        return [
+            dict(row)
+            for row in connection.execute(
+                text(f"SELECT * FROM {deployment.dialect.receipts_reference(deployment.settings)} ORDER BY id")
+            ).mappings()
+        ]
 
 
 def test_dry_run_counts_what_the_erasure_deletes_and_both_equal_the_routines_report(installed):
@@ -54,7 +59,9 @@ def test_a_second_erasure_deletes_nothing(installed):
     installed.stores.add_user(USER)
     purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=SALT)
     again = purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=SALT)
-    assert again.total == 0 and [(c.store, c.table) for c in again.tables] == [(c.store, c.table) for c in installed.erase_with_routine(USER).tables]
+    assert again.total == 0 and [(c.store, c.table) for c in again.tables] == [
+        (c.store, c.table) for c in installed.erase_with_routine(USER).tables
+    ]
 
 
 def test_bulk_leaves_the_stores_as_one_routine_call_per_user_would(server):
@@ -88,8 +95,9 @@ def test_bulk_leaves_the_stores_as_one_routine_call_per_user_would(server):
 
 def test_the_same_phone_twice_is_erased_once(installed):
     installed.stores.add_user(USER)
-    reports = purgekit.erase_users(installed.engine, ["+1 365 555 9020", USER, "1-365-555-9020"],
-                                   settings=installed.settings, salt=SALT)
+    reports = purgekit.erase_users(
+        installed.engine, ["+1 365 555 9020", USER, "1-365-555-9020"], settings=installed.settings, salt=SALT
+    )
     assert len(reports) == 1 and len(receipt_rows(installed)) == 1
 
 
@@ -107,7 +115,8 @@ def test_a_receipt_records_when_who_and_rows_with_a_salted_hash_and_never_the_nu
     rows = rows if isinstance(rows, dict) else __import__("json").loads(rows)
     prefix = installed.settings.db_name_prefix
     assert {key.removeprefix(prefix): value for key, value in rows.items()} == {
-        f"{store}.{table}": count for (store, table), count in inserted.items()}
+        f"{store}.{table}": count for (store, table), count in inserted.items()
+    }
     everything = " ".join(str(value) for value in receipt.values())
     for form in (str(USER), "365555", "5559020"):
         assert form not in everything
@@ -134,8 +143,10 @@ def test_a_failure_names_the_user_it_stopped_at_and_a_rerun_finishes(installed):
     phones = installed.stores.qualified(Store.CONTACT, "wa_phones")
     with installed.stores.engine(Store.CONTACT).begin() as connection:
         # The routine refuses this too: wa_phones maps the phone to a group.
-        connection.execute(text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
-                           {"jid": f"{bad}-1600000000@g.us", "phone": f"+{bad}"})
+        connection.execute(
+            text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
+            {"jid": f"{bad}-1600000000@g.us", "phone": f"+{bad}"},
+        )
 
     untouched = {n: user_rows(installed.stores, n) for n in users[3:]}
 
@@ -166,11 +177,22 @@ def test_without_the_receipts_table_nothing_is_erased(stores):
 
 def test_receipts_table_comes_with_revision_0002_and_goes_with_its_downgrade(stores):
     def receipts_table_exists() -> bool:
-        schema = stores.settings.schema if stores.settings.dialect == "postgresql" else stores.settings.store_name(Store.CONTACT)
+        schema = (
+            stores.settings.schema
+            if stores.settings.dialect == "postgresql"
+            else stores.settings.store_name(Store.CONTACT)
+        )
         with stores.engine.connect() as connection:
-            return connection.execute(text(
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = :s AND table_name = 'purgekit_receipts'"
-            ), {"s": schema}).scalar_one() == 1
+            return (
+                connection.execute(
+                    text(
+                        "SELECT COUNT(*) FROM information_schema.tables"
+                        " WHERE table_schema = :s AND table_name = 'purgekit_receipts'"
+                    ),
+                    {"s": schema},
+                ).scalar_one()
+                == 1
+            )
 
     stores.upgrade("0001")
     assert not receipts_table_exists()
@@ -184,7 +206,7 @@ def test_receipts_table_comes_with_revision_0002_and_goes_with_its_downgrade(sto
 def test_mysql_8s_way_of_counting_deletes_what_mariadbs_returning_does(mysql_server):
     # MySQL 8 has no DELETE ... RETURNING: purgekit locks and counts (SELECT ... FOR UPDATE), then
     # deletes. MariaDB runs both ways; they must agree with each other and with the routine.
-    from purgekit.erase import _Erasure, _deduplicated, _phone
+    from purgekit.erase import _deduplicated, _Erasure, _phone
 
     with synthetic_deployment(mysql_server, "my8") as deployment:
         deployment.upgrade()
@@ -219,8 +241,12 @@ def test_postgres_fdw_ships_each_batch_delete_whole_to_the_store(postgres_server
                 if table.store is Store.CONTACT:
                     continue
                 predicate = lambda alias, table=table: dialect.match_predicate(table, alias, operands)  # noqa: E731
-                sql, _ = dialect.counted_delete(dialect.table_reference(settings, table), predicate, [c.name for c in table.columns])
-                plan = "\n".join(row[0] for row in connection.execute(dialect.batch_statement(f"EXPLAIN VERBOSE {sql}"), parameters))
+                sql, _ = dialect.counted_delete(
+                    dialect.table_reference(settings, table), predicate, [c.name for c in table.columns]
+                )
+                plan = "\n".join(
+                    row[0] for row in connection.execute(dialect.batch_statement(f"EXPLAIN VERBOSE {sql}"), parameters)
+                )
                 assert "Foreign Delete" in plan and "Remote SQL: DELETE FROM public." in plan, plan
                 assert "= ANY ('{" in plan and "RETURNING" in plan, plan
             connection.rollback()
@@ -236,8 +262,10 @@ def test_a_number_erased_as_another_account_is_not_erased_again_as_its_digits(in
     installed.stores.add_user(other)
     phones = installed.stores.qualified(Store.CONTACT, "wa_phones")
     with installed.stores.engine(Store.CONTACT).begin() as connection:
-        connection.execute(text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
-                           {"jid": f"{other}@s.whatsapp.net", "phone": f"+{USER}"})
+        connection.execute(
+            text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
+            {"jid": f"{other}@s.whatsapp.net", "phone": f"+{USER}"},
+        )
     digits_account = user_rows(installed.stores, USER)
 
     first = purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=SALT)

@@ -1,4 +1,5 @@
 """`purgekit erase` as a DBA runs it: exit codes 0 done, 1 failed, 2 bad input (nothing erased)."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 
 from purgekit.stores import Store
-from spec import USER_ROWS, nonzero, user_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = 13655559020
@@ -19,13 +20,21 @@ SALT = "cli-test-salt-0123456789abcdef"
 NOWHERE = "postgresql+psycopg2://dba@127.0.0.1:9/contactStore"  # nothing listens: connecting would fail
 
 
-def purgekit_cli(*args: str, url: str = NOWHERE, prefix: str = "", salt: str | None = SALT) -> subprocess.CompletedProcess:
+def purgekit_cli(
+    *args: str, url: str = NOWHERE, prefix: str = "", salt: str | None = SALT
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PURGEKIT_", "WA_DB_"))}
     env.update(PURGEKIT_DATABASE_URL=url, WA_DB_NAME_PREFIX=prefix, COLUMNS="200")
     if salt is not None:
         env["PURGEKIT_RECEIPT_SALT"] = salt
-    return subprocess.run([sys.executable, "-m", "purgekit.cli", "erase", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "purgekit.cli", "erase", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def on(deployment, *args: str, **options) -> subprocess.CompletedProcess:
@@ -33,15 +42,18 @@ def on(deployment, *args: str, **options) -> subprocess.CompletedProcess:
     return purgekit_cli(*args, url=url, prefix=deployment.settings.db_name_prefix, **options)
 
 
-@pytest.mark.parametrize(("argument", "rule"), [
-    ("", "empty"),
-    ("+1 365 555 902O", "contains letters"),
-    ("1234567890123456", "16 digits: E.164 numbers have at most 15"),
-    ("123456", "6 digits: too short for a phone number with its country code (at least 7)"),
-    ("99999999999999999999", "beyond BIGINT (9223372036854775807): not a phone number"),
-    ("13655559020); DELETE FROM wa_phones; --", "contains SQL"),
-    ("120363043051234567@g.us", "a group jid: groups are not users"),
-])
+@pytest.mark.parametrize(
+    ("argument", "rule"),
+    [
+        ("", "empty"),
+        ("+1 365 555 902O", "contains letters"),
+        ("1234567890123456", "16 digits: E.164 numbers have at most 15"),
+        ("123456", "6 digits: too short for a phone number with its country code (at least 7)"),
+        ("99999999999999999999", "beyond BIGINT (9223372036854775807): not a phone number"),
+        ("13655559020); DELETE FROM wa_phones; --", "contains SQL"),
+        ("120363043051234567@g.us", "a group jid: groups are not users"),
+    ],
+)
 def test_bad_input_is_exit_2_with_a_line_naming_it_before_any_connection(argument, rule):
     result = purgekit_cli("13655559021", argument)
     assert result.returncode == 2, result.stderr
@@ -55,7 +67,9 @@ def test_no_phone_and_no_salt_are_bad_input_too(tmp_path):
     result = purgekit_cli("13655559020", salt=None)
     assert result.returncode == 2
     assert "purgekit: PURGEKIT_RECEIPT_SALT is not set" in result.stderr
-    assert purgekit_cli("13655559020", "--dry-run", salt=None).returncode == 1  # needs no salt; reaches the (absent) database
+    assert (
+        purgekit_cli("13655559020", "--dry-run", salt=None).returncode == 1
+    )  # needs no salt; reaches the (absent) database
 
 
 def test_a_file_with_bad_lines_erases_nothing_and_lists_every_bad_line(installed, tmp_path):
@@ -69,8 +83,10 @@ def test_a_file_with_bad_lines_erases_nothing_and_lists_every_bad_line(installed
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"purgekit: {users}:2: bad phone number '1-365-555-902I': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'",
-        f"purgekit: {users}:5: bad phone number '12@g.us': a group jid: groups are not users; erase their members by phone number",
+        f"purgekit: {users}:2: bad phone number '1-365-555-902I': contains letters:"
+        " a phone number is digits, with spaces, '-', '.', '(' and ')'",
+        f"purgekit: {users}:5: bad phone number '12@g.us': a group jid:"
+        " groups are not users; erase their members by phone number",
     ]
     assert installed.stores.table_counts() == before
 
@@ -132,12 +148,17 @@ def test_a_failure_is_exit_1_naming_the_user_and_json_keeps_what_was_done(instal
         installed.stores.add_user(number)
     phones = installed.stores.qualified(Store.CONTACT, "wa_phones")
     with installed.stores.engine(Store.CONTACT).begin() as connection:
-        connection.execute(text(f"UPDATE {phones} SET jid = 'status@broadcast' WHERE phone_number = :p"), {"p": f"+{numbers[1]}"})
+        connection.execute(
+            text(f"UPDATE {phones} SET jid = 'status@broadcast' WHERE phone_number = :p"), {"p": f"+{numbers[1]}"}
+        )
 
     result = on(installed, "--json", *map(str, numbers), "--batch-size", "1")
 
     assert result.returncode == 1
-    assert f"purgekit: erasure stopped at +{numbers[1]} (argument 2): wa_phones maps +{numbers[1]} to status@broadcast" in result.stderr
+    assert (
+        f"purgekit: erasure stopped at +{numbers[1]} (argument 2): wa_phones maps +{numbers[1]} to status@broadcast"
+        in result.stderr
+    )
     document = json.loads(result.stdout)
     assert [u["wa_id"] for u in document["users"]] == [str(numbers[0])]
     assert document["error"]["phone"] == f"+{numbers[1]}"

@@ -3,14 +3,15 @@
 Semantics of issues 3 and 4: the jid is resolved through contactStore.wa_phones, every identity
 derives from it, exact matches only, and a re-run deletes nothing.
 """
+
 from __future__ import annotations
 
 import pytest
+from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.stores import Store
-from spec import USER_ROWS, nonzero, user_rows
 
 USER = 13655559020
 
@@ -50,7 +51,10 @@ def test_a_phone_mapped_to_another_jid_erases_that_account_and_not_the_phones_di
     installed.stores.add_user(other_account)
     with installed.stores.engine(Store.CONTACT).begin() as connection:
         connection.execute(
-            text(f"UPDATE {installed.stores.qualified(Store.CONTACT, 'wa_phones')} SET jid = :jid WHERE phone_number = :phone"),
+            text(
+                f"UPDATE {installed.stores.qualified(Store.CONTACT, 'wa_phones')}"
+                " SET jid = :jid WHERE phone_number = :phone"
+            ),
             {"jid": f"{other_account}@s.whatsapp.net", "phone": f"+{USER}"},
         )
     digits_account_before = user_rows(installed.stores, USER)
@@ -84,9 +88,12 @@ def test_group_chats_the_user_created_and_their_messages_in_others_groups_go(ins
     installed.erase_with_routine(USER)
 
     with installed.stores.engine(Store.MESSAGE).connect() as connection:
-        assert connection.execute(
-            text(f"SELECT COUNT(*) FROM {messages} WHERE remote_resource = :j OR key_remote_jid = :j"), {"j": jid}
-        ).scalar_one() == 0
+        assert (
+            connection.execute(
+                text(f"SELECT COUNT(*) FROM {messages} WHERE remote_resource = :j OR key_remote_jid = :j"), {"j": jid}
+            ).scalar_one()
+            == 0
+        )
     assert user_rows(installed.stores, owner_of_other_group) == other_rows_before
     assert inserted[("messageStore", "chats")] >= 2
 

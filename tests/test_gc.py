@@ -3,6 +3,7 @@
 The expected outcome is computed here from a snapshot of the stores by an oracle written out by hand
 (not derived from purgekit.gc.plan), so a mistake in the plan shows up as a failing test.
 """
+
 from __future__ import annotations
 
 import time
@@ -39,17 +40,30 @@ def now_ms() -> int:
 def insert(stores, key, rows: list[dict]) -> None:
     store, table = key
     columns = list(rows[0])
-    sql = (f"INSERT INTO {stores.qualified(store, table)} ({', '.join(columns)})"
-           f" VALUES ({', '.join(':' + c for c in columns)})")
+    sql = (
+        f"INSERT INTO {stores.qualified(store, table)} ({', '.join(columns)})"
+        f" VALUES ({', '.join(':' + c for c in columns)})"
+    )
     with stores.engine(store).begin() as connection:
         connection.execute(text(sql), rows)
 
 
 def message(jid: str, from_me: bool, key_id: str, timestamp: int) -> dict:
-    return {"key_remote_jid": jid, "key_from_me": from_me, "key_id": key_id, "status": 0, "data": key_id,
-            "timestamp": timestamp, "received_timestamp": timestamp, "remote_resource": None,
-            "media_wa_type": 0, "media_mime_type": None, "media_size": None, "media_url": None,
-            "media_caption": None}
+    return {
+        "key_remote_jid": jid,
+        "key_from_me": from_me,
+        "key_id": key_id,
+        "status": 0,
+        "data": key_id,
+        "timestamp": timestamp,
+        "received_timestamp": timestamp,
+        "remote_resource": None,
+        "media_wa_type": 0,
+        "media_mime_type": None,
+        "media_size": None,
+        "media_url": None,
+        "media_caption": None,
+    }
 
 
 def receipt(jid: str, key_id: str, kind: int = 1) -> dict:
@@ -57,34 +71,74 @@ def receipt(jid: str, key_id: str, kind: int = 1) -> dict:
 
 
 def base_key(jid: str, from_me: bool, key_id: str) -> dict:
-    return {"msg_key_remote_jid": jid, "msg_key_from_me": from_me, "msg_key_id": key_id,
-            "last_alice_base_key": key_id.encode(), "timestamp": 1}
+    return {
+        "msg_key_remote_jid": jid,
+        "msg_key_from_me": from_me,
+        "msg_key_id": key_id,
+        "last_alice_base_key": key_id.encode(),
+        "timestamp": 1,
+    }
 
 
 def pending(jid: str, from_me: bool, key_id: str) -> dict:
-    return {"key_remote_jid": jid, "key_from_me": from_me, "key_id": key_id, "remote_resource": None,
-            "action": 1, "data": None, "timestamp": 1}
+    return {
+        "key_remote_jid": jid,
+        "key_from_me": from_me,
+        "key_id": key_id,
+        "remote_resource": None,
+        "action": 1,
+        "data": None,
+        "timestamp": 1,
+    }
 
 
 def add_edge_cases(stores) -> None:
     """Rows at every edge of the definition (see the oracle for what becomes of each)."""
     old, recent = now_ms() - 40 * DAY_MS, now_ms() - 29 * DAY_MS
-    insert(stores, MESSAGES, [
-        message(A, True, "A1", old),          # collected, with its receipt and base key
-        message(A, False, "A2", old),         # pending action: stays, with its receipt and base key
-        message(A, True, "A3", recent),       # 29 days old: stays
-        message(B, True, "B1", old),          # its chat has a queued callback: stays
-        message(G, False, "G1", old),         # collected; a base key, no receipt
-        message(G, False, "G2", old),         # collected with both its receipts
-        message(A, True, "S1", old),          # collected, but shares its receipt with...
-        message(A, False, "S1", old),         # ...this one, which a pending action keeps
-        message(A, False, "P1", old),         # collected: the pending action is for (A, true, P1)
-    ])
-    insert(stores, RECEIPTS, [receipt(A, "A1"), receipt(A, "A2"), receipt(A, "A3"), receipt(B, "B1"),
-                              receipt(G, "G2", 0), receipt(G, "G2", 1), receipt(A, "S1"), receipt(A, "X8")])
-    insert(stores, BASE_KEYS, [base_key(A, True, "A1"), base_key(A, False, "A2"), base_key(A, True, "A3"),
-                               base_key(B, True, "B1"), base_key(G, False, "G1"), base_key(A, True, "S1"),
-                               base_key(A, False, "S1"), base_key(A, False, "P1"), base_key(C, True, "X9")])
+    insert(
+        stores,
+        MESSAGES,
+        [
+            message(A, True, "A1", old),  # collected, with its receipt and base key
+            message(A, False, "A2", old),  # pending action: stays, with its receipt and base key
+            message(A, True, "A3", recent),  # 29 days old: stays
+            message(B, True, "B1", old),  # its chat has a queued callback: stays
+            message(G, False, "G1", old),  # collected; a base key, no receipt
+            message(G, False, "G2", old),  # collected with both its receipts
+            message(A, True, "S1", old),  # collected, but shares its receipt with...
+            message(A, False, "S1", old),  # ...this one, which a pending action keeps
+            message(A, False, "P1", old),  # collected: the pending action is for (A, true, P1)
+        ],
+    )
+    insert(
+        stores,
+        RECEIPTS,
+        [
+            receipt(A, "A1"),
+            receipt(A, "A2"),
+            receipt(A, "A3"),
+            receipt(B, "B1"),
+            receipt(G, "G2", 0),
+            receipt(G, "G2", 1),
+            receipt(A, "S1"),
+            receipt(A, "X8"),
+        ],
+    )
+    insert(
+        stores,
+        BASE_KEYS,
+        [
+            base_key(A, True, "A1"),
+            base_key(A, False, "A2"),
+            base_key(A, True, "A3"),
+            base_key(B, True, "B1"),
+            base_key(G, False, "G1"),
+            base_key(A, True, "S1"),
+            base_key(A, False, "S1"),
+            base_key(A, False, "P1"),
+            base_key(C, True, "X9"),
+        ],
+    )
     insert(stores, PENDING, [pending(A, False, "A2"), pending(A, False, "S1"), pending(A, True, "P1")])
     insert(stores, QUEUE, [{"key_remote_jid": B, "event": "message", "payload": "{}", "created": 1, "attempts": 0}])
 
@@ -101,13 +155,16 @@ def make_stores(deployment, messages: int = 3_000) -> None:
 def rows(stores, key) -> list[dict]:
     store, table = key
     with stores.engine(store).connect() as connection:
-        return [dict(row) for row in connection.execute(text(f"SELECT * FROM {stores.qualified(store, table)}")).mappings()]
+        return [
+            dict(row) for row in connection.execute(text(f"SELECT * FROM {stores.qualified(store, table)}")).mappings()
+        ]
 
 
 def as_counter(table_rows: list[dict]) -> Counter:
     # MySQL returns booleans as 0/1.
-    return Counter(tuple(sorted((k, bool(v) if k.endswith("from_me") else v) for k, v in row.items()))
-                   for row in table_rows)
+    return Counter(
+        tuple(sorted((k, bool(v) if k.endswith("from_me") else v) for k, v in row.items())) for row in table_rows
+    )
 
 
 def snapshot(stores) -> dict:
@@ -120,6 +177,7 @@ def expected(before: dict, cutoff_ms: int) -> tuple[dict, dict]:
     a message is collected when older than the cutoff, no pending action has its key and no callback is
     queued for its chat; a receipt (base key) goes with collected messages when no message left has its
     (jid, key id) (its key)."""
+
     def table(key):
         return [dict(row) for row in before[key].elements()]
 
@@ -129,21 +187,36 @@ def expected(before: dict, cutoff_ms: int) -> tuple[dict, dict]:
     messages, receipts, base_keys = table(MESSAGES), table(RECEIPTS), table(BASE_KEYS)
     waiting = {key(p) for p in table(PENDING)}
     queued = {q["key_remote_jid"] for q in table(QUEUE)}
-    collected = [m for m in messages
-                 if m["timestamp"] < cutoff_ms and key(m) not in waiting and m["key_remote_jid"] not in queued]
+    collected = [
+        m
+        for m in messages
+        if m["timestamp"] < cutoff_ms and key(m) not in waiting and m["key_remote_jid"] not in queued
+    ]
     gone = {m["id"] for m in collected}
     kept = [m for m in messages if m["id"] not in gone]
     kept_keys, kept_pairs = {key(m) for m in kept}, {(m["key_remote_jid"], m["key_id"]) for m in kept}
     gone_keys, gone_pairs = {key(m) for m in collected}, {(m["key_remote_jid"], m["key_id"]) for m in collected}
-    keys_left = [b for b in base_keys
-                 if not ((k := (b["msg_key_remote_jid"], b["msg_key_from_me"], b["msg_key_id"])) in gone_keys
-                         and k not in kept_keys)]
-    receipts_left = [r for r in receipts
-                     if not ((p := (r["key_remote_jid"], r["key_id"])) in gone_pairs and p not in kept_pairs)]
+    keys_left = [
+        b
+        for b in base_keys
+        if not (
+            (k := (b["msg_key_remote_jid"], b["msg_key_from_me"], b["msg_key_id"])) in gone_keys and k not in kept_keys
+        )
+    ]
+    receipts_left = [
+        r for r in receipts if not ((p := (r["key_remote_jid"], r["key_id"])) in gone_pairs and p not in kept_pairs)
+    ]
     after = dict(before)
-    after[MESSAGES], after[RECEIPTS], after[BASE_KEYS] = as_counter(kept), as_counter(receipts_left), as_counter(keys_left)
-    deleted = {"messages": len(collected), "message_base_key": len(base_keys) - len(keys_left),
-               "messages_receipt_log": len(receipts) - len(receipts_left)}
+    after[MESSAGES], after[RECEIPTS], after[BASE_KEYS] = (
+        as_counter(kept),
+        as_counter(receipts_left),
+        as_counter(keys_left),
+    )
+    deleted = {
+        "messages": len(collected),
+        "message_base_key": len(base_keys) - len(keys_left),
+        "messages_receipt_log": len(receipts) - len(receipts_left),
+    }
     return after, deleted
 
 
@@ -176,17 +249,21 @@ def test_collects_exactly_the_messages_done_with_and_the_rows_only_they_had(inst
     assert (again.status, again.deleted) == ("complete", {table: 0 for table in deleted})
     assert snapshot(installed.stores) == after
 
-
     # The edge cases, spelled out.
     edge = {A, B, C, G}
-    assert sorted((m["key_remote_jid"], bool(m["key_from_me"]), m["key_id"])
-                  for m in rows(installed.stores, MESSAGES) if m["key_remote_jid"] in edge) == sorted(
-        [(A, False, "A2"), (A, True, "A3"), (B, True, "B1"), (A, False, "S1")])
-    assert sorted((r["key_remote_jid"], r["key_id"]) for r in rows(installed.stores, RECEIPTS)
-                  if r["key_remote_jid"] in edge) == sorted([(A, "A2"), (A, "A3"), (B, "B1"), (A, "S1"), (A, "X8")])
-    assert sorted((b["msg_key_remote_jid"], bool(b["msg_key_from_me"]), b["msg_key_id"])
-                  for b in rows(installed.stores, BASE_KEYS) if b["msg_key_remote_jid"] in edge) == sorted(
-        [(A, False, "A2"), (A, True, "A3"), (B, True, "B1"), (A, False, "S1"), (C, True, "X9")])
+    assert sorted(
+        (m["key_remote_jid"], bool(m["key_from_me"]), m["key_id"])
+        for m in rows(installed.stores, MESSAGES)
+        if m["key_remote_jid"] in edge
+    ) == sorted([(A, False, "A2"), (A, True, "A3"), (B, True, "B1"), (A, False, "S1")])
+    assert sorted(
+        (r["key_remote_jid"], r["key_id"]) for r in rows(installed.stores, RECEIPTS) if r["key_remote_jid"] in edge
+    ) == sorted([(A, "A2"), (A, "A3"), (B, "B1"), (A, "S1"), (A, "X8")])
+    assert sorted(
+        (b["msg_key_remote_jid"], bool(b["msg_key_from_me"]), b["msg_key_id"])
+        for b in rows(installed.stores, BASE_KEYS)
+        if b["msg_key_remote_jid"] in edge
+    ) == sorted([(A, False, "A2"), (A, True, "A3"), (B, True, "B1"), (A, False, "S1"), (C, True, "X9")])
 
 
 def test_a_run_stopped_half_way_loses_nothing_and_the_next_one_finishes_the_same_pass(installed):
@@ -196,8 +273,10 @@ def test_a_run_stopped_half_way_loses_nothing_and_the_next_one_finishes_the_same
     first = Collector(installed.settings).run(RETENTION_MS, batch_size=100, max_batches=3)
     assert first.status == "failed"
     assert first.batches == 3
-    assert first.error == (f"stopped at --max-batches after 3 batches, at message id {first.progress.last_id} of "
-                           f"{first.progress.end_id}; run purgekit gc again to continue")
+    assert first.error == (
+        f"stopped at --max-batches after 3 batches, at message id {first.progress.last_id} of "
+        f"{first.progress.end_id}; run purgekit gc again to continue"
+    )
     stopped = checkpoint(installed)
     assert stopped["finished_at"] is None and stopped["batches"] == 3
     assert stopped["messages_deleted"] == first.messages_deleted > 0
@@ -207,7 +286,10 @@ def test_a_run_stopped_half_way_loses_nothing_and_the_next_one_finishes_the_same
     assert second.status == "complete", second.error
     assert second.progress.resumed is True
     assert (second.progress.pass_number, second.progress.cutoff_ms, second.progress.end_id) == (
-        first.progress.pass_number, first.progress.cutoff_ms, first.progress.end_id)
+        first.progress.pass_number,
+        first.progress.cutoff_ms,
+        first.progress.end_id,
+    )
     assert second.progress.start_id == first.progress.last_id
 
     after, deleted = expected(before, first.progress.cutoff_ms)
@@ -215,13 +297,20 @@ def test_a_run_stopped_half_way_loses_nothing_and_the_next_one_finishes_the_same
     assert {t: first.deleted[t] + second.deleted[t] for t in deleted} == deleted
     finished = checkpoint(installed)
     assert finished["finished_at"] is not None
-    assert (finished["messages_deleted"], finished["message_base_key_deleted"], finished["messages_receipt_log_deleted"]) == (
-        deleted["messages"], deleted["message_base_key"], deleted["messages_receipt_log"])
+    assert (
+        finished["messages_deleted"],
+        finished["message_base_key_deleted"],
+        finished["messages_receipt_log_deleted"],
+    ) == (deleted["messages"], deleted["message_base_key"], deleted["messages_receipt_log"])
     assert finished["batches"] == first.batches + second.batches
 
     # The pass is over: the next run starts a new one, from the first message left.
     third = Collector(installed.settings).run(RETENTION_MS, batch_size=1_000)
-    assert (third.status, third.progress.resumed, third.progress.pass_number) == ("complete", False, first.progress.pass_number + 1)
+    assert (third.status, third.progress.resumed, third.progress.pass_number) == (
+        "complete",
+        False,
+        first.progress.pass_number + 1,
+    )
     assert third.messages_deleted == 0
 
 
@@ -230,15 +319,26 @@ def test_nothing_is_collected_without_a_pass_and_bad_arguments_are_refused(insta
     before = snapshot(installed.stores)
     collector = Collector(installed.settings)
     with collector.engine().connect() as connection:
-        assert collector.batch(connection, 10) == ({"messages": 0, "message_base_key": 0, "messages_receipt_log": 0}, 0, 0, True)
+        assert collector.batch(connection, 10) == (
+            {"messages": 0, "message_base_key": 0, "messages_receipt_log": 0},
+            0,
+            0,
+            True,
+        )
         with pytest.raises(DBAPIError) as refused:
-            connection.execute(text(collector.sql.batch_call(installed.settings, collector.plan)), {"batch_size": 0}).all()
-        assert one_line(refused.value) in ("batch_size 0 is not between 1 and 1000000",
-                                           "batch_size is not between 1 and 1000000")
+            connection.execute(
+                text(collector.sql.batch_call(installed.settings, collector.plan)), {"batch_size": 0}
+            ).all()
+        assert one_line(refused.value) in (
+            "batch_size 0 is not between 1 and 1000000",
+            "batch_size is not between 1 and 1000000",
+        )
         with pytest.raises(DBAPIError) as refused:
             connection.execute(text(collector.sql.begin_call(installed.settings)), {"retention_ms": -1}).all()
-        assert one_line(refused.value) in ("retention_ms -1 is not a retention: milliseconds, 0 or more",
-                                           "retention_ms is not a retention: milliseconds, 0 or more")
+        assert one_line(refused.value) in (
+            "retention_ms -1 is not a retention: milliseconds, 0 or more",
+            "retention_ms is not a retention: milliseconds, 0 or more",
+        )
     assert snapshot(installed.stores) == before
 
 

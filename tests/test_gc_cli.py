@@ -1,5 +1,6 @@
 """`purgekit gc` as a DBA runs it: document 001's notifications posted to a real local HTTP server,
 Multiconnect nodes, --json, runs stopped half-way, and bad input refused before any database work."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from test_gc import checkpoint, expected, make_stores, snapshot
 
 from purgekit.stores import Store
 from purgekit.testing.deployment import synthetic_deployment
-from test_gc import checkpoint, expected, make_stores, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def purgekit(*args: str, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("PURGEKIT_", "WA_DB_"))}
     environ.update(env)
-    return subprocess.run([sys.executable, "-m", "purgekit.cli", *args], cwd=ROOT, env=environ,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "purgekit.cli", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 class CallbackServer:
@@ -79,22 +85,36 @@ def test_the_webhook_gets_document_001s_notification_when_the_collection_is_done
     make_stores(installed)
     before = snapshot(installed.stores)
     with CallbackServer() as callbacks:
-        result = purgekit("gc", "--older-than", "30d", "--batch-size", "500", "--webhook", callbacks.url,
-                          PURGEKIT_DATABASE_URL=installed.settings.url.render_as_string(hide_password=False),
-                          WA_DB_NAME_PREFIX=installed.settings.db_name_prefix)
+        result = purgekit(
+            "gc",
+            "--older-than",
+            "30d",
+            "--batch-size",
+            "500",
+            "--webhook",
+            callbacks.url,
+            PURGEKIT_DATABASE_URL=installed.settings.url.render_as_string(hide_password=False),
+            WA_DB_NAME_PREFIX=installed.settings.db_name_prefix,
+        )
     assert result.returncode == 0, result.stderr
     after, deleted = expected(before, checkpoint(installed)["cutoff_ms"])
     assert snapshot(installed.stores) == after
-    assert callbacks.received == [("/callbacks", "application/json", json.dumps(gc_notification(deleted["messages"])).encode())]
+    assert callbacks.received == [
+        ("/callbacks", "application/json", json.dumps(gc_notification(deleted["messages"])).encode())
+    ]
     assert result.stdout.startswith(
         f"complete: deleted {deleted['messages']} messages, {deleted['message_base_key']} message_base_key,"
-        f" {deleted['messages_receipt_log']} messages_receipt_log (pass 1, older than ")
+        f" {deleted['messages_receipt_log']} messages_receipt_log (pass 1, older than "
+    )
     assert result.stderr == ""
 
 
 def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(server):
-    with synthetic_deployment(server, "wa2") as wacore2, synthetic_deployment(server, "wa3") as wacore3, \
-            synthetic_deployment(server, "wa4") as wacore4:
+    with (
+        synthetic_deployment(server, "wa2") as wacore2,
+        synthetic_deployment(server, "wa3") as wacore3,
+        synthetic_deployment(server, "wa4") as wacore4,
+    ):
         snapshots = {}
         for deployment, messages in ((wacore2, 400), (wacore3, 700)):
             deployment.upgrade()
@@ -102,10 +122,20 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
             snapshots[deployment.settings.db_name_prefix] = snapshot(deployment.stores)
         wacore4.upgrade("0002")  # the collector is not installed there
         with CallbackServer() as callbacks:
-            result = purgekit("gc", "--older-than", "30d", "--json", "--webhook", callbacks.url,
-                              "--node", f"wacore2:9dfe77618dba={node_url(wacore2)}",
-                              "--node", f"wacore3:a9dcc716fd6e={node_url(wacore3)}",
-                              "--node", f"wacore4={node_url(wacore4)}")
+            result = purgekit(
+                "gc",
+                "--older-than",
+                "30d",
+                "--json",
+                "--webhook",
+                callbacks.url,
+                "--node",
+                f"wacore2:9dfe77618dba={node_url(wacore2)}",
+                "--node",
+                f"wacore3:a9dcc716fd6e={node_url(wacore3)}",
+                "--node",
+                f"wacore4={node_url(wacore4)}",
+            )
         assert result.returncode == 1, result.stderr
         deleted = {}
         for deployment in (wacore2, wacore3):
@@ -119,7 +149,9 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
         expected_notifications = [
             gc_notification(deleted[wacore2.settings.db_name_prefix], "wacore2:9dfe77618dba"),
             gc_notification(deleted[wacore3.settings.db_name_prefix], "wacore3:a9dcc716fd6e"),
-            gc_notification(0, "wacore4", f"the collector is not installed here (run `alembic upgrade head`): {missing}"),
+            gc_notification(
+                0, "wacore4", f"the collector is not installed here (run `alembic upgrade head`): {missing}"
+            ),
         ]
         assert callbacks.bodies() == expected_notifications
         assert [json.loads(line) for line in result.stdout.splitlines()] == expected_notifications
@@ -128,8 +160,10 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
 def test_a_run_stopped_by_max_batches_reports_failed_and_the_next_run_the_rest(installed):
     make_stores(installed, messages=2_000)
     before = snapshot(installed.stores)
-    env = {"PURGEKIT_DATABASE_URL": installed.settings.url.render_as_string(hide_password=False),
-           "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix}
+    env = {
+        "PURGEKIT_DATABASE_URL": installed.settings.url.render_as_string(hide_password=False),
+        "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix,
+    }
 
     first = purgekit("gc", "--older-than", "30d", "--batch-size", "100", "--max-batches", "2", "--json", **env)
     assert first.returncode == 1
@@ -138,7 +172,8 @@ def test_a_run_stopped_by_max_batches_reports_failed_and_the_next_run_the_rest(i
     assert json.loads(line) == gc_notification(
         stopped["messages_deleted"],
         error=f"stopped at --max-batches after 2 batches, at message id {stopped['last_id']} of {stopped['end_id']};"
-              " run purgekit gc again to continue")
+        " run purgekit gc again to continue",
+    )
     assert stopped["messages_deleted"] > 0
 
     second = purgekit("gc", "--older-than", "30d", "--json", **env)
@@ -149,8 +184,10 @@ def test_a_run_stopped_by_max_batches_reports_failed_and_the_next_run_the_rest(i
 
 
 def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
-    env = {"PURGEKIT_DATABASE_URL": installed.settings.url.render_as_string(hide_password=False),
-           "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix}
+    env = {
+        "PURGEKIT_DATABASE_URL": installed.settings.url.render_as_string(hide_password=False),
+        "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix,
+    }
     with CallbackServer(status=400) as callbacks:
         result = purgekit("gc", "--older-than", "1d", "--webhook", callbacks.url, **env)
     assert result.returncode == 1
@@ -158,18 +195,37 @@ def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
     assert result.stderr == f"purgekit: webhook {callbacks.url} did not take the notification: HTTP 400 Bad Request\n"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--older-than", "30 days"], "--older-than '30 days' is not a retention: a whole number and a unit, s m h d or w (e.g. 30d)"),
-    (["--older-than", "30d", "--batch-size", "0"], "--batch-size 0 is not between 1 and 1000000"),
-    (["--older-than", "30d", "--max-batches", "0"], "--max-batches 0 is not 1 or more"),
-    (["--older-than", "30d", "--webhook", "ftp://callbacks/"], "--webhook 'ftp://callbacks/' is not an http:// or https:// URL"),
-    (["--older-than", "30d", "--url", "mysql+pymysql://root@db/", "--node", "a=mysql+pymysql://root@db/"],
-     "give either --url (one database) or --node NAME=URL (one per Multiconnect node), not both"),
-    (["--older-than", "30d", "--node", "wacore2"], "--node 'wacore2' is not NAME=URL (e.g. wacore2=mysql+pymysql://dba@db2/)"),
-    (["--older-than", "30d", "--node", "a=mysql+pymysql://root@db/", "--node", "a=mysql+pymysql://root@db2/"],
-     "--node 'a' is given twice"),
-    (["--older-than", "30d", "--node", "a=not a url"], "--node a is not a SQLAlchemy URL (dialect+driver://user:password@host/db)"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--older-than", "30 days"],
+            "--older-than '30 days' is not a retention: a whole number and a unit, s m h d or w (e.g. 30d)",
+        ),
+        (["--older-than", "30d", "--batch-size", "0"], "--batch-size 0 is not between 1 and 1000000"),
+        (["--older-than", "30d", "--max-batches", "0"], "--max-batches 0 is not 1 or more"),
+        (
+            ["--older-than", "30d", "--webhook", "ftp://callbacks/"],
+            "--webhook 'ftp://callbacks/' is not an http:// or https:// URL",
+        ),
+        (
+            ["--older-than", "30d", "--url", "mysql+pymysql://root@db/", "--node", "a=mysql+pymysql://root@db/"],
+            "give either --url (one database) or --node NAME=URL (one per Multiconnect node), not both",
+        ),
+        (
+            ["--older-than", "30d", "--node", "wacore2"],
+            "--node 'wacore2' is not NAME=URL (e.g. wacore2=mysql+pymysql://dba@db2/)",
+        ),
+        (
+            ["--older-than", "30d", "--node", "a=mysql+pymysql://root@db/", "--node", "a=mysql+pymysql://root@db2/"],
+            "--node 'a' is given twice",
+        ),
+        (
+            ["--older-than", "30d", "--node", "a=not a url"],
+            "--node a is not a SQLAlchemy URL (dialect+driver://user:password@host/db)",
+        ),
+    ],
+)
 def test_bad_input_is_refused_before_any_database_work(args, message):
     result = purgekit("gc", *args)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", f"purgekit: {message}\n")
@@ -179,4 +235,10 @@ def test_retentions_are_read_in_milliseconds():
     from purgekit.gc.retention import parse_retention
 
     assert [parse_retention(age) for age in ("0d", "45s", "90m", "12h", "30d", "2w")] == [
-        0, 45_000, 5_400_000, 43_200_000, 2_592_000_000, 1_209_600_000]
+        0,
+        45_000,
+        5_400_000,
+        43_200_000,
+        2_592_000_000,
+        1_209_600_000,
+    ]

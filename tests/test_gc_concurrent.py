@@ -1,16 +1,30 @@
 """The collector runs while the client keeps writing: nothing the client writes is lost, nobody deadlocks,
 and nothing outside the definition is touched."""
+
 from __future__ import annotations
 
 import threading
 from collections import Counter
 
 from sqlalchemy import text
+from test_gc import (
+    BASE_KEYS,
+    MESSAGES,
+    PENDING,
+    RECEIPTS,
+    RETENTION_MS,
+    base_key,
+    expected,
+    make_stores,
+    message,
+    now_ms,
+    pending,
+    receipt,
+    snapshot,
+)
 
 from purgekit.gc.runner import Collector
 from purgekit.stores import Store
-from test_gc import (BASE_KEYS, MESSAGES, PENDING, RECEIPTS, RETENTION_MS, base_key, expected, make_stores, message,
-                     now_ms, pending, receipt, snapshot)
 
 WRITER = "WRITER-"
 CHAT = "15550000042@s.whatsapp.net"
@@ -35,8 +49,10 @@ class Client:
         return self.stores.qualified(*key)
 
     def insert(self, connection, key, row: dict) -> None:
-        connection.execute(text(f"INSERT INTO {self.qualified(key)} ({', '.join(row)})"
-                                f" VALUES ({', '.join(':' + c for c in row)})"), row)
+        connection.execute(
+            text(f"INSERT INTO {self.qualified(key)} ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),
+            row,
+        )
 
     def run(self) -> None:
         messages, axolotl = self.stores.engine(Store.MESSAGE), self.stores.engine(Store.AXOLOTL)
@@ -48,9 +64,13 @@ class Client:
                     self.insert(connection, RECEIPTS, receipt(CHAT, key_id))
                     if self.rounds:
                         previous = f"{WRITER}{self.rounds - 1}"
-                        connection.execute(text(f"UPDATE {self.qualified(MESSAGES)} SET status = 13"
-                                                " WHERE key_remote_jid = :jid AND key_id = :key_id"),
-                                           {"jid": CHAT, "key_id": previous})
+                        connection.execute(
+                            text(
+                                f"UPDATE {self.qualified(MESSAGES)} SET status = 13"
+                                " WHERE key_remote_jid = :jid AND key_id = :key_id"
+                            ),
+                            {"jid": CHAT, "key_id": previous},
+                        )
                         self.insert(connection, PENDING, pending(CHAT, True, previous))
                 with axolotl.begin() as connection:
                     self.insert(connection, BASE_KEYS, base_key(CHAT, True, key_id))
@@ -66,8 +86,16 @@ class Client:
 
 
 def without_writer(tables: dict) -> dict:
-    return {key: Counter({row: n for row, n in rows.items() if not str(dict(row).get("key_id", dict(row).get(
-        "msg_key_id", ""))).startswith(WRITER)}) for key, rows in tables.items()}
+    return {
+        key: Counter(
+            {
+                row: n
+                for row, n in rows.items()
+                if not str(dict(row).get("key_id", dict(row).get("msg_key_id", ""))).startswith(WRITER)
+            }
+        )
+        for key, rows in tables.items()
+    }
 
 
 def test_the_client_keeps_writing_while_the_collector_runs(installed):
@@ -98,5 +126,8 @@ def test_the_client_keeps_writing_while_the_collector_runs(installed):
     rounds = client.rounds
     written = {key: sum(n for row, n in after[key].items() if row not in expected_after[key]) for key in after}
     assert {key: n for key, n in written.items() if n} == {
-        (Store.MESSAGE, "messages"): rounds, (Store.MESSAGE, "messages_receipt_log"): rounds,
-        (Store.AXOLOTL, "message_base_key"): rounds, (Store.MESSAGE, "messages_pending_actions"): rounds - 1}
+        (Store.MESSAGE, "messages"): rounds,
+        (Store.MESSAGE, "messages_receipt_log"): rounds,
+        (Store.AXOLOTL, "message_base_key"): rounds,
+        (Store.MESSAGE, "messages_pending_actions"): rounds - 1,
+    }

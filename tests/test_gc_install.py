@@ -1,24 +1,27 @@
 """Revision 0003, the collector's server side: what it installs, offline as online, what downgrade
 leaves, that PostgreSQL's remote deletes are pushed down, and that EXECUTE alone is enough to collect."""
+
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
+from clients import catalog, run_script
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from test_gc import RETENTION_MS, expected, make_stores, snapshot
 
-from clients import catalog, run_script
 from purgekit import deploy
 from purgekit.gc.runner import Collector
 from purgekit.stores import Store
 from purgekit.testing.deployment import settings_for, synthetic_deployment
-from test_gc import RETENTION_MS, expected, make_stores, snapshot
 
 
 def added(before: dict, after: dict) -> dict:
-    return {kind: sorted(set(after[kind]) - set(before[kind])) for kind in after if set(after[kind]) - set(before[kind])}
+    return {
+        kind: sorted(set(after[kind]) - set(before[kind])) for kind in after if set(after[kind]) - set(before[kind])
+    }
 
 
 def test_0003_installs_the_collector_alone_and_its_downgrade_removes_exactly_that(stores):
@@ -28,24 +31,44 @@ def test_0003_installs_the_collector_alone_and_its_downgrade_removes_exactly_tha
     new = added(before, catalog(stores))
     if stores.settings.dialect == "postgresql":
         assert [(schema, name) for schema, name, *_ in new["foreign tables"]] == [
-            ("purgekit_gc", "message_base_key"), ("purgekit_gc", "messages"), ("purgekit_gc", "messages_pending_actions"),
-            ("purgekit_gc", "messages_receipt_log"), ("purgekit_gc", "queue")]
+            ("purgekit_gc", "message_base_key"),
+            ("purgekit_gc", "messages"),
+            ("purgekit_gc", "messages_pending_actions"),
+            ("purgekit_gc", "messages_receipt_log"),
+            ("purgekit_gc", "queue"),
+        ]
         assert [(schema, name, kind) for schema, name, kind, *_ in new["relations"]] == [
-            ("purgekit_gc", "checkpoint", "r"), ("purgekit_gc", "checkpoint_pkey", "i"),
-            ("purgekit_gc", "message_base_key", "f"), ("purgekit_gc", "messages", "f"),
-            ("purgekit_gc", "messages_pending_actions", "f"), ("purgekit_gc", "messages_receipt_log", "f"),
-            ("purgekit_gc", "queue", "f")]
-        functions = {(schema, name, args): (secdef, config, acl) for schema, name, args, _, _, secdef, _, config, _, acl, _
-                     in new["functions"]}
+            ("purgekit_gc", "checkpoint", "r"),
+            ("purgekit_gc", "checkpoint_pkey", "i"),
+            ("purgekit_gc", "message_base_key", "f"),
+            ("purgekit_gc", "messages", "f"),
+            ("purgekit_gc", "messages_pending_actions", "f"),
+            ("purgekit_gc", "messages_receipt_log", "f"),
+            ("purgekit_gc", "queue", "f"),
+        ]
+        functions = {
+            (schema, name, args): (secdef, config, acl)
+            for schema, name, args, _, _, secdef, _, config, _, acl, _ in new["functions"]
+        }
         assert functions == {
-            ("purgekit_gc", "gc_batch", "batch_size integer"): (True, "{\"search_path=pg_catalog, pg_temp\"}", "{postgres=X/postgres}"),
-            ("purgekit_gc", "gc_begin", "retention_ms bigint"): (True, "{\"search_path=pg_catalog, pg_temp\"}", "{postgres=X/postgres}"),
+            ("purgekit_gc", "gc_batch", "batch_size integer"): (
+                True,
+                '{"search_path=pg_catalog, pg_temp"}',
+                "{postgres=X/postgres}",
+            ),
+            ("purgekit_gc", "gc_begin", "retention_ms bigint"): (
+                True,
+                '{"search_path=pg_catalog, pg_temp"}',
+                "{postgres=X/postgres}",
+            ),
         }
         assert [name for name, *_ in new["schemas"]] == ["purgekit_gc"]
     else:
         host = "<prefix>contactStore"
         assert [(schema, name, kind, security) for schema, name, kind, _, _, _, security, *_ in new["routines"]] == [
-            (host, "purgekit_gc_batch", "PROCEDURE", "DEFINER"), (host, "purgekit_gc_begin", "PROCEDURE", "DEFINER")]
+            (host, "purgekit_gc_batch", "PROCEDURE", "DEFINER"),
+            (host, "purgekit_gc_begin", "PROCEDURE", "DEFINER"),
+        ]
         assert [(schema, name) for schema, name, *_ in new["tables"]] == [(host, "purgekit_gc_checkpoint")]
     stores.downgrade("0002")
     assert catalog(stores) == before
@@ -57,7 +80,9 @@ def test_the_offline_script_installs_what_the_online_upgrade_does_and_its_downgr
             deployment.upgrade("0002")
         before = catalog(offline)
         script = deploy.upgrade_script(offline.settings, "0002:0003")
-        result = run_script(offline, script, tmp_path, **({"fdw_password": ""} if server.dialect == "postgresql" else {}))
+        result = run_script(
+            offline, script, tmp_path, **({"fdw_password": ""} if server.dialect == "postgresql" else {})
+        )
         assert result.returncode == 0, result.stderr
         online.upgrade("0003")
         assert catalog(offline) == catalog(online)
@@ -85,9 +110,13 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
             cursor.execute("SELECT * FROM purgekit_gc.gc_begin(%s)", (RETENTION_MS,))
             raw.commit()
             # auto_explain reports the plan of every statement the function runs, as notices.
-            for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
-                            "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_verbose = on",
-                            "SET auto_explain.log_level = notice"):
+            for setting in (
+                "LOAD 'auto_explain'",
+                "SET auto_explain.log_min_duration = 0",
+                "SET auto_explain.log_nested_statements = on",
+                "SET auto_explain.log_verbose = on",
+                "SET auto_explain.log_level = notice",
+            ):
                 cursor.execute(setting)
             cursor.execute("SELECT messages_deleted FROM purgekit_gc.gc_batch(1000)")
             assert cursor.fetchone()[0] > 0
@@ -99,8 +128,14 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
         assert deletes, plans
         for plan in deletes:
             assert "->  Foreign Delete" in plan and "Foreign Scan" not in plan and "Filter:" not in plan, plan
-        tables = Counter(next(t for t in ("messages_receipt_log", "message_base_key", "messages")
-                              if f"Remote SQL: DELETE FROM public.{t} " in p) for p in deletes)
+        tables = Counter(
+            next(
+                t
+                for t in ("messages_receipt_log", "message_base_key", "messages")
+                if f"Remote SQL: DELETE FROM public.{t} " in p
+            )
+            for p in deletes
+        )
         assert tables["messages"] == tables["messages_receipt_log"] == 1 and tables["message_base_key"] >= 1
         # The receipts go by a join with the messages, run on messageStore.
         (receipts,) = [p for p in deletes if "DELETE FROM public.messages_receipt_log" in p]
@@ -132,7 +167,9 @@ def test_a_role_granted_execute_collects_and_may_not_delete_directly(postgres_se
                 connection.execute(text("SELECT * FROM purgekit_gc.gc_begin(:r)"), {"r": RETENTION_MS}).all()
                 connection.commit()
                 connection.execute(text(f"SET LOCAL ROLE {role}"))
-                deleted = connection.execute(text("SELECT messages_deleted FROM purgekit_gc.gc_batch(100000)")).scalar_one()
+                deleted = connection.execute(
+                    text("SELECT messages_deleted FROM purgekit_gc.gc_batch(100000)")
+                ).scalar_one()
                 connection.commit()
             assert deleted > 0
             deployment.downgrade()
@@ -153,14 +190,18 @@ def test_an_account_with_execute_alone_collects_with_purgekit_gc(mysql_server):
             make_stores(deployment, messages=300)
             snap = snapshot(deployment.stores)
             url = make_url(mysql_server.url).set(username=account, password=password)
-            operator = settings_for(mysql_server, deployment.settings.db_name_prefix,
-                                    PURGEKIT_DATABASE_URL=url.render_as_string(hide_password=False))
+            operator = settings_for(
+                mysql_server,
+                deployment.settings.db_name_prefix,
+                PURGEKIT_DATABASE_URL=url.render_as_string(hide_password=False),
+            )
             probe = create_engine(operator.url)
             try:
                 with probe.connect() as connection:
                     with pytest.raises(DBAPIError, match="command denied"):
-                        connection.execute(text(
-                            f"DELETE FROM `{deployment.settings.store_name(Store.MESSAGE)}`.messages"))
+                        connection.execute(
+                            text(f"DELETE FROM `{deployment.settings.store_name(Store.MESSAGE)}`.messages")
+                        )
             finally:
                 probe.dispose()
             outcome = Collector(operator).run(RETENTION_MS, batch_size=100)

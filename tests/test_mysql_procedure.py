@@ -1,4 +1,5 @@
 """MySQL / MariaDB: the erase procedure is one transaction across the four schemas."""
+
 from __future__ import annotations
 
 import threading
@@ -6,13 +7,13 @@ import time
 
 import pymysql
 import pytest
+from spec import nonzero, user_rows
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.stores import Store
 from purgekit.testing.deployment import synthetic_deployment
-from spec import nonzero, user_rows
 
 USER = 13655559020
 
@@ -25,17 +26,29 @@ def my_stores(mysql_server):
 
 def routines(deployment) -> list[tuple]:
     with deployment.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(
-            "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION, DEFINER, SECURITY_TYPE"
-            " FROM information_schema.ROUTINES ORDER BY 1, 2"
-        ))]
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION, DEFINER, SECURITY_TYPE"
+                    " FROM information_schema.ROUTINES ORDER BY 1, 2"
+                )
+            )
+        ]
 
 
 def tables(deployment) -> list[tuple]:
     with deployment.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(
-            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
-            " WHERE TABLE_SCHEMA LIKE :p ORDER BY 1, 2"), {"p": deployment.settings.db_name_prefix + "%"})]
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
+                    " WHERE TABLE_SCHEMA LIKE :p ORDER BY 1, 2"
+                ),
+                {"p": deployment.settings.db_name_prefix + "%"},
+            )
+        ]
 
 
 def test_upgrade_installs_a_definer_procedure_and_downgrade_removes_only_it(my_stores):
@@ -61,10 +74,12 @@ def test_a_failing_last_delete_rolls_back_every_schema(my_stores):
     phones = my_stores.stores.qualified(Store.CONTACT, "wa_phones")
     trigger = f"{my_stores.settings.store_name(Store.CONTACT)}.refuse_delete"
     with my_stores.engine.begin() as connection:
-        connection.execute(text(
-            f"CREATE TRIGGER {trigger} BEFORE DELETE ON {phones} FOR EACH ROW"
-            " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'wa_phones is locked by the test'"
-        ))
+        connection.execute(
+            text(
+                f"CREATE TRIGGER {trigger} BEFORE DELETE ON {phones} FOR EACH ROW"
+                " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'wa_phones is locked by the test'"
+            )
+        )
     with pytest.raises(DBAPIError, match="locked by the test"):
         my_stores.erase_with_routine(USER)
     assert user_rows(my_stores.stores, USER) == before
@@ -95,9 +110,12 @@ def test_an_account_with_execute_alone_erases_and_may_not_delete_directly(mysql_
             assert nonzero(user_rows(deployment.stores, USER)) == {}
             deployment.downgrade()
             with deployment.engine.connect() as connection:
-                assert connection.execute(text(
-                    "SELECT COUNT(*) FROM mysql.procs_priv WHERE User = :u"), {"u": account}
-                ).scalar_one() == 0
+                assert (
+                    connection.execute(
+                        text("SELECT COUNT(*) FROM mysql.procs_priv WHERE User = :u"), {"u": account}
+                    ).scalar_one()
+                    == 0
+                )
         finally:
             with deployment.engine.begin() as connection:
                 connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
@@ -115,8 +133,9 @@ def test_erasing_while_another_connection_inserts_messages_loses_none_of_theirs(
         stop = threading.Event()
 
         def keep_inserting() -> None:
-            connection = pymysql.connect(host=url.host, port=url.port, user=url.username,
-                                         password=url.password or "", autocommit=True)
+            connection = pymysql.connect(
+                host=url.host, port=url.port, user=url.username, password=url.password or "", autocommit=True
+            )
             try:
                 with connection.cursor() as cursor:
                     for n in range(5000):
@@ -124,7 +143,8 @@ def test_erasing_while_another_connection_inserts_messages_loses_none_of_theirs(
                             break
                         key_id = f"concurrent-{n}"
                         cursor.execute(
-                            f"INSERT INTO {messages} (key_remote_jid, key_from_me, key_id, status, timestamp, data, media_wa_type)"
+                            f"INSERT INTO {messages}"
+                            " (key_remote_jid, key_from_me, key_id, status, timestamp, data, media_wa_type)"
                             " VALUES (%s, 1, %s, 0, 0, 'hi', 0)",
                             (f"{15550000000 + n % 50}@s.whatsapp.net", key_id),
                         )
@@ -146,7 +166,9 @@ def test_erasing_while_another_connection_inserts_messages_loses_none_of_theirs(
         assert errors == []
         assert report.total > 0 and len(inserted) > 0
         with deployment.stores.engine(Store.MESSAGE).connect() as connection:
-            kept = connection.execute(text(f"SELECT COUNT(*) FROM {messages} WHERE key_id LIKE 'concurrent-%'")).scalar_one()
+            kept = connection.execute(
+                text(f"SELECT COUNT(*) FROM {messages} WHERE key_id LIKE 'concurrent-%'")
+            ).scalar_one()
         assert kept == len(inserted)
         deployment.downgrade()
 
@@ -162,10 +184,16 @@ def test_the_procedure_runs_with_its_configured_definers_rights(mysql_server):
             deployment.stores.add_user(USER)
             before = user_rows(deployment.stores, USER)
             with deployment.engine.connect() as connection:
-                assert connection.execute(text(
-                    "SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_NAME = 'deleteUserDataByPhoneNumber'"
-                    " AND ROUTINE_SCHEMA = :s"), {"s": deployment.settings.store_name(Store.CONTACT)}
-                ).scalar_one() == f"{definer}@%"
+                assert (
+                    connection.execute(
+                        text(
+                            "SELECT DEFINER FROM information_schema.ROUTINES"
+                            " WHERE ROUTINE_NAME = 'deleteUserDataByPhoneNumber' AND ROUTINE_SCHEMA = :s"
+                        ),
+                        {"s": deployment.settings.store_name(Store.CONTACT)},
+                    ).scalar_one()
+                    == f"{definer}@%"
+                )
             # The definer may not delete yet: the call fails as a whole, whoever calls it.
             with pytest.raises(DBAPIError, match="denied"):
                 deployment.erase_with_routine(USER)
@@ -173,12 +201,16 @@ def test_the_procedure_runs_with_its_configured_definers_rights(mysql_server):
 
             with deployment.engine.begin() as connection:
                 for store in Store:
-                    connection.execute(text(
-                        f"GRANT SELECT, DELETE ON `{deployment.settings.store_name(store)}`.* TO '{definer}'@'%'"))
+                    connection.execute(
+                        text(f"GRANT SELECT, DELETE ON `{deployment.settings.store_name(store)}`.* TO '{definer}'@'%'")
+                    )
                 # A DEFINER routine runs only while its definer may execute it.
-                connection.execute(text(
-                    f"GRANT EXECUTE ON PROCEDURE {deployment.settings.store_name(Store.CONTACT)}"
-                    f".deleteUserDataByPhoneNumber TO '{definer}'@'%'"))
+                connection.execute(
+                    text(
+                        f"GRANT EXECUTE ON PROCEDURE {deployment.settings.store_name(Store.CONTACT)}"
+                        f".deleteUserDataByPhoneNumber TO '{definer}'@'%'"
+                    )
+                )
             assert deployment.erase_with_routine(USER).total == sum(before.values())
             deployment.downgrade()
         finally:

@@ -5,18 +5,19 @@ downgrade_script, which are the same code) on fresh stores, run with psql and th
 leave the same catalog, the same version and the same erase behaviour as `alembic upgrade head` /
 `alembic downgrade base` run online on other fresh stores.
 """
+
 from __future__ import annotations
 
 import re
 
 import pytest
 from alembic.script import ScriptDirectory
-
 from clients import catalog, run_script
+from spec import nonzero, user_rows
+
 from purgekit import deploy
 from purgekit.stores import ERASURE_PLAN_V1
 from purgekit.testing.deployment import synthetic_deployment
-from spec import nonzero, user_rows
 
 USER = 13655559020
 # Quotes, a colon and percent signs: what psql's :'fdw_password' and the bound parameter must carry intact.
@@ -72,7 +73,9 @@ def test_the_offline_upgrade_and_downgrade_leave_what_the_online_ones_leave(onli
         assert catalog(offline) == as_the_mysql_client_sends_it(installed)
         assert as_the_mysql_client_sends_it(installed) != installed  # the procedure's body has comments
     assert installed != before
-    assert deploy.current_revision(offline.settings) == deploy.current_revision(online.settings) == head(online.settings)
+    assert (
+        deploy.current_revision(offline.settings) == deploy.current_revision(online.settings) == head(online.settings)
+    )
 
     for deployment in (online, offline):
         deployment.stores.add_user(USER)
@@ -112,8 +115,11 @@ def test_routine_bodies_survive_the_offline_script_character_for_character(onlin
     assert catalog(offline) == catalog(online)
     for deployment in (online, offline):
         body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V1)
-        (routine,) = [row for row in catalog(deployment)["functions" if deployment.settings.dialect == "postgresql" else "routines"]
-                      if row[1] == "deleteUserDataByPhoneNumber"]
+        (routine,) = [
+            row
+            for row in catalog(deployment)["functions" if deployment.settings.dialect == "postgresql" else "routines"]
+            if row[1] == "deleteUserDataByPhoneNumber"
+        ]
         if deployment.settings.dialect == "postgresql":
             assert "::text" in body and "%s" in body and "'@'" in body
             assert routine[-1] == f"\n{body}\n".replace(deployment.settings.db_name_prefix, "<prefix>")
@@ -154,6 +160,6 @@ def test_the_mysql_script_sets_delimiters_the_client_needs(mysql_server):
     start = lines.index("DELIMITER //")
     end = lines.index("DELIMITER ;")
     assert lines[start + 1].startswith("CREATE PROCEDURE ")
-    assert lines[end - 2:end] == ["END", "//"]
+    assert lines[end - 2 : end] == ["END", "//"]
     # Before anything is created: a routine keeps the client character set it was created with.
     assert lines.index("SET NAMES utf8mb4;") < min(i for i, line in enumerate(lines) if line.startswith("CREATE "))

@@ -1,4 +1,5 @@
 """purgekit's Alembic operations on real servers: reversible, and replaceable as the recipe has it."""
+
 from __future__ import annotations
 
 from alembic.operations import Operations
@@ -13,10 +14,21 @@ from purgekit.stores import Store
 def probe(deployment, answer: int):
     """A routine whose body says which version of it is installed."""
     if deployment.settings.dialect == "postgresql":
-        return PgFunction(schema="public", name="purgekit_probe", arguments="", signature="",
-                          returns="integer", body=f"BEGIN\n    RETURN {answer};\nEND")
-    return MySqlProcedure(schema=deployment.settings.store_name(Store.CONTACT), name="purgekit_probe",
-                          parameters="", body=f"BEGIN\n    SELECT {answer};\nEND", comment="test probe")
+        return PgFunction(
+            schema="public",
+            name="purgekit_probe",
+            arguments="",
+            signature="",
+            returns="integer",
+            body=f"BEGIN\n    RETURN {answer};\nEND",
+        )
+    return MySqlProcedure(
+        schema=deployment.settings.store_name(Store.CONTACT),
+        name="purgekit_probe",
+        parameters="",
+        body=f"BEGIN\n    SELECT {answer};\nEND",
+        comment="test probe",
+    )
 
 
 def call_probe(connection, deployment) -> int:
@@ -41,11 +53,17 @@ def test_replace_installs_the_new_body_and_its_reverse_restores_the_old(stores):
 
         op.drop_object(old)
         if stores.settings.dialect == "postgresql":
-            assert connection.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'purgekit_probe'")).scalar_one() == 0
+            assert (
+                connection.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'purgekit_probe'")).scalar_one()
+                == 0
+            )
         else:
-            assert connection.execute(text(
-                "SELECT count(*) FROM information_schema.ROUTINES WHERE ROUTINE_NAME = 'purgekit_probe'"
-            )).scalar_one() == 0
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM information_schema.ROUTINES WHERE ROUTINE_NAME = 'purgekit_probe'")
+                ).scalar_one()
+                == 0
+            )
 
 
 def test_replacing_one_object_by_another_is_refused(stores):

@@ -1,4 +1,5 @@
 """Phone numbers as people type them: the wa_id they give, or the line that says which rule they break."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,23 +21,76 @@ GOOD = [
 BAD = [
     ("", "bad phone number '': empty"),
     ("   ", "bad phone number '   ': empty"),
-    ("1365555902O", "bad phone number '1365555902O': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'"),
-    ("call +1 365 555 9020", "bad phone number 'call +1 365 555 9020': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'"),
+    (
+        "1365555902O",
+        "bad phone number '1365555902O': contains letters:"
+        " a phone number is digits, with spaces, '-', '.', '(' and ')'",
+    ),
+    (
+        "call +1 365 555 9020",
+        "bad phone number 'call +1 365 555 9020': contains letters:"
+        " a phone number is digits, with spaces, '-', '.', '(' and ')'",
+    ),
     ("1234567890123456", "bad phone number '1234567890123456': 16 digits: E.164 numbers have at most 15"),
-    ("+1 365 55", "bad phone number '+1 365 55': 6 digits: too short for a phone number with its country code (at least 7)"),
-    ("99999999999999999999", "bad phone number '99999999999999999999': beyond BIGINT (9223372036854775807): not a phone number"),
-    ("13655559020; DROP TABLE wa_phones", "bad phone number '13655559020; DROP TABLE wa_phones': contains SQL (';', quotes, backslashes, '--' or '/*'): a phone number never does"),
-    ("13655559020' OR '1'='1", "bad phone number '13655559020' OR '1'='1': contains SQL (';', quotes, backslashes, '--' or '/*'): a phone number never does"),
-    ("13655559020 -- x", "bad phone number '13655559020 -- x': contains SQL (';', quotes, backslashes, '--' or '/*'): a phone number never does"),
-    ("13655559020-1600000000@g.us", "bad phone number '13655559020-1600000000@g.us': a group jid: groups are not users; erase their members by phone number"),
-    ("13655559020@s.whatsapp.net", "bad phone number '13655559020@s.whatsapp.net': a jid, not a phone number: give the phone number in international form"),
-    ("0013655559020", "bad phone number '0013655559020': starts with 0: give the number in international form, country code first, without 00 or 011"),
+    (
+        "+1 365 55",
+        "bad phone number '+1 365 55': 6 digits: too short for a phone number with its country code (at least 7)",
+    ),
+    (
+        "99999999999999999999",
+        "bad phone number '99999999999999999999': beyond BIGINT (9223372036854775807): not a phone number",
+    ),
+    (
+        "13655559020; DROP TABLE wa_phones",
+        "bad phone number '13655559020; DROP TABLE wa_phones': contains SQL (';', quotes, backslashes, '--' or '/*'):"
+        " a phone number never does",
+    ),
+    (
+        "13655559020' OR '1'='1",
+        "bad phone number '13655559020' OR '1'='1': contains SQL (';', quotes, backslashes, '--' or '/*'):"
+        " a phone number never does",
+    ),
+    (
+        "13655559020 -- x",
+        "bad phone number '13655559020 -- x': contains SQL (';', quotes, backslashes, '--' or '/*'):"
+        " a phone number never does",
+    ),
+    (
+        "13655559020-1600000000@g.us",
+        "bad phone number '13655559020-1600000000@g.us': a group jid:"
+        " groups are not users; erase their members by phone number",
+    ),
+    (
+        "13655559020@s.whatsapp.net",
+        "bad phone number '13655559020@s.whatsapp.net': a jid, not a phone number:"
+        " give the phone number in international form",
+    ),
+    (
+        "0013655559020",
+        "bad phone number '0013655559020': starts with 0:"
+        " give the number in international form, country code first, without 00 or 011",
+    ),
     ("+1 365 +555 9020", "bad phone number '+1 365 +555 9020': '+' may only come once, before the country code"),
-    ("1365#5559020", "bad phone number '1365#5559020': '#' is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"),
-    ("١٣٦٥٥٥٥٩٠٢٠", "bad phone number '١٣٦٥٥٥٥٩٠٢٠': '١' is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"),
+    (
+        "1365#5559020",
+        "bad phone number '1365#5559020': '#' is not allowed:"
+        " only digits, spaces, '-', '.', '(' , ')' and a leading '+'",
+    ),
+    (
+        "١٣٦٥٥٥٥٩٠٢٠",
+        "bad phone number '١٣٦٥٥٥٥٩٠٢٠': '١' is not allowed:"
+        " only digits, spaces, '-', '.', '(' , ')' and a leading '+'",
+    ),
     ("+", "bad phone number '+': no digits"),
-    ("-13655559020", "bad phone number '-13655559020': starts with '-': a phone number starts with '+', '(' or its country code"),
-    ("1365555\x009020", "bad phone number '1365555\\x009020': '\\x00' is not allowed: only digits, spaces, '-', '.', '(' , ')' and a leading '+'"),
+    (
+        "-13655559020",
+        "bad phone number '-13655559020': starts with '-': a phone number starts with '+', '(' or its country code",
+    ),
+    (
+        "1365555\x009020",
+        "bad phone number '1365555\\x009020': '\\x00' is not allowed:"
+        " only digits, spaces, '-', '.', '(' , ')' and a leading '+'",
+    ),
 ]
 
 
@@ -59,7 +113,8 @@ def test_a_file_lists_every_bad_line_and_gives_no_phone(tmp_path):
     with pytest.raises(BadPhones) as error:
         read_file(path)
     assert error.value.problems == [
-        f"{path}:2: bad phone number 'abc': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'",
+        f"{path}:2: bad phone number 'abc': contains letters:"
+        " a phone number is digits, with spaces, '-', '.', '(' and ')'",
         f"{path}:6: bad phone number '1@g.us': a group jid: groups are not users; erase their members by phone number",
         f"{path}:7: bad phone number '123': 3 digits: too short for a phone number with its country code (at least 7)",
     ]
@@ -71,7 +126,9 @@ def test_a_good_file_gives_its_phones_with_their_lines(tmp_path):
     assert [(p.wa_id, p.source) for p in read_file(path)] == [(13655559020, f"{path}:2"), (13655559021, f"{path}:4")]
 
 
-@pytest.mark.parametrize(("content", "message"), [("", "no phone numbers in it"), ("# only\n\n", "no phone numbers in it")])
+@pytest.mark.parametrize(
+    ("content", "message"), [("", "no phone numbers in it"), ("# only\n\n", "no phone numbers in it")]
+)
 def test_a_file_without_phones_is_bad_input(tmp_path, content, message):
     path = tmp_path / "users.txt"
     path.write_text(content)

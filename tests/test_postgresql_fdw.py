@@ -1,13 +1,14 @@
 """PostgreSQL: what `alembic upgrade head` installs through postgres_fdw, and what downgrade leaves."""
+
 from __future__ import annotations
 
 import pytest
+from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.stores import Store
 from purgekit.testing.deployment import synthetic_deployment
-from spec import USER_ROWS, nonzero, user_rows
 
 USER = 13655559020
 REMOTE_TABLES = [table for (store, table) in USER_ROWS if store != "contactStore"]
@@ -21,7 +22,8 @@ CATALOG = {
     "functions": "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p"
     " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
     " ORDER BY 1, 2, 3",
-    "extensions": "SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1",
+    "extensions": "SELECT e.extname, n.nspname FROM pg_extension e"
+    " JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1",
     "schemas": "SELECT nspname FROM pg_namespace ORDER BY 1",
 }
 
@@ -45,12 +47,18 @@ def test_upgrade_installs_servers_mappings_foreign_tables_and_the_function(pg_st
 
     servers = {name: options for name, options in after["servers"]}
     assert set(servers) - {name for name, _ in before["servers"]} == {
-        "purgekit_messagestore", "purgekit_axolotlstore", "purgekit_callbackstore"
+        "purgekit_messagestore",
+        "purgekit_axolotlstore",
+        "purgekit_callbackstore",
     }
     assert f"dbname={prefix}messageStore" in servers["purgekit_messagestore"].split(",")
-    assert {srv for srv, _, _ in after["user mappings"]} >= {"purgekit_messagestore", "purgekit_axolotlstore", "purgekit_callbackstore"}
+    assert {srv for srv, _, _ in after["user mappings"]} >= {
+        "purgekit_messagestore",
+        "purgekit_axolotlstore",
+        "purgekit_callbackstore",
+    }
     assert sorted(t for schema, t, _ in after["foreign tables"] if schema == "purgekit") == sorted(REMOTE_TABLES)
-    assert ("sender_keys" in REMOTE_TABLES)  # the document's function forgets it
+    assert "sender_keys" in REMOTE_TABLES  # the document's function forgets it
     assert ("public", "deleteUserDataByPhoneNumber", "wa_id bigint") in after["functions"]
     assert ("postgres_fdw", "purgekit") in after["extensions"]
     assert ("purgekit",) in after["schemas"]
@@ -60,13 +68,15 @@ def test_upgrade_installs_servers_mappings_foreign_tables_and_the_function(pg_st
 def test_the_function_is_hardened(pg_stores):
     pg_stores.upgrade()
     with pg_stores.engine.connect() as connection:
-        secdef, config, acl, owner = connection.execute(text(
-            "SELECT prosecdef, proconfig, proacl::text, pg_get_userbyid(proowner) FROM pg_proc"
-            " WHERE proname = 'deleteUserDataByPhoneNumber'"
-        )).one()
-        public_may_execute = connection.execute(text(
-            "SELECT has_function_privilege('public', 'public.\"deleteUserDataByPhoneNumber\"(bigint)', 'EXECUTE')"
-        )).scalar_one()
+        secdef, config, acl, owner = connection.execute(
+            text(
+                "SELECT prosecdef, proconfig, proacl::text, pg_get_userbyid(proowner) FROM pg_proc"
+                " WHERE proname = 'deleteUserDataByPhoneNumber'"
+            )
+        ).one()
+        public_may_execute = connection.execute(
+            text("SELECT has_function_privilege('public', 'public.\"deleteUserDataByPhoneNumber\"(bigint)', 'EXECUTE')")
+        ).scalar_one()
     assert secdef is True
     assert config == ["search_path=pg_catalog, pg_temp"]
     assert public_may_execute is False
@@ -94,7 +104,9 @@ def test_a_granted_role_erases_with_execute_alone_and_others_are_refused(postgre
                     connection.execute(text("SELECT count(*) FROM public.wa_phones"))
             with deployment.engine.connect() as connection:
                 connection.execute(text(f"SET LOCAL ROLE {caller}"))
-                deleted = connection.execute(text('SELECT sum(rows_deleted) FROM public."deleteUserDataByPhoneNumber"(:n)'), {"n": USER}).scalar_one()
+                deleted = connection.execute(
+                    text('SELECT sum(rows_deleted) FROM public."deleteUserDataByPhoneNumber"(:n)'), {"n": USER}
+                ).scalar_one()
                 connection.commit()
             assert deleted > 0
             assert nonzero(user_rows(deployment.stores, USER)) == {}
@@ -125,15 +137,19 @@ def test_fdw_objects_made_before_upgrade_survive_upgrade_and_downgrade(pg_stores
     settings = pg_stores.settings
     with pg_stores.engine.begin() as connection:
         connection.execute(text("CREATE EXTENSION postgres_fdw"))
-        connection.execute(text(
-            f"CREATE SERVER messagestore FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '{settings.fdw.host}',"
-            f" port '{settings.fdw.port}', dbname '{settings.store_name(Store.MESSAGE)}')"
-        ))
+        connection.execute(
+            text(
+                f"CREATE SERVER messagestore FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '{settings.fdw.host}',"
+                f" port '{settings.fdw.port}', dbname '{settings.store_name(Store.MESSAGE)}')"
+            )
+        )
         connection.execute(text("CREATE USER MAPPING FOR CURRENT_USER SERVER messagestore OPTIONS (user 'postgres')"))
-        connection.execute(text(
-            "CREATE FOREIGN TABLE public.messages (key_remote_jid varchar(256), remote_resource text)"
-            " SERVER messagestore OPTIONS (schema_name 'public', table_name 'messages')"
-        ))
+        connection.execute(
+            text(
+                "CREATE FOREIGN TABLE public.messages (key_remote_jid varchar(256), remote_resource text)"
+                " SERVER messagestore OPTIONS (schema_name 'public', table_name 'messages')"
+            )
+        )
         connection.execute(text("CREATE TABLE public.queue (key_remote_jid varchar(256))"))
         connection.execute(text("INSERT INTO public.queue VALUES ('13655559020@s.whatsapp.net')"))
     before = catalog(pg_stores)
@@ -186,13 +202,17 @@ def test_a_failing_late_delete_leaves_every_store_as_it_was(pg_stores):
     pg_stores.stores.add_user(USER)
     before = user_rows(pg_stores.stores, USER)
     with pg_stores.engine.begin() as connection:
-        connection.execute(text(
-            "CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql AS"
-            " $$BEGIN RAISE EXCEPTION 'wa_phones is locked by the test'; END$$"
-        ))
-        connection.execute(text(
-            "CREATE TRIGGER refuse BEFORE DELETE ON public.wa_phones FOR EACH ROW EXECUTE FUNCTION public.refuse()"
-        ))
+        connection.execute(
+            text(
+                "CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$BEGIN RAISE EXCEPTION 'wa_phones is locked by the test'; END$$"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE DELETE ON public.wa_phones FOR EACH ROW EXECUTE FUNCTION public.refuse()"
+            )
+        )
     with pytest.raises(DBAPIError, match="locked by the test"):
         pg_stores.erase_with_routine(USER)
     assert user_rows(pg_stores.stores, USER) == before
@@ -214,15 +234,22 @@ def test_a_configured_owner_owns_the_function_its_schema_and_foreign_tables_and_
         try:
             deployment.upgrade()
             with deployment.engine.connect() as connection:
-                owners = connection.execute(text(
-                    "SELECT (SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'deleteUserDataByPhoneNumber'),"
-                    " (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'purgekit'),"
-                    " (SELECT array_agg(DISTINCT pg_get_userbyid(c.relowner)) FROM pg_foreign_table f"
-                    "  JOIN pg_class c ON c.oid = f.ftrelid)"
-                )).one()
-                mapped = connection.execute(text(
-                    "SELECT DISTINCT usename FROM pg_user_mappings WHERE srvname LIKE 'purgekit_%'"
-                )).scalars().all()
+                owners = connection.execute(
+                    text(
+                        "SELECT (SELECT pg_get_userbyid(proowner) FROM pg_proc"
+                        " WHERE proname = 'deleteUserDataByPhoneNumber'),"
+                        " (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'purgekit'),"
+                        " (SELECT array_agg(DISTINCT pg_get_userbyid(c.relowner)) FROM pg_foreign_table f"
+                        "  JOIN pg_class c ON c.oid = f.ftrelid)"
+                    )
+                ).one()
+                mapped = (
+                    connection.execute(
+                        text("SELECT DISTINCT usename FROM pg_user_mappings WHERE srvname LIKE 'purgekit_%'")
+                    )
+                    .scalars()
+                    .all()
+                )
             assert owners == (owner, owner, [owner])
             assert mapped == [owner]
             deployment.downgrade()

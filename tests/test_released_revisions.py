@@ -1,4 +1,5 @@
 """A released revision installs the same objects forever (issue 3): its SQL never changes."""
+
 from __future__ import annotations
 
 import pytest

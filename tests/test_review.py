@@ -1,4 +1,5 @@
 """The SQL a DBA reviews: checked-in renders kept up to date, without secrets, read by sqlglot."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ import pytest
 from purgekit import deploy, review
 from purgekit.config import load_settings
 from purgekit.released import REFERENCE_URLS
-from purgekit.sqlcheck import UNPARSED, Problem, check_script
+from purgekit.sqlcheck import UNPARSED, check_script
 
 ROOT = deploy.PROJECT_ROOT
 RENDERS = sorted(str(path) for path in review.renders())
@@ -35,6 +36,7 @@ def configured_scripts(dialect: str) -> list[str]:
 
 # Checked-in renders ------------------------------------------------------------------------------------
 
+
 def test_the_checked_in_renders_are_up_to_date_with_the_migrations():
     assert review.stale() == [], "sql/ is out of date with migrations/: run scripts/render-sql and commit sql/"
 
@@ -43,8 +45,14 @@ def test_the_checked_in_renders_are_up_to_date_with_the_migrations():
 def test_a_checked_in_render_is_what_alembic_prints(path):
     dialect, name = path.split("/")
     command = ["upgrade", "head", "--sql"] if name == "upgrade.sql" else ["downgrade", "head:base", "--sql"]
-    result = subprocess.run([sys.executable, "-m", "alembic", *command], cwd=ROOT, capture_output=True, text=True,
-                            env=clean_environment(PURGEKIT_DATABASE_URL=REFERENCE_URLS[dialect]), timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=clean_environment(PURGEKIT_DATABASE_URL=REFERENCE_URLS[dialect]),
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (review.SQL_DIR / path).read_text()
 
@@ -68,7 +76,7 @@ def test_scripts_render_sql_rewrites_exactly_what_is_out_of_date(tmp_path):
 
 def test_the_renders_are_deterministic_and_hold_no_secret():
     assert review.renders() == review.renders()
-    for dialect, url in REFERENCE_URLS.items():
+    for url in REFERENCE_URLS.values():
         with_password = url.replace("purgekit@", "purgekit:url-S3cret@")
         settings = load_settings({"PURGEKIT_DATABASE_URL": with_password, "PURGEKIT_FDW_PASSWORD": "fdw-S3cret"})
         for script in (deploy.upgrade_script(settings), deploy.downgrade_script(settings)):
@@ -87,6 +95,7 @@ def test_the_postgresql_render_explains_the_psql_variable_before_using_it():
 
 # sqlglot -------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", RENDERS)
 def test_sqlglot_reads_every_statement_of_a_checked_in_render(path):
     report = check_script((review.SQL_DIR / path).read_text(), path.split("/")[0])
@@ -103,7 +112,9 @@ def test_sqlglot_reads_the_scripts_rendered_with_owners_and_grantees(dialect):
 def test_every_exception_to_sqlglot_is_needed_by_some_script():
     used = Counter()
     for dialect in ("postgresql", "mysql"):
-        scripts = configured_scripts(dialect) + [(review.SQL_DIR / dialect / f).read_text() for f in ("upgrade.sql", "downgrade.sql")]
+        scripts = configured_scripts(dialect) + [
+            (review.SQL_DIR / dialect / f).read_text() for f in ("upgrade.sql", "downgrade.sql")
+        ]
         for script in scripts:
             used.update(entry.name for _, entry in check_script(script, dialect).excepted)
     assert set(used) == {entry.name for entry in UNPARSED}
@@ -124,34 +135,84 @@ def line_of(script: str, text: str) -> int:
 
 BROKEN = [
     # (dialect, text replaced, by what, the broken statement's first line, how the problem's message starts)
-    ("postgresql", "    DELETE FROM purgekit.queue AS t", "    DELETE FORM purgekit.queue AS t",
-     "DELETE FORM purgekit.queue AS t WHERE t.key_remote_jid = v_jid;", "sqlglot: Invalid expression"),
-    ("postgresql", "IF wa_id IS NULL OR wa_id < 1", "IF wa_id IS NULL OR OR wa_id < 1",
-     "IF wa_id IS NULL OR OR wa_id < 1 OR wa_id > 999999999999999 THEN", "sqlglot: Required keyword"),
-    ("postgresql", "CREATE SERVER purgekit_callbackstore", "CREATE SERVR purgekit_callbackstore",
-     "CREATE SERVR purgekit_callbackstore FOREIGN DATA WRAPPER postgres_fdw",
-     "sqlglot does not understand it (it falls back to an opaque Command)"),
-    ("postgresql", "port '5432', dbname 'messageStore')", "port '5432' dbname 'messageStore')",
-     "CREATE SERVER purgekit_messagestore FOREIGN DATA WRAPPER postgres_fdw",
-     "sqlglot does not understand it (it falls back to an opaque Command)"),
-    ("postgresql", "    key_remote_jid character varying(256),\n    group_creator text\n)\nSERVER purgekit_messagestore\nOPTIONS (schema_name 'public', table_name 'chats')",
-     "    key_remote_jid character varying(256),,\n    group_creator text\n)\nSERVER purgekit_messagestore\nOPTIONS (schema_name 'public', table_name 'chats')",
-     "CREATE FOREIGN TABLE purgekit.chats (", "sqlglot does not understand it (it falls back to an opaque Command)"),
-    ("postgresql", "UPDATE purgekit_version SET version_num='0002'", "UPDATE purgekit_version SET version_num=:rev",
-     "UPDATE purgekit_version SET version_num=:rev WHERE purgekit_version.version_num = '0001';",
-     "bind parameter %(rev)s left in the statement"),
-    ("postgresql", "CREATE SCHEMA purgekit;", "CREATE SCHEMA purgekit;\nFOO BAR;", "FOO BAR;",
-     "sqlglot reads it as an expression (Alias), not a statement"),
-    ("mysql", "    DELETE t FROM `axolotlStore`.`sender_keys` AS t", "    DELETE t FRM `axolotlStore`.`sender_keys` AS t",
-     "DELETE t FRM `axolotlStore`.`sender_keys` AS t WHERE t.`sender_id` = v_number;", "sqlglot: Invalid expression"),
-    ("mysql", "    SET v_phone = CONCAT('+', wa_id);", "    SET v_phone = CONCAT('+', wa_id;",
-     "SET v_phone = CONCAT('+', wa_id;", "sqlglot: Expecting )"),
-    ("mysql", "IF v_jid IS NULL THEN", "IF v_jid IS NULL AND THEN", "IF v_jid IS NULL AND THEN", "sqlglot: Required keyword"),
+    (
+        "postgresql",
+        "    DELETE FROM purgekit.queue AS t",
+        "    DELETE FORM purgekit.queue AS t",
+        "DELETE FORM purgekit.queue AS t WHERE t.key_remote_jid = v_jid;",
+        "sqlglot: Invalid expression",
+    ),
+    (
+        "postgresql",
+        "IF wa_id IS NULL OR wa_id < 1",
+        "IF wa_id IS NULL OR OR wa_id < 1",
+        "IF wa_id IS NULL OR OR wa_id < 1 OR wa_id > 999999999999999 THEN",
+        "sqlglot: Required keyword",
+    ),
+    (
+        "postgresql",
+        "CREATE SERVER purgekit_callbackstore",
+        "CREATE SERVR purgekit_callbackstore",
+        "CREATE SERVR purgekit_callbackstore FOREIGN DATA WRAPPER postgres_fdw",
+        "sqlglot does not understand it (it falls back to an opaque Command)",
+    ),
+    (
+        "postgresql",
+        "port '5432', dbname 'messageStore')",
+        "port '5432' dbname 'messageStore')",
+        "CREATE SERVER purgekit_messagestore FOREIGN DATA WRAPPER postgres_fdw",
+        "sqlglot does not understand it (it falls back to an opaque Command)",
+    ),
+    (
+        "postgresql",
+        "    key_remote_jid character varying(256),\n    group_creator text\n)\nSERVER purgekit_messagestore\n"
+        "OPTIONS (schema_name 'public', table_name 'chats')",
+        "    key_remote_jid character varying(256),,\n    group_creator text\n)\nSERVER purgekit_messagestore\n"
+        "OPTIONS (schema_name 'public', table_name 'chats')",
+        "CREATE FOREIGN TABLE purgekit.chats (",
+        "sqlglot does not understand it (it falls back to an opaque Command)",
+    ),
+    (
+        "postgresql",
+        "UPDATE purgekit_version SET version_num='0002'",
+        "UPDATE purgekit_version SET version_num=:rev",
+        "UPDATE purgekit_version SET version_num=:rev WHERE purgekit_version.version_num = '0001';",
+        "bind parameter %(rev)s left in the statement",
+    ),
+    (
+        "postgresql",
+        "CREATE SCHEMA purgekit;",
+        "CREATE SCHEMA purgekit;\nFOO BAR;",
+        "FOO BAR;",
+        "sqlglot reads it as an expression (Alias), not a statement",
+    ),
+    (
+        "mysql",
+        "    DELETE t FROM `axolotlStore`.`sender_keys` AS t",
+        "    DELETE t FRM `axolotlStore`.`sender_keys` AS t",
+        "DELETE t FRM `axolotlStore`.`sender_keys` AS t WHERE t.`sender_id` = v_number;",
+        "sqlglot: Invalid expression",
+    ),
+    (
+        "mysql",
+        "    SET v_phone = CONCAT('+', wa_id);",
+        "    SET v_phone = CONCAT('+', wa_id;",
+        "SET v_phone = CONCAT('+', wa_id;",
+        "sqlglot: Expecting )",
+    ),
+    (
+        "mysql",
+        "IF v_jid IS NULL THEN",
+        "IF v_jid IS NULL AND THEN",
+        "IF v_jid IS NULL AND THEN",
+        "sqlglot: Required keyword",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("dialect", "old", "new", "statement", "message"), BROKEN,
-                         ids=[f"{d}:{n.strip()[:30]}" for d, _, n, _, _ in BROKEN])
+@pytest.mark.parametrize(
+    ("dialect", "old", "new", "statement", "message"), BROKEN, ids=[f"{d}:{n.strip()[:30]}" for d, _, n, _, _ in BROKEN]
+)
 def test_a_broken_statement_is_caught_with_its_line(dialect, old, new, statement, message):
     script = (review.SQL_DIR / dialect / "upgrade.sql").read_text()
     assert check_script(script, dialect).problems == []
@@ -167,7 +228,9 @@ def test_a_psql_variable_without_its_guard_is_caught():
     guard_start = script.index("\\if :{?fdw_password}")
     guard_end = script.index("\\endif\n") + len("\\endif\n")
     problems = check_script(script[:guard_start] + script[guard_end:], "postgresql").problems
-    assert [p.message for p in problems] == ["psql variable :'fdw_password' has no `\\if :{?fdw_password}` guard before it"] * 3
+    assert [p.message for p in problems] == [
+        "psql variable :'fdw_password' has no `\\if :{?fdw_password}` guard before it"
+    ] * 3
 
 
 def test_a_procedure_without_its_delimiter_lines_is_caught():
@@ -183,8 +246,9 @@ def test_review_check_lists_stale_renders_and_syntax_errors(tmp_path):
     assert review.main(["check", str(target)]) == 0
     upgrade = target / "mysql" / "upgrade.sql"
     upgrade.write_text(upgrade.read_text().replace("SET n0 = ROW_COUNT();", "SET n0 = ROW_COUNT(;"))
-    result = subprocess.run([sys.executable, "-m", "purgekit.review", "check", str(target)], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "purgekit.review", "check", str(target)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     line = line_of(upgrade.read_text(), "SET n0 = ROW_COUNT(;")
     assert result.stdout.splitlines() == [

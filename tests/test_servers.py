@@ -1,4 +1,5 @@
 """The test servers are real: PostgreSQL with a working postgres_fdw loopback, MySQL-family read/write."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,18 +30,23 @@ def test_postgres_fdw_reads_back_through_a_foreign_server(postgres_server: Serve
             connection.execute(text("INSERT INTO source VALUES (1, 'alice')"))
         with engine.begin() as connection:
             connection.execute(text("CREATE EXTENSION postgres_fdw"))
-            connection.execute(text(
-                "CREATE SERVER loopback FOREIGN DATA WRAPPER postgres_fdw "
-                f"OPTIONS (host '{host}', port '{port}', dbname '{database}')"
-            ))
             connection.execute(
-                text("CREATE USER MAPPING FOR CURRENT_USER SERVER loopback OPTIONS (user :user, password :password)")
-                .bindparams(user=postgres_server.user, password=postgres_server.password or "")
+                text(
+                    "CREATE SERVER loopback FOREIGN DATA WRAPPER postgres_fdw "
+                    f"OPTIONS (host '{host}', port '{port}', dbname '{database}')"
+                )
             )
-            connection.execute(text(
-                "CREATE FOREIGN TABLE remote_source (id int, name text) "
-                "SERVER loopback OPTIONS (table_name 'source')"
-            ))
+            connection.execute(
+                text(
+                    "CREATE USER MAPPING FOR CURRENT_USER SERVER loopback OPTIONS (user :user, password :password)"
+                ).bindparams(user=postgres_server.user, password=postgres_server.password or "")
+            )
+            connection.execute(
+                text(
+                    "CREATE FOREIGN TABLE remote_source (id int, name text) "
+                    "SERVER loopback OPTIONS (table_name 'source')"
+                )
+            )
             rows = connection.execute(text("SELECT id, name FROM remote_source")).all()
             version = connection.execute(text("SELECT version()")).scalar_one()
         assert rows == [(1, "alice")]

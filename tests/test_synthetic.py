@@ -1,9 +1,10 @@
 """The synthetic On-Premises stores: their schema, add_user() and fill(), on real servers."""
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 from sqlalchemy import func, or_, select, text
@@ -112,11 +113,14 @@ def test_ddl_renders_for_both_dialects():
 
 def test_every_plan_column_exists_on_the_server(fresh: SyntheticStores):
     for store in Store:
-        present = set(_rows(
-            fresh, store,
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = :schema",
-            schema=fresh.table_schema(store),
-        ))
+        present = set(
+            _rows(
+                fresh,
+                store,
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = :schema",
+                schema=fresh.table_schema(store),
+            )
+        )
         wanted = {(t.name, c.name) for t in ERASURE_PLAN_V1 if t.store is store for c in t.columns}
         assert wanted <= present, f"{store.value} lacks {wanted - present}"
 
@@ -149,7 +153,9 @@ def test_fill_inserts_the_requested_rows(filled):
 
 def test_fill_creates_group_chats_named_after_their_creator(filled):
     stores, _ = filled
-    groups = _rows(stores, Store.MESSAGE, "SELECT key_remote_jid, group_creator FROM chats WHERE group_creator IS NOT NULL")
+    groups = _rows(
+        stores, Store.MESSAGE, "SELECT key_remote_jid, group_creator FROM chats WHERE group_creator IS NOT NULL"
+    )
     assert len(groups) == FILL_GROUPS
     for group_jid, creator in groups:
         assert group_jid.startswith(creator.split("@")[0] + "-") and group_jid.endswith("@g.us"), group_jid

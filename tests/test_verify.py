@@ -1,4 +1,5 @@
 """`purgekit verify`: what is installed against what the installed revision installs, run as a DBA runs it."""
+
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from clients import run_script
+
 from purgekit import deploy
 from purgekit.dialects import dialect_for
 from purgekit.objects import PgFunction, Schema
@@ -31,7 +33,9 @@ def run_verify(deployment, *args: str, **env: str) -> subprocess.CompletedProces
         environ.update(PURGEKIT_FDW_HOST=settings.fdw.host, PURGEKIT_FDW_PORT=str(settings.fdw.port))
     environ.update(env)
     url = settings.url.render_as_string(hide_password=False)
-    return subprocess.run([PURGEKIT, "verify", "--url", url, *args], env=environ, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [PURGEKIT, "verify", "--url", url, *args], env=environ, capture_output=True, text=True, timeout=120
+    )
 
 
 def head() -> str:
@@ -58,7 +62,9 @@ def assert_matches(deployment, result: subprocess.CompletedProcess) -> None:
 def test_nothing_installed_is_one_line_and_exit_1(stores):
     result = run_verify(stores)
     assert result.returncode == 1
-    assert result.stdout == f"purgekit verify: nothing installed in {shown_url(stores)}: no revision in purgekit_version\n"
+    assert (
+        result.stdout == f"purgekit verify: nothing installed in {shown_url(stores)}: no revision in purgekit_version\n"
+    )
 
 
 def test_a_clean_install_matches_and_a_downgraded_one_holds_nothing(stores):
@@ -66,7 +72,10 @@ def test_a_clean_install_matches_and_a_downgraded_one_holds_nothing(stores):
     assert_matches(stores, run_verify(stores))
     stores.downgrade()
     result = run_verify(stores)
-    assert (result.returncode, result.stdout) == (1, f"purgekit verify: nothing installed in {shown_url(stores)}: no revision in purgekit_version\n")
+    assert (result.returncode, result.stdout) == (
+        1,
+        f"purgekit verify: nothing installed in {shown_url(stores)}: no revision in purgekit_version\n",
+    )
 
 
 def test_an_install_by_the_offline_script_matches_too(stores, tmp_path):
@@ -93,8 +102,10 @@ def test_postgresql_drift_is_one_line_per_difference_and_never_shows_a_password(
                 f" SET search_path = pg_catalog, pg_temp AS $f${body}$f$"
             )
             connection.exec_driver_sql("ALTER SERVER purgekit_messagestore OPTIONS (SET dbname 'elsewhere')")
-            connection.exec_driver_sql("ALTER USER MAPPING FOR CURRENT_USER SERVER purgekit_axolotlstore"
-                                       " OPTIONS (SET user 'mallory', SET password 'hunter2')")
+            connection.exec_driver_sql(
+                "ALTER USER MAPPING FOR CURRENT_USER SERVER purgekit_axolotlstore"
+                " OPTIONS (SET user 'mallory', SET password 'hunter2')"
+            )
             connection.exec_driver_sql("DROP FOREIGN TABLE purgekit.messages")
             connection.exec_driver_sql("ALTER FOREIGN TABLE purgekit.sessions ADD COLUMN extra integer")
             connection.exec_driver_sql("ALTER FOREIGN TABLE purgekit.identities ALTER COLUMN recipient_id TYPE text")
@@ -120,14 +131,17 @@ def test_postgresql_function_settings_and_privileges_are_checked(postgres_server
         with deployment.engine.begin() as connection:
             connection.exec_driver_sql('ALTER FUNCTION public."deleteUserDataByPhoneNumber"(bigint) SECURITY INVOKER')
             connection.exec_driver_sql('ALTER FUNCTION public."deleteUserDataByPhoneNumber"(bigint) RESET search_path')
-            connection.exec_driver_sql('GRANT EXECUTE ON FUNCTION public."deleteUserDataByPhoneNumber"(bigint) TO PUBLIC')
+            connection.exec_driver_sql(
+                'GRANT EXECUTE ON FUNCTION public."deleteUserDataByPhoneNumber"(bigint) TO PUBLIC'
+            )
             connection.exec_driver_sql("ALTER SERVER purgekit_callbackstore OPTIONS (ADD fetch_size '10')")
         result = run_verify(deployment)
         assert result.returncode == 1
         assert differences(result) == [
             "foreign server purgekit_callbackstore: option fetch_size is '10', not expected",
             'function public."deleteUserDataByPhoneNumber"(bigint): not SECURITY DEFINER',
-            'function public."deleteUserDataByPhoneNumber"(bigint): settings are none, expected search_path=pg_catalog, pg_temp',
+            'function public."deleteUserDataByPhoneNumber"(bigint):'
+            " settings are none, expected search_path=pg_catalog, pg_temp",
             'function public."deleteUserDataByPhoneNumber"(bigint): PUBLIC may execute it',
         ]
 
@@ -153,7 +167,8 @@ def test_mysql_drift_in_the_procedure_is_reported(mysql_server):
         assert differences(run_verify(deployment)) == [
             f"procedure {identity}: body differs from revision 0001",
             f"procedure {identity}: SQL SECURITY INVOKER, expected DEFINER",
-            f"procedure {identity}: comment is 'mine now', expected 'purgekit: erases one user''s rows from the four stores in one transaction'",
+            f"procedure {identity}: comment is 'mine now',"
+            " expected 'purgekit: erases one user''s rows from the four stores in one transaction'",
         ]
 
 
@@ -162,7 +177,10 @@ def test_verify_takes_the_settings_the_migration_ran_with(stores):
     result = run_verify(stores, WA_DB_NAME_PREFIX="another_")
     assert result.returncode == 1
     if stores.settings.dialect == "mysql":  # the version table is looked for in another_contactStore
-        assert result.stdout == f"purgekit verify: nothing installed in {shown_url(stores)}: no revision in purgekit_version\n"
+        assert (
+            result.stdout
+            == f"purgekit verify: nothing installed in {shown_url(stores)}: no revision in purgekit_version\n"
+        )
         return
     prefix = stores.settings.db_name_prefix
     assert set(differences(result)) >= {
@@ -179,12 +197,15 @@ def test_bad_configuration_exits_2_without_the_password():
     url = "postgresql+psycopg2://dba:s3cr3t-pw@127.0.0.1:9/contactStore"
     result = subprocess.run([PURGEKIT, "verify", "--url", url], env=environ, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.startswith("purgekit: cannot connect to postgresql+psycopg2://dba:***@127.0.0.1:9/contactStore: ")
+    assert result.stderr.startswith(
+        "purgekit: cannot connect to postgresql+psycopg2://dba:***@127.0.0.1:9/contactStore: "
+    )
     assert "s3cr3t-pw" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
 
 
 # What a revision installs, replayed from the migrations -------------------------------------------------
+
 
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
 def test_the_expectation_is_what_the_migrations_install(dialect):

@@ -8,6 +8,7 @@ Revision ID: i0001
 Revises:
 Create Date: 2026-11-22
 """
+
 from __future__ import annotations
 
 from alembic import op

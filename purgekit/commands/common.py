@@ -1,7 +1,6 @@
 """What every command shares: where the database is, and how to connect to it."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import typer
 from sqlalchemy import create_engine
@@ -14,7 +13,7 @@ URL_OPTION = typer.Option(
 )
 
 
-def settings_from(url: Optional[str]) -> Settings:
+def settings_from(url: str | None) -> Settings:
     return load_settings(overrides={"url": url} if url else None)
 
 

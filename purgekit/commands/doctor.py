@@ -1,8 +1,8 @@
 """`purgekit doctor`: which of the erasure's deletes read whole tables, and the index that fixes each."""
+
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def doctor(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
-    url: Optional[str] = URL_OPTION,
+    url: str | None = URL_OPTION,
 ) -> None:
     """EXPLAIN every delete of the erasure; name those that scan whole tables and the index that fixes each.
 
@@ -32,11 +32,21 @@ def doctor(
         results = diagnose(settings)
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise PurgekitError(f"cannot EXPLAIN the erasure's deletes: {reason} (is purgekit installed? `alembic upgrade head`)") from None
+        raise PurgekitError(
+            f"cannot EXPLAIN the erasure's deletes: {reason} (is purgekit installed? `alembic upgrade head`)"
+        ) from None
     flagged = [r for r in results if r.flagged]
     if as_json:
-        print(json.dumps({"tables": [r.as_dict() for r in results], "full_scans": len(flagged),
-                          "fixes": [fix for r in flagged for fix in r.fixes]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "tables": [r.as_dict() for r in results],
+                    "full_scans": len(flagged),
+                    "fixes": [fix for r in flagged for fix in r.fixes],
+                },
+                indent=2,
+            )
+        )
         return
     console = Console(highlight=False)
     table = Table(title="The erasure's deletes, as the database plans them", title_justify="left")
@@ -54,8 +64,10 @@ def doctor(
     if not flagged:
         console.print("Every delete finds the user's rows through an index.")
         return
-    console.print(f"\n{len(flagged)} delete(s) read the whole table for every user erased. The fix, one index each"
-                  " (online; or all at once: `alembic -n indexes upgrade head`):")
+    console.print(
+        f"\n{len(flagged)} delete(s) read the whole table for every user erased. The fix, one index each"
+        " (online; or all at once: `alembic -n indexes upgrade head`):"
+    )
     for r in flagged:
         where = f"-- in database {r.store}\n" if settings.dialect == "postgresql" else ""
         for fix in r.fixes:

@@ -5,12 +5,12 @@ nothing is erased, exit 2, with a line per bad input naming it and the rule it b
 are erased set-wise (purgekit.erase), with a receipt each; exit 0 when all are erased (or skipped, each
 with a line saying why), 1 when the erasure stops (the line says at which user; a re-run finishes the job).
 """
+
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -31,16 +31,22 @@ def register(app: typer.Typer) -> None:
 
 
 def erase(
-    phones: Optional[List[str]] = typer.Argument(
-        None, metavar="PHONE...", help="Phone numbers in international form: +1 365 555 9020, 1-365-555-9020, 13655559020."
+    phones: list[str] | None = typer.Argument(
+        None,
+        metavar="PHONE...",
+        help="Phone numbers in international form: +1 365 555 9020, 1-365-555-9020, 13655559020.",
     ),
-    from_file: Optional[Path] = typer.Option(
+    from_file: Path | None = typer.Option(
         None, "--from-file", metavar="FILE", help="One phone number a line (blank lines and # comments skipped)."
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be deleted, with the erasure's own predicates; delete nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Count what would be deleted, with the erasure's own predicates; delete nothing."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
-    batch_size: int = typer.Option(BATCH_SIZE, "--batch-size", min=1, help="Users erased per statement and transaction."),
-    url: Optional[str] = URL_OPTION,
+    batch_size: int = typer.Option(
+        BATCH_SIZE, "--batch-size", min=1, help="Users erased per statement and transaction."
+    ),
+    url: str | None = URL_OPTION,
 ) -> None:
     """Erase users' data from the four stores (exit 0 done, 1 failed, 2 bad input: nothing erased)."""
     targets = _phones(phones or [], from_file)
@@ -52,8 +58,9 @@ def erase(
     failure: ErasureFailed | None = None
     try:
         with _progress(console, len(targets), enabled=not as_json and sys.stdout.isatty()) as advance:
-            reports = erase_users(engine, targets, dry_run=dry_run, settings=settings, salt=salt,
-                                  batch_size=batch_size, progress=advance)
+            reports = erase_users(
+                engine, targets, dry_run=dry_run, settings=settings, salt=salt, batch_size=batch_size, progress=advance
+            )
     except ErasureFailed as error:
         failure, reports = error, error.done
     finally:
@@ -61,7 +68,10 @@ def erase(
     by_wa_id = {phone.wa_id: phone for phone in targets}
     for report in reports:
         if report.skipped:
-            print(f"purgekit: +{report.wa_id} ({by_wa_id[report.wa_id].source}) skipped: {report.skipped}", file=sys.stderr)
+            print(
+                f"purgekit: +{report.wa_id} ({by_wa_id[report.wa_id].source}) skipped: {report.skipped}",
+                file=sys.stderr,
+            )
     if as_json:
         print(json.dumps(_document(reports, by_wa_id, dry_run, failure), indent=2))
     elif from_file is None:
@@ -74,7 +84,7 @@ def erase(
         raise typer.Exit(failure.exit_code)
 
 
-def _phones(arguments: list[str], from_file: Optional[Path]) -> list[Phone]:
+def _phones(arguments: list[str], from_file: Path | None) -> list[Phone]:
     phones = parse_arguments(arguments)
     if from_file is not None:
         phones += read_file(from_file)
@@ -89,8 +99,18 @@ class _progress:
     def __init__(self, console: Console, total: int, enabled: bool) -> None:
         self.enabled = enabled and total > 1
         self.total = total
-        self.bar = Progress(TextColumn("erasing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                            console=console, transient=True) if self.enabled else None
+        self.bar = (
+            Progress(
+                TextColumn("erasing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            if self.enabled
+            else None
+        )
 
     def __enter__(self):
         if self.bar is None:
@@ -125,7 +145,9 @@ def _user_table(report: ErasureReport) -> Table:
 def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
     verb = "would delete (dry run)" if dry_run else "deleted"
     skipped = sum(1 for r in reports if r.skipped)
-    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}" + (f", {skipped} skipped" if skipped else "")
+    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}" + (
+        f", {skipped} skipped" if skipped else ""
+    )
     table = Table(title=title, title_justify="left")
     table.add_column("store")
     table.add_column("table")
@@ -140,8 +162,9 @@ def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
     return table
 
 
-def _document(reports: list[ErasureReport], phones: dict[int, Phone], dry_run: bool,
-              failure: ErasureFailed | None) -> dict:
+def _document(
+    reports: list[ErasureReport], phones: dict[int, Phone], dry_run: bool, failure: ErasureFailed | None
+) -> dict:
     users = [{"phone": f"+{r.wa_id}", "source": phones[r.wa_id].source, **r.as_dict()} for r in reports]
     error = None
     if failure is not None:

@@ -7,14 +7,15 @@
 Exit codes: 0 every database collected to the end of its pass, 1 a collection failed or stopped early
 (--max-batches, Ctrl-C) or a notification could not be posted, 2 bad input (nothing was touched).
 """
+
 from __future__ import annotations
 
 import json
 import signal
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator, List, Optional
 
 import typer
 
@@ -26,7 +27,8 @@ from purgekit.gc.retention import parse_retention
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE, Collector, Outcome, Progress
 from purgekit.gc.webhook import WebhookError, check_url, notification, post
 
-def _nodes(url: Optional[str], nodes: List[str]) -> list[tuple[str | None, Settings]]:
+
+def _nodes(url: str | None, nodes: list[str]) -> list[tuple[str | None, Settings]]:
     """(node name, settings) per database; every URL is checked before any database is touched."""
     if url and nodes:
         raise BadInputError("give either --url (one database) or --node NAME=URL (one per Multiconnect node), not both")
@@ -62,7 +64,9 @@ class _StopFlag:
             if self.requested and signum == signal.SIGINT:
                 raise KeyboardInterrupt
             self.requested = True
-            print("purgekit gc: stopping after the batch in flight (Ctrl-C again to interrupt at once)", file=sys.stderr)
+            print(
+                "purgekit gc: stopping after the batch in flight (Ctrl-C again to interrupt at once)", file=sys.stderr
+            )
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -76,15 +80,21 @@ class _StopFlag:
 def _progress_bar(enabled: bool) -> Iterator[callable]:
     """A rich progress bar on stderr when it is a terminal; otherwise a callback that does nothing."""
     if not enabled:
-        yield lambda label: (lambda progress: None)
+        yield lambda label: lambda progress: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     bar = Bar(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[deleted]} messages deleted"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[deleted]} messages deleted"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
     )
 
     def tracker(label: str):
@@ -121,18 +131,25 @@ def _summary(outcome: Outcome) -> str:
 
 
 def gc(
-    older_than: str = typer.Option(..., "--older-than", metavar="AGE",
-                                   help="Collect messages older than this: a number and s, m, h, d or w (30d)."),
-    url: Optional[str] = typer.Option(None, "--url", help="SQLAlchemy URL of the database hosting purgekit"
-                                      " (default: $PURGEKIT_DATABASE_URL)."),
-    node: Optional[List[str]] = typer.Option(None, "--node", metavar="NAME=URL",
-                                             help="Multiconnect: one database per node, repeat for each; "
-                                             "notifications carry the node's name."),
+    older_than: str = typer.Option(
+        ..., "--older-than", metavar="AGE", help="Collect messages older than this: a number and s, m, h, d or w (30d)."
+    ),
+    url: str | None = typer.Option(
+        None, "--url", help="SQLAlchemy URL of the database hosting purgekit (default: $PURGEKIT_DATABASE_URL)."
+    ),
+    node: list[str] | None = typer.Option(
+        None,
+        "--node",
+        metavar="NAME=URL",
+        help="Multiconnect: one database per node, repeat for each; notifications carry the node's name.",
+    ),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", help="Messages ids per batch (transaction)."),
-    max_batches: Optional[int] = typer.Option(None, "--max-batches",
-                                              help="Stop after this many batches per database; the next run continues."),
-    webhook: Optional[str] = typer.Option(None, "--webhook", metavar="URL",
-                                          help="POST document 001's notification here when each database is done."),
+    max_batches: int | None = typer.Option(
+        None, "--max-batches", help="Stop after this many batches per database; the next run continues."
+    ),
+    webhook: str | None = typer.Option(
+        None, "--webhook", metavar="URL", help="POST document 001's notification here when each database is done."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the notifications, one JSON object per line."),
 ) -> None:
     """Delete messages nobody needs any more (document 001's garbage collector), batch by batch."""
@@ -150,7 +167,9 @@ def gc(
     with stop.installed(), _progress_bar(sys.stderr.isatty()) as tracker:
         for name, settings in databases:
             outcome = Collector(settings, name).run(
-                retention_ms, batch_size=batch_size, max_batches=max_batches,
+                retention_ms,
+                batch_size=batch_size,
+                max_batches=max_batches,
                 on_progress=tracker(name or settings.url.render_as_string(hide_password=True)),
                 stop_requested=stop,
             )

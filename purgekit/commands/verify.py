@@ -1,7 +1,6 @@
 """`purgekit verify`: does the database hold what its installed revision installs? (Sqitch's verify)"""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import typer
 
@@ -14,7 +13,7 @@ def register(app: typer.Typer) -> None:
     app.command(name="verify")(verify)
 
 
-def verify(url: Optional[str] = URL_OPTION) -> None:
+def verify(url: str | None = URL_OPTION) -> None:
     """Compare what is installed (routine bodies, foreign servers and their options, user mappings,
     foreign tables and their columns) with what the installed revision installs; print each difference.
 

@@ -1,4 +1,5 @@
 """One class per database family: every difference between PostgreSQL and MySQL lives here."""
+
 from __future__ import annotations
 
 from purgekit.dialects.base import Dialect

@@ -66,8 +66,9 @@ class Dialect(ABC):
         return f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate} GROUP BY {selected}"
 
     @abstractmethod
-    def counted_delete(self, reference: str, predicate: Callable[[str], str], columns: list[str],
-                       mariadb: bool = False) -> tuple[str, str | None]:
+    def counted_delete(
+        self, reference: str, predicate: Callable[[str], str], columns: list[str], mariadb: bool = False
+    ) -> tuple[str, str | None]:
         """SQL deleting the rows matching `predicate(alias)` that yields (identity columns..., rows
         deleted), and a second statement to run after it when the database cannot do both at once."""
 

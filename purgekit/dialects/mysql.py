@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import TextClause, bindparam, text
 
@@ -19,6 +18,39 @@ HOST_STORE = Store.CONTACT
 ROUTINE_DELIMITER = "//"
 
 _VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
+
+
+def temporary_table_guard(tables: list[tuple[str, str]]) -> list[str]:
+    """Routine body lines refusing to go on when a temporary table of the caller's session shadows one of
+    `tables` ((schema, table) pairs, as the client names them).
+
+    MySQL and MariaDB resolve a table name to the session's temporary table of that name first, even inside an
+    SQL SECURITY DEFINER routine: a caller allowed CREATE TEMPORARY TABLES could make the routine read (and
+    delete by) rows of their own. CREATE TEMPORARY TABLE of a name fails (error 1050) only when the session
+    already has a temporary table of that name, so each name is probed that way and the probe dropped. Put
+    the block before START TRANSACTION (MySQL refuses temporary-table DDL in a transaction under GTID
+    consistency). The routine's DEFINER needs CREATE TEMPORARY TABLES on the tables' schemas.
+    """
+    lines = [
+        "    BEGIN",
+        "        DECLARE v_shadowed VARCHAR(200);",
+        "        DECLARE v_refusal VARCHAR(512);",
+        "        DECLARE EXIT HANDLER FOR 1050",
+        "        BEGIN",
+        "            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed,"
+        " ': refused, nothing changed');",
+        "            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;",
+        "        END;",
+    ]
+    for schema, table in tables:
+        qualified = f"{mysql_ident(schema)}.{mysql_ident(table)}"
+        lines += [
+            f"        SET v_shadowed = {mysql_literal(f'{schema}.{table}')};",
+            f"        CREATE TEMPORARY TABLE {qualified} (purgekit_probe INT);",
+            f"        DROP TEMPORARY TABLE {qualified};",
+        ]
+    lines.append("    END;")
+    return lines
 
 
 class MySQLDialect(Dialect):
@@ -67,31 +99,35 @@ class MySQLDialect(Dialect):
             "    END;",
             f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
             "        SIGNAL SQLSTATE '22023'",
-            "            SET MESSAGE_TEXT = 'wa_id is not a phone number: digits only, country code first, at most 15 digits';",
+            "            SET MESSAGE_TEXT = "
+            "'wa_id is not a phone number: digits only, country code first, at most 15 digits';",
             "    END IF;",
             "    SET v_phone = CONCAT('+', wa_id);",
             "    START TRANSACTION;",
             "    -- The jid the client filed the user under: wa_phones may map the phone to another account.",
-            f"    SET v_jid = (SELECT p.jid FROM {phones} AS p WHERE p.{mysql_ident(PHONE_COLUMN)} = v_phone ORDER BY p.jid LIMIT 1);",
+            f"    SET v_jid = (SELECT p.jid FROM {phones} AS p WHERE p.{mysql_ident(PHONE_COLUMN)} = v_phone"
+            " ORDER BY p.jid LIMIT 1);",
             "    IF v_jid IS NULL THEN",
             f"        SET v_jid = CONCAT(wa_id, '@{DEFAULT_JID_DOMAIN}');",
             "    END IF;",
             "    IF SUBSTRING_INDEX(v_jid, '@', 1) NOT REGEXP '^[0-9]{1,18}$' THEN",
-            "        SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = 'wa_phones maps the phone number to a jid that is not a user jid';",
+            "        SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = "
+            "'wa_phones maps the phone number to a jid that is not a user jid';",
             "    END IF;",
             "    -- Numeric ids come from the resolved jid, never from the number typed in.",
             "    SET v_number = CAST(SUBSTRING_INDEX(v_jid, '@', 1) AS UNSIGNED);",
         ]
-        for counter, table in zip(counters, plan):
+        for counter, table in zip(counters, plan, strict=True):
             lines += [
                 f"    DELETE t FROM {self.table_reference(settings, table)} AS t WHERE {self.match_predicate(table)};",
                 f"    SET {counter} = ROW_COUNT();",
             ]
         lines.append("    COMMIT;")
         rows = [
-            f"SELECT {mysql_literal(settings.store_name(table.store))} AS store, {mysql_literal(table.name)} AS table_name,"
+            f"SELECT {mysql_literal(settings.store_name(table.store))} AS store,"
+            f" {mysql_literal(table.name)} AS table_name,"
             f" {counter} AS rows_deleted"
-            for counter, table in zip(counters, plan)
+            for counter, table in zip(counters, plan, strict=True)
         ]
         lines.append("    " + "\n    UNION ALL ".join(rows) + ";")
         lines.append("END")
@@ -121,8 +157,9 @@ class MySQLDialect(Dialect):
     def delete_statement(self, reference: str, predicate: str) -> str:
         return f"DELETE t FROM {reference} AS t WHERE {predicate}"
 
-    def counted_delete(self, reference: str, predicate: Callable[[str], str], columns: list[str],
-                       mariadb: bool = False) -> tuple[str, str | None]:
+    def counted_delete(
+        self, reference: str, predicate: Callable[[str], str], columns: list[str], mariadb: bool = False
+    ) -> tuple[str, str | None]:
         if mariadb:
             # MariaDB's single-table DELETE returns what it deleted (no alias there: the table names it).
             returned = ", ".join(f"{reference}.{mysql_ident(c)}" for c in columns)
@@ -165,16 +202,18 @@ class MySQLDialect(Dialect):
         ]
 
     def script_header(self) -> str:
-        return "\n".join([
-            "-- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT",
-            "-- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.",
-            "-- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.",
-            "-- The mysql client leaves out the -- comments inside routine bodies unless run with --comments",
-            "-- (mysql --comments < THIS_SCRIPT): the routine works the same either way.",
-            # A routine keeps the character set of the client that created it: pin the one online
-            # installs use (PyMySQL's utf8mb4), whatever the mysql client's default is.
-            "SET NAMES utf8mb4;",
-        ])
+        return "\n".join(
+            [
+                "-- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT",
+                "-- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.",
+                "-- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.",
+                "-- The mysql client leaves out the -- comments inside routine bodies unless run with --comments",
+                "-- (mysql --comments < THIS_SCRIPT): the routine works the same either way.",
+                # A routine keeps the character set of the client that created it: pin the one online
+                # installs use (PyMySQL's utf8mb4), whatever the mysql client's default is.
+                "SET NAMES utf8mb4;",
+            ]
+        )
 
     def secret_placeholder(self, secret: Secret) -> str:
         raise NotImplementedError(f"the MySQL objects hold no secret, yet {secret.name} was asked for")

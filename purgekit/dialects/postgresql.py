@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Mapping
+from collections.abc import Callable, Mapping
 
 from purgekit.config import Settings
 from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, Dialect
@@ -105,7 +104,8 @@ class PostgreSQLDialect(Dialect):
             "BEGIN",
             f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
             "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
-            "            MESSAGE = format('wa_id %s is not a phone number: digits only, country code first, at most 15 digits', wa_id);",
+            "            MESSAGE = format("
+            "'wa_id %s is not a phone number: digits only, country code first, at most 15 digits', wa_id);",
             "    END IF;",
             "    v_phone := '+' || wa_id::text;",
             "    -- The jid the client filed the user under: wa_phones may map the phone to another account.",
@@ -148,8 +148,9 @@ class PostgreSQLDialect(Dialect):
     def delete_statement(self, reference: str, predicate: str) -> str:
         return f"DELETE FROM {reference} AS t WHERE {predicate}"
 
-    def counted_delete(self, reference: str, predicate: Callable[[str], str], columns: list[str],
-                       mariadb: bool = False) -> tuple[str, str | None]:
+    def counted_delete(
+        self, reference: str, predicate: Callable[[str], str], columns: list[str], mariadb: bool = False
+    ) -> tuple[str, str | None]:
         # Still a direct modify inside the CTE: the remote server deletes and returns the identities.
         returned = ", ".join(f"t.{pg_ident(c)}" for c in columns)
         grouped = ", ".join(pg_ident(c) for c in columns)
@@ -185,22 +186,26 @@ class PostgreSQLDialect(Dialect):
         return [table, PgIndex(settings.schema, f"{RECEIPTS_TABLE}_number_hash", RECEIPTS_TABLE, ("number_hash",))]
 
     def script_header(self) -> str:
-        return "\n".join([
-            "-- purgekit offline script for PostgreSQL, to run in the contactStore database as it is:",
-            f"--   psql -v ON_ERROR_STOP=1 -v {FDW_PASSWORD}=... -d contactStore -f THIS_SCRIPT",
-            f"-- {FDW_PASSWORD} is the password of the user mappings' remote user (empty when the server needs",
-            "-- none). It is never written into this script; psql substitutes it where :'fdw_password' stands.",
-            "-- The whole script runs in one transaction: any error leaves the database as it was.",
-        ])
+        return "\n".join(
+            [
+                "-- purgekit offline script for PostgreSQL, to run in the contactStore database as it is:",
+                f"--   psql -v ON_ERROR_STOP=1 -v {FDW_PASSWORD}=... -d contactStore -f THIS_SCRIPT",
+                f"-- {FDW_PASSWORD} is the password of the user mappings' remote user (empty when the server needs",
+                "-- none). It is never written into this script; psql substitutes it where :'fdw_password' stands.",
+                "-- The whole script runs in one transaction: any error leaves the database as it was.",
+            ]
+        )
 
     def secret_guard(self, secret: Secret) -> str:
         message = f"purgekit: pass -v {secret.name}=... to psql; this script never contains it"
-        return "\n".join([
-            f"\\if :{{?{secret.name}}}",
-            "\\else",
-            f"DO $do$ BEGIN RAISE EXCEPTION {pg_literal(message)}; END $do$;",
-            "\\endif",
-        ])
+        return "\n".join(
+            [
+                f"\\if :{{?{secret.name}}}",
+                "\\else",
+                f"DO $do$ BEGIN RAISE EXCEPTION {pg_literal(message)}; END $do$;",
+                "\\endif",
+            ]
+        )
 
     def secret_placeholder(self, secret: Secret) -> str:
         return f":'{secret.name}'"

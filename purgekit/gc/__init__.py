@@ -4,6 +4,7 @@ plan.py says what is collected; postgresql.py and mysql.py render it as the obje
 installs; runner.py drives a pass batch by batch; webhook.py builds and posts document 001's
 notifications.
 """
+
 from __future__ import annotations
 
 from purgekit.gc.mysql import MySQLCollector

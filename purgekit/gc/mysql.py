@@ -10,6 +10,7 @@ and updates never wait on a batch, and a batch never waits on rows it does not d
 No SQL comments inside the bodies: the mysql client strips them from offline scripts, and the body
 installed offline must be the one installed online. The explanations are here, beside the code.
 """
+
 from __future__ import annotations
 
 from purgekit.config import Settings
@@ -26,7 +27,6 @@ BATCH_PROCEDURE = "purgekit_gc_batch"
 BATCH_TABLE = "purgekit_gc_batch_keys"
 
 
-
 class MySQLCollector:
     name = "mysql"
 
@@ -34,29 +34,40 @@ class MySQLCollector:
         host = settings.store_name(HOST_STORE)
         counters = [f"{mysql_ident(deleted_column(name))} BIGINT NOT NULL" for name in counted(plan)]
         return [
-            MySqlTable(host, CHECKPOINT, (
-                "id TINYINT NOT NULL PRIMARY KEY CHECK (id = 1)",
-                "pass BIGINT NOT NULL",
-                "cutoff_ms BIGINT NOT NULL",
-                "last_id BIGINT NOT NULL",
-                "end_id BIGINT NOT NULL",
-                "batches BIGINT NOT NULL",
-                *counters,
-                "started_at DATETIME(3) NOT NULL",
-                "updated_at DATETIME(3) NOT NULL",
-                "finished_at DATETIME(3) NULL",
-            ), comment="purgekit: how far the messages garbage collector got (one row; times in UTC)"),
-            MySqlProcedure(
-                schema=host, name=BEGIN_PROCEDURE, parameters="IN retention_ms BIGINT",
-                body=self.begin_body(settings, plan),
-                comment="purgekit: starts a messages garbage collection pass, or finds the unfinished one",
-                definer=settings.routine_owner, grantees=settings.execute_grantees,
+            MySqlTable(
+                host,
+                CHECKPOINT,
+                (
+                    "id TINYINT NOT NULL PRIMARY KEY CHECK (id = 1)",
+                    "pass BIGINT NOT NULL",
+                    "cutoff_ms BIGINT NOT NULL",
+                    "last_id BIGINT NOT NULL",
+                    "end_id BIGINT NOT NULL",
+                    "batches BIGINT NOT NULL",
+                    *counters,
+                    "started_at DATETIME(3) NOT NULL",
+                    "updated_at DATETIME(3) NOT NULL",
+                    "finished_at DATETIME(3) NULL",
+                ),
+                comment="purgekit: how far the messages garbage collector got (one row; times in UTC)",
             ),
             MySqlProcedure(
-                schema=host, name=BATCH_PROCEDURE, parameters="IN batch_size INT",
+                schema=host,
+                name=BEGIN_PROCEDURE,
+                parameters="IN retention_ms BIGINT",
+                body=self.begin_body(settings, plan),
+                comment="purgekit: starts a messages garbage collection pass, or finds the unfinished one",
+                definer=settings.routine_owner,
+                grantees=settings.execute_grantees,
+            ),
+            MySqlProcedure(
+                schema=host,
+                name=BATCH_PROCEDURE,
+                parameters="IN batch_size INT",
                 body=self.batch_body(settings, plan),
                 comment="purgekit: collects the next batch_size messages by id, in one transaction",
-                definer=settings.routine_owner, grantees=settings.execute_grantees,
+                definer=settings.routine_owner,
+                grantees=settings.execute_grantees,
             ),
         ]
 
@@ -90,49 +101,57 @@ class MySQLCollector:
         # The one row is made on first use and locked, so two runs never share a pass. A pass left
         # unfinished is continued with its own cutoff and end; otherwise a new one walks the ids there
         # are now (messages written later are newer than the cutoff).
-        return "\n".join([
-            "BEGIN",
-            "    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max BIGINT;",
-            "    DECLARE v_finished DATETIME(3);",
-            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
-            "    BEGIN",
-            "        ROLLBACK;",
-            "        RESIGNAL;",
-            "    END;",
-            "    IF retention_ms IS NULL OR retention_ms < 0 THEN",
-            "        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'retention_ms is not a retention: milliseconds, 0 or more';",
-            "    END IF;",
-            "    START TRANSACTION;",
-            f"    INSERT INTO {checkpoint} (id, pass, cutoff_ms, last_id, end_id, batches, {', '.join(counters)},"
-            " started_at, updated_at, finished_at)",
-            f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)}, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3),"
-            " UTC_TIMESTAMP(3))",
-            "        ON DUPLICATE KEY UPDATE id = id;",
-            "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_pass, v_cutoff, v_last, v_end, v_finished",
-            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
-            "    IF v_finished IS NULL THEN",
-            "        COMMIT;",
-            "        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id, TRUE AS resumed;",
-            "    ELSE",
-            "        SET v_cutoff = CAST(UNIX_TIMESTAMP() AS SIGNED) * 1000 - retention_ms;",
-            f"        SELECT MIN(m.{m_id}), MAX(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
-            "        SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);",
-            f"        UPDATE {checkpoint} AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last,"
-            f" k.end_id = v_end, k.batches = 0, {', '.join(f'k.{c} = 0' for c in counters)},",
-            "            k.started_at = UTC_TIMESTAMP(3), k.updated_at = UTC_TIMESTAMP(3),",
-            "            k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END",
-            "            WHERE k.id = 1;",
-            "        COMMIT;",
-            "        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id, FALSE AS resumed;",
-            "    END IF;",
-            "END",
-        ])
+        return "\n".join(
+            [
+                "BEGIN",
+                "    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max BIGINT;",
+                "    DECLARE v_finished DATETIME(3);",
+                "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+                "    BEGIN",
+                "        ROLLBACK;",
+                "        RESIGNAL;",
+                "    END;",
+                "    IF retention_ms IS NULL OR retention_ms < 0 THEN",
+                "        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = "
+                "'retention_ms is not a retention: milliseconds, 0 or more';",
+                "    END IF;",
+                "    START TRANSACTION;",
+                f"    INSERT INTO {checkpoint} (id, pass, cutoff_ms, last_id, end_id, batches, {', '.join(counters)},"
+                " started_at, updated_at, finished_at)",
+                f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)},"
+                " UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+                "        ON DUPLICATE KEY UPDATE id = id;",
+                "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at"
+                " INTO v_pass, v_cutoff, v_last, v_end, v_finished",
+                f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+                "    IF v_finished IS NULL THEN",
+                "        COMMIT;",
+                "        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id,"
+                " TRUE AS resumed;",
+                "    ELSE",
+                "        SET v_cutoff = CAST(UNIX_TIMESTAMP() AS SIGNED) * 1000 - retention_ms;",
+                f"        SELECT MIN(m.{m_id}), MAX(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
+                "        SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);",
+                f"        UPDATE {checkpoint} AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last,"
+                f" k.end_id = v_end, k.batches = 0, {', '.join(f'k.{c} = 0' for c in counters)},",
+                "            k.started_at = UTC_TIMESTAMP(3), k.updated_at = UTC_TIMESTAMP(3),",
+                "            k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END",
+                "            WHERE k.id = 1;",
+                "        COMMIT;",
+                "        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id,"
+                " FALSE AS resumed;",
+                "    END IF;",
+                "END",
+            ]
+        )
 
     def _not_pending(self, settings: Settings, plan: CollectionPlan, alias: str) -> list[str]:
         conditions = []
         for pending in plan.pending:
-            match = " AND ".join(f"p.{mysql_ident(column.name)} = {alias}.{mysql_ident(message_column)}"
-                                 for column, message_column in pending.match)
+            match = " AND ".join(
+                f"p.{mysql_ident(column.name)} = {alias}.{mysql_ident(message_column)}"
+                for column, message_column in pending.match
+            )
             conditions.append(f"NOT EXISTS (SELECT 1 FROM {self._table(settings, pending)} AS p WHERE {match})")
         return conditions
 
@@ -145,8 +164,12 @@ class MySQLCollector:
         carried = ", ".join(f"m.{mysql_ident(c.name)}" for c in (msg.id, *msg.key))
         counters = [deleted_column(name) for name in counted(plan)]
         n = [f"n_{index}" for index in range(len(counters))]
-        done_with = [f"m.{m_id} >= v_first", f"m.{m_id} <= v_window_end", f"m.{m_ts} < v_cutoff",
-                     *self._not_pending(settings, plan, "m")]
+        done_with = [
+            f"m.{m_id} >= v_first",
+            f"m.{m_id} <= v_window_end",
+            f"m.{m_ts} < v_cutoff",
+            *self._not_pending(settings, plan, "m"),
+        ]
         # COMMIT first, as START TRANSACTION would: the isolation level can be set between transactions only.
         # The scratch table copies its columns (types, collations) from messages, and is made before the
         # transaction: CREATE TEMPORARY TABLE ... SELECT inside one is refused under GTID consistency.
@@ -190,7 +213,8 @@ class MySQLCollector:
             "        SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);",
             f"        INSERT INTO {batch} SELECT {carried} FROM {messages} AS m FORCE INDEX (PRIMARY)",
             "            WHERE " + "\n              AND ".join(done_with) + ";",
-            f"        DELETE m FROM {messages} AS m JOIN {batch} AS b ON b.{m_id} = m.{m_id} WHERE m.{m_ts} < v_cutoff;",
+            f"        DELETE m FROM {messages} AS m JOIN {batch} AS b ON b.{m_id} = m.{m_id}"
+            f" WHERE m.{m_ts} < v_cutoff;",
             "        SET n_0 = ROW_COUNT();",
             f"        DELETE b FROM {batch} AS b JOIN {messages} AS m ON m.{m_id} = b.{m_id};",
         ]
@@ -199,28 +223,35 @@ class MySQLCollector:
         lines += [
             "    END IF;",
             f"    UPDATE {checkpoint} AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,",
-            *[f"        k.{mysql_ident(c)} = k.{mysql_ident(c)} + {v}," for c, v in zip(counters, n)],
+            *[f"        k.{mysql_ident(c)} = k.{mysql_ident(c)} + {v}," for c, v in zip(counters, n, strict=True)],
             "        k.updated_at = UTC_TIMESTAMP(3),",
             "        k.finished_at = CASE WHEN v_window_end >= v_end THEN UTC_TIMESTAMP(3) END",
             "        WHERE k.id = 1;",
             "    COMMIT;",
             f"    DROP TEMPORARY TABLE {batch};",
-            f"    SELECT {', '.join(f'{v} AS {mysql_ident(c)}' for c, v in zip(counters, n))},"
+            f"    SELECT {', '.join(f'{v} AS {mysql_ident(c)}' for c, v in zip(counters, n, strict=True))},"
             " v_window_end AS last_id, v_end AS end_id, v_window_end >= v_end AS finished;",
             "END",
         ]
         return "\n".join(lines)
 
-    def _dependent_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, batch: str,
-                          counter: str) -> list[str]:
+    def _dependent_delete(
+        self, settings: Settings, plan: CollectionPlan, dependent: Related, batch: str, counter: str
+    ) -> list[str]:
         """The dependent's rows of the collected messages. One that leaves out a (boolean) key column stays
         while a message with the other value of it is left: one probe of the messages' unique key (the
         scratch table holds only messages deleted, so the message's own value is gone)."""
-        join = " AND ".join(f"t.{mysql_ident(column.name)} = b.{mysql_ident(theirs)}" for column, theirs in dependent.match)
-        same = " AND ".join(f"m.{mysql_ident(theirs)} = t.{mysql_ident(column.name)}" for column, theirs in dependent.match)
-        left = [f"NOT EXISTS (SELECT 1 FROM {self._table(settings, plan.messages)} AS m"
-                f" WHERE {same} AND m.{mysql_ident(column.name)} = (NOT b.{mysql_ident(column.name)}))"
-                for column in dependent.unmatched(plan.messages)]
+        join = " AND ".join(
+            f"t.{mysql_ident(column.name)} = b.{mysql_ident(theirs)}" for column, theirs in dependent.match
+        )
+        same = " AND ".join(
+            f"m.{mysql_ident(theirs)} = t.{mysql_ident(column.name)}" for column, theirs in dependent.match
+        )
+        left = [
+            f"NOT EXISTS (SELECT 1 FROM {self._table(settings, plan.messages)} AS m"
+            f" WHERE {same} AND m.{mysql_ident(column.name)} = (NOT b.{mysql_ident(column.name)}))"
+            for column in dependent.unmatched(plan.messages)
+        ]
         where = ("\n            WHERE " + "\n              AND ".join(left)) if left else ""
         return [
             f"        DELETE t FROM {self._table(settings, dependent)} AS t JOIN {batch} AS b ON {join}{where};",

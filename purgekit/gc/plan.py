@@ -14,58 +14,27 @@ With a collected message go the rows that belong only to it: the messages_receip
 message left in messages shares the columns the row is matched on (a receipt names no key_from_me,
 so a receipt shared with a message that stays, stays too). Nothing else is deleted.
 
-The dialects render this plan (purgekit/gc/postgresql.py, purgekit/gc/mysql.py); released revisions
+The message key, its pending work and its dependents are declared in purgekit/messages.py. The dialects
+render this plan (purgekit/gc/postgresql.py, purgekit/gc/mysql.py); released revisions
 render GC_PLAN_V1, so change the definition with a GC_PLAN_V2 and a new revision, never by editing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from purgekit.stores import Store
+from purgekit.messages import DEPENDENTS, MESSAGES, PENDING_WORK, Column, Messages, Related
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    # The column's type as the client declares it on PostgreSQL (foreign tables declare the same).
-    pg_type: str
-
-
-@dataclass(frozen=True)
-class Messages:
-    """The table collected: walked by `id`, aged by `timestamp`, identified by `key`."""
-
-    store: Store
-    name: str
-    id: Column
-    timestamp: Column
-    key: tuple[Column, ...]
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return (self.id, *self.key, self.timestamp)
-
-
-@dataclass(frozen=True)
-class Related:
-    """A table whose rows reference messages: `match` pairs (its column, the message key column)."""
-
-    store: Store
-    name: str
-    match: tuple[tuple[Column, str], ...]
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return tuple(column for column, _ in self.match)
-
-    @property
-    def message_columns(self) -> tuple[str, ...]:
-        return tuple(message_column for _, message_column in self.match)
-
-
-    def unmatched(self, messages: Messages) -> tuple[Column, ...]:
-        """The message key columns this table does not name: a row of it may match several messages."""
-        return tuple(c for c in messages.key if c.name not in self.message_columns)
+__all__ = [
+    "Column",
+    "Messages",
+    "Related",
+    "CollectionPlan",
+    "GC_PLAN_V1",
+    "MAX_BATCH_SIZE",
+    "counted",
+    "deleted_column",
+]
 
 
 @dataclass(frozen=True)
@@ -85,33 +54,7 @@ class CollectionPlan:
                 raise ValueError(f"{dependent.name}: rows may leave out at most one, boolean, message key column")
 
 
-JID = "character varying(256)"
-KEY_ID = "character varying(64)"
-
-_KEY_REMOTE_JID = Column("key_remote_jid", JID)
-_KEY_FROM_ME = Column("key_from_me", "boolean")
-_KEY_ID = Column("key_id", KEY_ID)
-
-GC_PLAN_V1 = CollectionPlan(
-    messages=Messages(
-        Store.MESSAGE, "messages",
-        id=Column("id", "bigint"),
-        timestamp=Column("timestamp", "bigint"),
-        key=(_KEY_REMOTE_JID, _KEY_FROM_ME, _KEY_ID),
-    ),
-    pending=(
-        Related(Store.MESSAGE, "messages_pending_actions", (
-            (_KEY_REMOTE_JID, "key_remote_jid"), (_KEY_FROM_ME, "key_from_me"), (_KEY_ID, "key_id"))),
-        Related(Store.CALLBACK, "queue", ((_KEY_REMOTE_JID, "key_remote_jid"),)),
-    ),
-    dependents=(
-        Related(Store.AXOLOTL, "message_base_key", (
-            (Column("msg_key_remote_jid", JID), "key_remote_jid"),
-            (Column("msg_key_from_me", "boolean"), "key_from_me"),
-            (Column("msg_key_id", KEY_ID), "key_id"))),
-        Related(Store.MESSAGE, "messages_receipt_log", ((_KEY_REMOTE_JID, "key_remote_jid"), (_KEY_ID, "key_id"))),
-    ),
-)
+GC_PLAN_V1 = CollectionPlan(messages=MESSAGES, pending=PENDING_WORK, dependents=DEPENDENTS)
 
 # The largest batch the routines take: a batch is one transaction, and should stay a short one.
 MAX_BATCH_SIZE = 1_000_000

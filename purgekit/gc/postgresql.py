@@ -13,6 +13,7 @@ that need a second table of the messages' store are joins run there (join pushdo
 USING as direct modify); the other stores' rows go by their exact keys. A key of several columns is
 compared as one text value, its columns joined with chr(31), a character no jid or key id holds.
 """
+
 from __future__ import annotations
 
 from purgekit.config import Settings
@@ -57,46 +58,78 @@ class PostgreSQLCollector:
         tables += [(t.store, t.name, t.columns) for t in (*plan.pending, *plan.dependents)]
         for store, name, columns in tables:
             assert store is not HOST_STORE, "the collector reaches the other stores only"
-            objects.append(ForeignTable(
-                schema=schema, name=name, server=foreign_server_name(store), remote_schema=CLIENT_SCHEMA,
-                remote_name=name, columns=tuple((c.name, c.pg_type) for c in columns), owner=owner,
-            ))
+            objects.append(
+                ForeignTable(
+                    schema=schema,
+                    name=name,
+                    server=foreign_server_name(store),
+                    remote_schema=CLIENT_SCHEMA,
+                    remote_name=name,
+                    columns=tuple((c.name, c.pg_type) for c in columns),
+                    owner=owner,
+                )
+            )
         counters = [f"{deleted_column(name)} bigint NOT NULL" for name in counted(plan)]
-        objects.append(PgTable(schema, CHECKPOINT, (
-            "id smallint PRIMARY KEY CHECK (id = 1)",
-            "pass bigint NOT NULL",
-            "cutoff_ms bigint NOT NULL",
-            "last_id bigint NOT NULL",
-            "end_id bigint NOT NULL",
-            "batches bigint NOT NULL",
-            *counters,
-            "started_at timestamp with time zone NOT NULL",
-            "updated_at timestamp with time zone NOT NULL",
-            "finished_at timestamp with time zone",
-        ), owner))
-        objects.append(PgFunction(
-            schema=schema, name=BEGIN_FUNCTION, arguments="retention_ms bigint", signature="bigint",
-            returns="TABLE (pass bigint, cutoff_ms bigint, last_id bigint, end_id bigint, resumed boolean)",
-            body=self.begin_body(settings, plan), owner=owner, grantees=settings.execute_grantees,
-        ))
+        objects.append(
+            PgTable(
+                schema,
+                CHECKPOINT,
+                (
+                    "id smallint PRIMARY KEY CHECK (id = 1)",
+                    "pass bigint NOT NULL",
+                    "cutoff_ms bigint NOT NULL",
+                    "last_id bigint NOT NULL",
+                    "end_id bigint NOT NULL",
+                    "batches bigint NOT NULL",
+                    *counters,
+                    "started_at timestamp with time zone NOT NULL",
+                    "updated_at timestamp with time zone NOT NULL",
+                    "finished_at timestamp with time zone",
+                ),
+                owner,
+            )
+        )
+        objects.append(
+            PgFunction(
+                schema=schema,
+                name=BEGIN_FUNCTION,
+                arguments="retention_ms bigint",
+                signature="bigint",
+                returns="TABLE (pass bigint, cutoff_ms bigint, last_id bigint, end_id bigint, resumed boolean)",
+                body=self.begin_body(settings, plan),
+                owner=owner,
+                grantees=settings.execute_grantees,
+            )
+        )
         outputs = ", ".join(f"{deleted_column(name)} bigint" for name in counted(plan))
-        objects.append(PgFunction(
-            schema=schema, name=BATCH_FUNCTION, arguments="batch_size integer", signature="integer",
-            returns=f"TABLE ({outputs}, last_id bigint, end_id bigint, finished boolean)",
-            body=self.batch_body(settings, plan), owner=owner, grantees=settings.execute_grantees,
-        ))
+        objects.append(
+            PgFunction(
+                schema=schema,
+                name=BATCH_FUNCTION,
+                arguments="batch_size integer",
+                signature="integer",
+                returns=f"TABLE ({outputs}, last_id bigint, end_id bigint, finished boolean)",
+                body=self.batch_body(settings, plan),
+                owner=owner,
+                grantees=settings.execute_grantees,
+            )
+        )
         return objects
 
     # Calls -------------------------------------------------------------------------------------------
 
     def begin_call(self, settings: Settings) -> str:
-        return (f"SELECT pass, cutoff_ms, last_id, end_id, resumed"
-                f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BEGIN_FUNCTION)}(:retention_ms)")
+        return (
+            f"SELECT pass, cutoff_ms, last_id, end_id, resumed"
+            f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BEGIN_FUNCTION)}(:retention_ms)"
+        )
 
     def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
         counters = ", ".join(deleted_column(name) for name in counted(plan))
-        return (f"SELECT {counters}, last_id, end_id, finished"
-                f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BATCH_FUNCTION)}(:batch_size)")
+        return (
+            f"SELECT {counters}, last_id, end_id, finished"
+            f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BATCH_FUNCTION)}(:batch_size)"
+        )
 
     # Bodies ------------------------------------------------------------------------------------------
 
@@ -108,48 +141,52 @@ class PostgreSQLCollector:
         messages = self._table(settings, plan.messages.name)
         m_id = pg_ident(plan.messages.id.name)
         counters = [deleted_column(name) for name in counted(plan)]
-        return "\n".join([
-            "DECLARE",
-            "    v_pass bigint;",
-            "    v_cutoff bigint;",
-            "    v_last bigint;",
-            "    v_end bigint;",
-            "    v_finished timestamp with time zone;",
-            "    v_min bigint;",
-            "    v_max bigint;",
-            "BEGIN",
-            "    IF retention_ms IS NULL OR retention_ms < 0 THEN",
-            "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
-            "            MESSAGE = format('retention_ms %s is not a retention: milliseconds, 0 or more', retention_ms);",
-            "    END IF;",
-            "    -- The checkpoint's one row, made on first use; locked, so two runs never share a pass.",
-            f"    INSERT INTO {checkpoint} AS k (id, pass, cutoff_ms, last_id, end_id, batches, {', '.join(counters)},"
-            " started_at, updated_at, finished_at)",
-            f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)}, clock_timestamp(), clock_timestamp(),"
-            " clock_timestamp())",
-            "        ON CONFLICT DO NOTHING;",
-            "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at",
-            "        INTO v_pass, v_cutoff, v_last, v_end, v_finished",
-            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
-            "    IF v_finished IS NULL THEN",
-            "        -- A pass stopped half-way: continue it, with its own cutoff and end.",
-            "        pass := v_pass; cutoff_ms := v_cutoff; last_id := v_last; end_id := v_end; resumed := true;",
-            "        RETURN NEXT;",
-            "        RETURN;",
-            "    END IF;",
-            "    v_cutoff := (extract(epoch FROM clock_timestamp()) * 1000)::bigint - retention_ms;",
-            "    -- The pass walks the ids there are now; messages written later are newer than the cutoff.",
-            f"    SELECT min(m.{m_id}), max(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
-            f"    UPDATE {checkpoint} AS k SET pass = k.pass + 1, cutoff_ms = v_cutoff, last_id = coalesce(v_min - 1, 0),",
-            f"        end_id = coalesce(v_max, 0), batches = 0, {', '.join(f'{c} = 0' for c in counters)},",
-            "        started_at = clock_timestamp(), updated_at = clock_timestamp(),",
-            "        finished_at = CASE WHEN v_max IS NULL THEN clock_timestamp() END",
-            "        WHERE k.id = 1",
-            "        RETURNING k.pass, k.cutoff_ms, k.last_id, k.end_id INTO pass, cutoff_ms, last_id, end_id;",
-            "    resumed := false;",
-            "    RETURN NEXT;",
-            "END",
-        ])
+        return "\n".join(
+            [
+                "DECLARE",
+                "    v_pass bigint;",
+                "    v_cutoff bigint;",
+                "    v_last bigint;",
+                "    v_end bigint;",
+                "    v_finished timestamp with time zone;",
+                "    v_min bigint;",
+                "    v_max bigint;",
+                "BEGIN",
+                "    IF retention_ms IS NULL OR retention_ms < 0 THEN",
+                "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
+                "            MESSAGE = format("
+                "'retention_ms %s is not a retention: milliseconds, 0 or more', retention_ms);",
+                "    END IF;",
+                "    -- The checkpoint's one row, made on first use; locked, so two runs never share a pass.",
+                f"    INSERT INTO {checkpoint} AS k (id, pass, cutoff_ms, last_id, end_id, batches,"
+                f" {', '.join(counters)}, started_at, updated_at, finished_at)",
+                f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)},"
+                " clock_timestamp(), clock_timestamp(), clock_timestamp())",
+                "        ON CONFLICT DO NOTHING;",
+                "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at",
+                "        INTO v_pass, v_cutoff, v_last, v_end, v_finished",
+                f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+                "    IF v_finished IS NULL THEN",
+                "        -- A pass stopped half-way: continue it, with its own cutoff and end.",
+                "        pass := v_pass; cutoff_ms := v_cutoff; last_id := v_last; end_id := v_end; resumed := true;",
+                "        RETURN NEXT;",
+                "        RETURN;",
+                "    END IF;",
+                "    v_cutoff := (extract(epoch FROM clock_timestamp()) * 1000)::bigint - retention_ms;",
+                "    -- The pass walks the ids there are now; messages written later are newer than the cutoff.",
+                f"    SELECT min(m.{m_id}), max(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
+                f"    UPDATE {checkpoint} AS k SET pass = k.pass + 1, cutoff_ms = v_cutoff,"
+                " last_id = coalesce(v_min - 1, 0),",
+                f"        end_id = coalesce(v_max, 0), batches = 0, {', '.join(f'{c} = 0' for c in counters)},",
+                "        started_at = clock_timestamp(), updated_at = clock_timestamp(),",
+                "        finished_at = CASE WHEN v_max IS NULL THEN clock_timestamp() END",
+                "        WHERE k.id = 1",
+                "        RETURNING k.pass, k.cutoff_ms, k.last_id, k.end_id INTO pass, cutoff_ms, last_id, end_id;",
+                "    resumed := false;",
+                "    RETURN NEXT;",
+                "END",
+            ]
+        )
 
     def batch_body(self, settings: Settings, plan: CollectionPlan) -> str:
         msg = plan.messages
@@ -157,15 +194,26 @@ class PostgreSQLCollector:
         messages = self._table(settings, msg.name)
         m_id, m_ts = pg_ident(msg.id.name), pg_ident(msg.timestamp.name)
         carried: tuple[Column, ...] = (msg.id, *msg.key)
-        key_names = tuple(c.name for c in msg.key)
         counters = [deleted_column(name) for name in counted(plan)]
+
         def arrays(prefix: str, columns: tuple[Column, ...] = carried) -> str:
             return ", ".join(f"{prefix}{c.name}" for c in columns)
 
-        declare = ["DECLARE", "    v_cutoff bigint;", "    v_last bigint;", "    v_end bigint;",
-                   "    v_finished timestamp with time zone;", "    v_first bigint;", "    v_window_end bigint;",
-                   "    v_keys text[];", "    v_ids bigint[];", "    v_arms text;", "    v_joins text[];", "    v_from integer;",
-                   "    v_rows bigint;"]
+        declare = [
+            "DECLARE",
+            "    v_cutoff bigint;",
+            "    v_last bigint;",
+            "    v_end bigint;",
+            "    v_finished timestamp with time zone;",
+            "    v_first bigint;",
+            "    v_window_end bigint;",
+            "    v_keys text[];",
+            "    v_ids bigint[];",
+            "    v_arms text;",
+            "    v_joins text[];",
+            "    v_from integer;",
+            "    v_rows bigint;",
+        ]
         # c_: the old messages of the window; d_: those done with.
         for prefix in ("c_", "d_"):
             declare += [f"    {prefix}{c.name} {c.pg_type}[];" for c in carried]
@@ -188,7 +236,8 @@ class PostgreSQLCollector:
             "        RETURN NEXT;",
             "        RETURN;",
             "    END IF;",
-            "    -- Joins run on the remote store only (see LOCAL_JOINS in purgekit/gc/postgresql.py); put back at the end.",
+            "    -- Joins run on the remote store only (see LOCAL_JOINS in purgekit/gc/postgresql.py);"
+            " put back at the end.",
             f"    v_joins := ARRAY[{', '.join(f'current_setting({pg_literal(g)})' for g in LOCAL_JOINS)}];",
             f"    PERFORM {', '.join(f'set_config({pg_literal(g)}, {OFF}, true)' for g in LOCAL_JOINS)};",
             "    -- The walk goes straight to the next old message: ids with none are never read twice.",
@@ -200,16 +249,21 @@ class PostgreSQLCollector:
             "        -- The window: batch_size ids from there; the old messages in it, as arrays (one row back).",
             "        v_window_end := least(v_first - 1 + batch_size, v_end);",
             f"        SELECT {aggregates} INTO {arrays('c_')}",
-            f"            FROM {messages} AS m WHERE m.{m_id} >= v_first AND m.{m_id} <= v_window_end AND m.{m_ts} < v_cutoff;",
+            f"            FROM {messages} AS m WHERE m.{m_id} >= v_first AND m.{m_id} <= v_window_end"
+            f" AND m.{m_ts} < v_cutoff;",
         ]
         # Pending work: the keys of the rows that reference an old message of the window. In the messages'
         # store, by a join with them (sent whole to the remote); elsewhere, on one column = ANY(array).
         excluded = []
         for index, pending in enumerate(plan.pending):
             if pending.store is msg.store:
-                join = " AND ".join(f"p.{pg_ident(column.name)} = m.{pg_ident(theirs)}" for column, theirs in pending.match)
-                source = (f"{messages} AS m JOIN {self._table(settings, pending.name)} AS p ON {join}"
-                          f" WHERE m.{m_id} = ANY(c_{msg.id.name})")
+                join = " AND ".join(
+                    f"p.{pg_ident(column.name)} = m.{pg_ident(theirs)}" for column, theirs in pending.match
+                )
+                source = (
+                    f"{messages} AS m JOIN {self._table(settings, pending.name)} AS p ON {join}"
+                    f" WHERE m.{m_id} = ANY(c_{msg.id.name})"
+                )
             elif len(pending.match) == 1:
                 ((column, theirs),) = pending.match
                 body.append(f"        SELECT array_agg(DISTINCT v.v) INTO v_keys FROM unnest(c_{theirs}) AS v(v);")
@@ -249,7 +303,9 @@ class PostgreSQLCollector:
             "        updated_at = clock_timestamp(),",
             "        finished_at = CASE WHEN v_window_end >= v_end THEN clock_timestamp() END",
             "        WHERE k.id = 1;",
-            f"    PERFORM {', '.join(f'set_config({pg_literal(g)}, v_joins[{i}], true)' for i, g in enumerate(LOCAL_JOINS, 1))};",
+            "    PERFORM "
+            + ", ".join(f"set_config({pg_literal(g)}, v_joins[{i}], true)" for i, g in enumerate(LOCAL_JOINS, 1))
+            + ";",
             *[f"    {c} := n_{index};" for index, c in enumerate(counters)],
             "    last_id := v_window_end; end_id := v_end; finished := v_window_end >= v_end;",
             "    RETURN NEXT;",
@@ -270,11 +326,13 @@ class PostgreSQLCollector:
         for column in dependent.unmatched(msg):
             same = " AND ".join(f"o.{pg_ident(c)} = m.{pg_ident(c)}" for c in dependent.message_columns)
             lines += [
-                f"            SELECT array_agg(o.{m_id}), array_agg({_key('o', dependent.message_columns)}) INTO v_ids, v_keys",
+                f"            SELECT array_agg(o.{m_id}), array_agg({_key('o', dependent.message_columns)})"
+                " INTO v_ids, v_keys",
                 f"                FROM {messages} AS m JOIN {messages} AS o ON {same}",
                 f"                    AND o.{pg_ident(column.name)} = (NOT m.{pg_ident(column.name)})",
                 f"                WHERE m.{m_id} = ANY(d_{msg.id.name});",
-                "            -- A twin collected in this batch is not left (tested here: the remote would test every row).",
+                "            -- A twin collected in this batch is not left"
+                " (tested here: the remote would test every row).",
                 "            SELECT coalesce(array_agg(o.k), '{}') INTO v_keys FROM unnest(v_ids, v_keys) AS o(id, k)",
                 f"                WHERE NOT (o.id = ANY(d_{msg.id.name}));",
             ]
@@ -291,7 +349,9 @@ class PostgreSQLCollector:
         message, each an index probe on the remote (= ANY on several columns would probe every
         combination of their values), KEYED_CHUNK arms per statement (planning grows faster than arms)."""
         if dependent.unmatched(plan.messages):
-            raise NotImplementedError(f"{dependent.name}: a dependent in another store must match the whole message key")
+            raise NotImplementedError(
+                f"{dependent.name}: a dependent in another store must match the whole message key"
+            )
         arm = " AND ".join(f"t.{pg_ident(column.name)} = %L" for column, _ in dependent.match)
         values = ", ".join(f"d.{pg_ident(theirs)}" for theirs in dependent.message_columns)
         names = ", ".join(pg_ident(c.name) for c in plan.messages.key)

@@ -1,4 +1,5 @@
 """`--older-than 30d`: a retention, in milliseconds (messages.timestamp is ms since the epoch)."""
+
 from __future__ import annotations
 
 import re

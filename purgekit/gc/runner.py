@@ -5,11 +5,12 @@ transaction that also records the checkpoint: a run stopped anywhere loses nothi
 continues the same pass and reports only what it deleted itself. A batch that loses a deadlock, a
 serialization conflict or a lock wait is rolled back whole and tried again.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import Engine
@@ -81,8 +82,10 @@ def one_line(error: BaseException) -> str:
 
 def _stopped(why: str, batches: int, progress: Progress) -> str:
     plural = "batch" if batches == 1 else "batches"
-    return (f"stopped {why} after {batches} {plural}, at message id {progress.last_id} of {progress.end_id};"
-            " run purgekit gc again to continue")
+    return (
+        f"stopped {why} after {batches} {plural}, at message id {progress.last_id} of {progress.end_id};"
+        " run purgekit gc again to continue"
+    )
 
 
 def _retryable(error: DBAPIError) -> bool:
@@ -100,8 +103,13 @@ def _not_installed(message: str) -> bool:
 class Collector:
     """One database's collector: `run()` collects until the pass ends, max_batches, or stop()."""
 
-    def __init__(self, settings: Settings, node: str | None = None, plan: CollectionPlan = GC_PLAN_V1,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        node: str | None = None,
+        plan: CollectionPlan = GC_PLAN_V1,
+        engine: Engine | None = None,
+    ) -> None:
         self.settings = settings
         self.node = node
         self.plan = plan
@@ -113,8 +121,9 @@ class Collector:
         if self._engine is None:
             # hide_parameters: nothing bound ever shows in an error; AUTOCOMMIT: each call is its own
             # transaction (the MySQL procedures commit their own; the PostgreSQL functions' commits here).
-            self._engine = create_engine(self.settings.url, hide_parameters=True, isolation_level="AUTOCOMMIT",
-                                         poolclass=pool.NullPool)
+            self._engine = create_engine(
+                self.settings.url, hide_parameters=True, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool
+            )
         return self._engine
 
     def _session(self, connection) -> None:
@@ -126,8 +135,15 @@ class Collector:
     def begin(self, connection, retention_ms: int) -> Progress:
         row = connection.execute(text(self.sql.begin_call(self.settings)), {"retention_ms": retention_ms}).one()
         pass_number, cutoff_ms, last_id, end_id, resumed = row
-        return Progress(int(pass_number), int(cutoff_ms), int(last_id), int(last_id), int(end_id), bool(resumed),
-                        deleted={name: 0 for name in counted(self.plan)})
+        return Progress(
+            int(pass_number),
+            int(cutoff_ms),
+            int(last_id),
+            int(last_id),
+            int(end_id),
+            bool(resumed),
+            deleted={name: 0 for name in counted(self.plan)},
+        )
 
     def batch(self, connection, batch_size: int) -> tuple[dict[str, int], int, int, bool]:
         sql = text(self.sql.batch_call(self.settings, self.plan))
@@ -140,7 +156,7 @@ class Collector:
                     raise
                 time.sleep(0.05 * 2**attempt)
         *counts, last_id, end_id, finished = row
-        return dict(zip(counted(self.plan), map(int, counts))), int(last_id), int(end_id), bool(finished)
+        return dict(zip(counted(self.plan), map(int, counts), strict=True)), int(last_id), int(end_id), bool(finished)
 
     def run(
         self,

@@ -3,6 +3,7 @@
 One notification per database (per node in Multiconnect, with its "node" field), as the client posts
 them. Field order follows the document's examples.
 """
+
 from __future__ import annotations
 
 import json

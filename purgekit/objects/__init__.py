@@ -3,6 +3,7 @@
 Each object knows its identity and renders the statements that create and drop it; operations
 (purgekit.operations) run those statements online or write them to an offline script.
 """
+
 from purgekit.objects.base import DatabaseObject
 from purgekit.objects.extension import OwnedExtension
 from purgekit.objects.foreign_server import ForeignServer

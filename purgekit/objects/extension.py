@@ -37,7 +37,8 @@ class OwnedExtension(DatabaseObject):
         return [
             Statement(
                 "DO $do$\nBEGIN\n"
-                f"    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = {pg_literal(self.name)}) THEN\n"
+                "    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension"
+                f" WHERE extname = {pg_literal(self.name)}) THEN\n"
                 f"        CREATE EXTENSION {self.identity} WITH SCHEMA {pg_ident(self.schema)};\n"
                 "    END IF;\n"
                 "END\n$do$"
@@ -53,7 +54,8 @@ class OwnedExtension(DatabaseObject):
                 f"            DROP EXTENSION {self.identity} RESTRICT;\n"
                 "        EXCEPTION WHEN dependent_objects_still_exist THEN\n"
                 f"            ALTER EXTENSION {self.identity} SET SCHEMA public;\n"
-                f"            RAISE NOTICE 'purgekit: extension {self.name} is in use by objects purgekit did not create; kept, moved to schema public';\n"
+                f"            RAISE NOTICE 'purgekit: extension {self.name} is in use by objects"
+                " purgekit did not create; kept, moved to schema public';\n"
                 "        END;\n"
                 "    END IF;\n"
                 "END\n$do$"

@@ -57,8 +57,10 @@ class ForeignServer(DatabaseObject):
 
     def drift(self, connection, revision):
         row = connection.execute(
-            text("SELECT w.fdwname, s.srvoptions FROM pg_catalog.pg_foreign_server AS s"
-                 " JOIN pg_catalog.pg_foreign_data_wrapper AS w ON w.oid = s.srvfdw WHERE s.srvname = :name"),
+            text(
+                "SELECT w.fdwname, s.srvoptions FROM pg_catalog.pg_foreign_server AS s"
+                " JOIN pg_catalog.pg_foreign_data_wrapper AS w ON w.oid = s.srvfdw WHERE s.srvname = :name"
+            ),
             {"name": self.name},
         ).first()
         if row is None:

@@ -32,7 +32,11 @@ class ForeignTable(DatabaseObject):
     def create(self) -> list[Statement]:
         columns = ",\n".join(f"    {pg_ident(name)} {sql_type}" for name, sql_type in self.columns)
         options = render_options(self._remote_options())
-        statements = [Statement(f"CREATE FOREIGN TABLE {self.identity} (\n{columns}\n)\nSERVER {pg_ident(self.server)}\n{options}")]
+        statements = [
+            Statement(
+                f"CREATE FOREIGN TABLE {self.identity} (\n{columns}\n)\nSERVER {pg_ident(self.server)}\n{options}"
+            )
+        ]
         if self.owner:
             statements.append(Statement(f"ALTER FOREIGN TABLE {self.identity} OWNER TO {pg_ident(self.owner)}"))
         return statements
@@ -42,11 +46,14 @@ class ForeignTable(DatabaseObject):
 
     def drift(self, connection, revision):
         row = connection.execute(
-            text("SELECT c.oid, s.srvname, f.ftoptions, pg_get_userbyid(c.relowner) FROM pg_catalog.pg_foreign_table AS f"
-                 " JOIN pg_catalog.pg_class AS c ON c.oid = f.ftrelid"
-                 " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
-                 " JOIN pg_catalog.pg_foreign_server AS s ON s.oid = f.ftserver"
-                 " WHERE n.nspname = :schema AND c.relname = :name"),
+            text(
+                "SELECT c.oid, s.srvname, f.ftoptions, pg_get_userbyid(c.relowner)"
+                " FROM pg_catalog.pg_foreign_table AS f"
+                " JOIN pg_catalog.pg_class AS c ON c.oid = f.ftrelid"
+                " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+                " JOIN pg_catalog.pg_foreign_server AS s ON s.oid = f.ftserver"
+                " WHERE n.nspname = :schema AND c.relname = :name"
+            ),
             {"schema": self.schema, "name": self.name},
         ).first()
         if row is None:
@@ -56,16 +63,22 @@ class ForeignTable(DatabaseObject):
         phrases += options_drift(catalog_options(options), dict(self._remote_options()))
         if self.owner and owner != self.owner:
             phrases.append(f"owner is {owner}, expected {self.owner}")
-        columns = dict(connection.execute(
-            text("SELECT attname, format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute"
-                 " WHERE attrelid = :oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum"),
-            {"oid": oid},
-        ).all())
+        columns = dict(
+            connection.execute(
+                text(
+                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute"
+                    " WHERE attrelid = :oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+                ),
+                {"oid": oid},
+            ).all()
+        )
         for name, sql_type in self.columns:
             if name not in columns:
                 phrases.append(f"column {name} missing")
             elif columns[name] != sql_type:
                 phrases.append(f"column {name} is {columns[name]}, expected {sql_type}")
         expected = {name for name, _ in self.columns}
-        phrases += [f"column {name} ({sql_type}) not expected" for name, sql_type in columns.items() if name not in expected]
+        phrases += [
+            f"column {name} ({sql_type}) not expected" for name, sql_type in columns.items() if name not in expected
+        ]
         return phrases

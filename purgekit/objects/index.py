@@ -22,7 +22,11 @@ class PgIndex(DatabaseObject):
 
     def create(self) -> list[Statement]:
         columns = ", ".join(pg_ident(c) for c in self.columns)
-        return [Statement(f"CREATE INDEX {pg_ident(self.name)} ON {pg_ident(self.schema)}.{pg_ident(self.table)} ({columns})")]
+        return [
+            Statement(
+                f"CREATE INDEX {pg_ident(self.name)} ON {pg_ident(self.schema)}.{pg_ident(self.table)} ({columns})"
+            )
+        ]
 
     def drop(self) -> list[Statement]:
         return [Statement(f"DROP INDEX {self.identity} RESTRICT")]

@@ -65,9 +65,11 @@ class PgFunction(DatabaseObject):
 
     def drift(self, connection, revision):
         row = connection.execute(
-            text("SELECT p.oid, p.prosrc, p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner),"
-                 " has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_catalog.pg_proc AS p"
-                 " WHERE p.oid = to_regprocedure(:identity)"),
+            text(
+                "SELECT p.oid, p.prosrc, p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner),"
+                " has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_catalog.pg_proc AS p"
+                " WHERE p.oid = to_regprocedure(:identity)"
+            ),
             {"identity": self.identity},
         ).first()
         if row is None:
@@ -84,11 +86,16 @@ class PgFunction(DatabaseObject):
             phrases.append("PUBLIC may execute it")
         for grantee in self.grantees:
             allowed = connection.execute(
-                text("SELECT has_function_privilege(oid, :function, 'EXECUTE') FROM pg_catalog.pg_roles WHERE rolname = :role"),
+                text(
+                    "SELECT has_function_privilege(oid, :function, 'EXECUTE')"
+                    " FROM pg_catalog.pg_roles WHERE rolname = :role"
+                ),
                 {"function": oid, "role": grantee},
             ).scalar()
             if not allowed:
-                phrases.append(f"{grantee} may not execute it" if allowed is False else f"grantee {grantee} does not exist")
+                phrases.append(
+                    f"{grantee} may not execute it" if allowed is False else f"grantee {grantee} does not exist"
+                )
         return phrases
 
 
@@ -125,18 +132,24 @@ class MySqlProcedure(DatabaseObject):
                 is_routine=True,
             )
         ]
-        statements += [Statement(f"GRANT EXECUTE ON PROCEDURE {self.identity} TO {mysql_account(g)}") for g in self.grantees]
+        statements += [
+            Statement(f"GRANT EXECUTE ON PROCEDURE {self.identity} TO {mysql_account(g)}") for g in self.grantees
+        ]
         return statements
 
     def drop(self) -> list[Statement]:
-        statements = [Statement(f"REVOKE EXECUTE ON PROCEDURE {self.identity} FROM {mysql_account(g)}") for g in self.grantees]
+        statements = [
+            Statement(f"REVOKE EXECUTE ON PROCEDURE {self.identity} FROM {mysql_account(g)}") for g in self.grantees
+        ]
         return statements + [Statement(f"DROP PROCEDURE {self.identity}")]
 
     def drift(self, connection, revision):
         row = connection.execute(
-            text("SELECT ROUTINE_DEFINITION, SECURITY_TYPE, SQL_DATA_ACCESS, ROUTINE_COMMENT, DEFINER"
-                 " FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_NAME = :name"
-                 " AND ROUTINE_TYPE = 'PROCEDURE'"),
+            text(
+                "SELECT ROUTINE_DEFINITION, SECURITY_TYPE, SQL_DATA_ACCESS, ROUTINE_COMMENT, DEFINER"
+                " FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :schema AND ROUTINE_NAME = :name"
+                " AND ROUTINE_TYPE = 'PROCEDURE'"
+            ),
             {"schema": self.schema, "name": self.name},
         ).first()
         if row is None:

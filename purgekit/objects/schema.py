@@ -30,7 +30,8 @@ class Schema(DatabaseObject):
 
     def drift(self, connection, revision):
         owner = connection.execute(
-            text("SELECT pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace WHERE nspname = :name"), {"name": self.name}
+            text("SELECT pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace WHERE nspname = :name"),
+            {"name": self.name},
         ).scalar()
         if owner is None:
             return ["missing"]

@@ -47,7 +47,8 @@ class UserMapping(DatabaseObject):
                 "        IF mapping.usename = 'public' THEN\n"
                 f"            EXECUTE format('DROP USER MAPPING FOR PUBLIC SERVER %I', {pg_literal(self.server)});\n"
                 "        ELSE\n"
-                f"            EXECUTE format('DROP USER MAPPING FOR %I SERVER %I', mapping.usename, {pg_literal(self.server)});\n"
+                "            EXECUTE format('DROP USER MAPPING FOR %I SERVER %I',"
+                f" mapping.usename, {pg_literal(self.server)});\n"
                 "        END IF;\n"
                 "    END LOOP;\n"
                 "END\n$do$"
@@ -57,8 +58,10 @@ class UserMapping(DatabaseObject):
     def drift(self, connection, revision):
         # CURRENT_USER: the role running verify, which must be the one that ran the migration.
         row = connection.execute(
-            text("SELECT umoptions FROM pg_catalog.pg_user_mappings"
-                 " WHERE srvname = :server AND usename = coalesce(:role, current_user)"),
+            text(
+                "SELECT umoptions FROM pg_catalog.pg_user_mappings"
+                " WHERE srvname = :server AND usename = coalesce(:role, current_user)"
+            ),
             {"server": self.server, "role": self.role},
         ).first()
         if row is None:

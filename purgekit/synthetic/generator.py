@@ -6,13 +6,14 @@ rows load in a few statements, and the same arguments give the same rows on the 
 timestamps span the year up to today). add_user() inserts a handful of literal rows whose values
 all derive from the user's jid, so that users never collide with one another nor with fill()'s rows.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
 
 from sqlalchemy import (
     BigInteger,
@@ -159,8 +160,24 @@ def _dialect_of(url: str) -> _Dialect:
 class _Salt:
     """Separates the pseudo-random draws made from the same number."""
 
-    CREATOR, CORRESPONDENT, GROUP, SENDER, FROM_ME, STATUS, MEDIA, SIZE, TIME, DEVICE, REGISTRATION, \
-        RECEIPT, ACTION, ATTEMPTS, UNSEEN, ARCHIVED = range(16)
+    (
+        CREATOR,
+        CORRESPONDENT,
+        GROUP,
+        SENDER,
+        FROM_ME,
+        STATUS,
+        MEDIA,
+        SIZE,
+        TIME,
+        DEVICE,
+        REGISTRATION,
+        RECEIPT,
+        ACTION,
+        ATTEMPTS,
+        UNSEEN,
+        ARCHIVED,
+    ) = range(16)
 
 
 _PRIME = 2_147_483_647  # 2**31 - 1
@@ -287,24 +304,42 @@ class _Population:
     # Rows, per table.
 
     def phone_row(self, u: ColumnElement) -> dict[str, object]:
-        return {PHONE_COLUMN: func.concat("+", u + self.first_wa_id), "jid": self.user_jid(u),
-                "updated": self.some_time(u, _Salt.TIME)}
+        return {
+            PHONE_COLUMN: func.concat("+", u + self.first_wa_id),
+            "jid": self.user_jid(u),
+            "updated": self.some_time(u, _Salt.TIME),
+        }
 
     def contact_row(self, u: ColumnElement) -> dict[str, object]:
-        return {"jid": self.user_jid(u), "display_name": func.concat("Customer ", u),
-                "status_text": "Hey there! I am using WhatsApp.", "is_whatsapp_user": True,
-                "updated": self.some_time(u, _Salt.TIME)}
+        return {
+            "jid": self.user_jid(u),
+            "display_name": func.concat("Customer ", u),
+            "status_text": "Hey there! I am using WhatsApp.",
+            "is_whatsapp_user": True,
+            "updated": self.some_time(u, _Salt.TIME),
+        }
 
     def direct_chat_row(self, u: ColumnElement) -> dict[str, object]:
-        return {"key_remote_jid": self.user_jid(u), "subject": null(), "group_creator": null(),
-                "creation": self.some_time(u, _Salt.TIME), "last_message_timestamp": self.start_ms + YEAR_MS,
-                "unseen_count": self.draw(u, _Salt.UNSEEN) % 5, "archived": self.draw(u, _Salt.ARCHIVED) % 20 == 0}
+        return {
+            "key_remote_jid": self.user_jid(u),
+            "subject": null(),
+            "group_creator": null(),
+            "creation": self.some_time(u, _Salt.TIME),
+            "last_message_timestamp": self.start_ms + YEAR_MS,
+            "unseen_count": self.draw(u, _Salt.UNSEEN) % 5,
+            "archived": self.draw(u, _Salt.ARCHIVED) % 20 == 0,
+        }
 
     def group_chat_row(self, g: ColumnElement) -> dict[str, object]:
-        return {"key_remote_jid": self.group_jid(g), "subject": func.concat("Group ", g),
-                "group_creator": self.user_jid(self.creator(g)), "creation": self.group_created_ms(g),
-                "last_message_timestamp": self.start_ms + YEAR_MS, "unseen_count": self.draw(g, _Salt.UNSEEN) % 50,
-                "archived": False}
+        return {
+            "key_remote_jid": self.group_jid(g),
+            "subject": func.concat("Group ", g),
+            "group_creator": self.user_jid(self.creator(g)),
+            "creation": self.group_created_ms(g),
+            "last_message_timestamp": self.start_ms + YEAR_MS,
+            "unseen_count": self.draw(g, _Salt.UNSEEN) % 50,
+            "archived": False,
+        }
 
     def _membership(self, i: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
         """Group and member (a user number) of membership i."""
@@ -313,40 +348,64 @@ class _Population:
 
     def participant_row(self, i: ColumnElement) -> dict[str, object]:
         g, u = self._membership(i)
-        return {"group_jid": self.group_jid(g), "jid": self.user_jid(u), "action": GROUP_ADDED,
-                "timestamp": self.group_created_ms(g)}
+        return {
+            "group_jid": self.group_jid(g),
+            "jid": self.user_jid(u),
+            "action": GROUP_ADDED,
+            "timestamp": self.group_created_ms(g),
+        }
 
     def distribution_row(self, i: ColumnElement) -> dict[str, object]:
         g, u = self._membership(i)
-        return {"group_jid": self.group_jid(g), "jid": self.user_jid(u), "sent": True,
-                "timestamp": self.group_created_ms(g)}
+        return {
+            "group_jid": self.group_jid(g),
+            "jid": self.user_jid(u),
+            "sent": True,
+            "timestamp": self.group_created_ms(g),
+        }
 
     def sender_key_row(self, i: ColumnElement) -> dict[str, object]:
         g, u = self._membership(i)
-        return {"group_id": self.group_jid(g), "sender_id": self.user_number(u), "device_id": 0,
-                "record": self.blob("sender_key", i), "timestamp": self.group_created_ms(g)}
+        return {
+            "group_id": self.group_jid(g),
+            "sender_id": self.user_number(u),
+            "device_id": 0,
+            "record": self.blob("sender_key", i),
+            "timestamp": self.group_created_ms(g),
+        }
 
     def has_device(self, i: ColumnElement) -> ColumnElement:
         """Device slot i (user i // 2, device i % 2): every user has device 0, one in four device 1."""
         return (i % 2 == 0) | (self.dialect.quotient(i, 2) % 4 == 0)
 
     def identity_row(self, i: ColumnElement) -> dict[str, object]:
-        return {"recipient_id": self.user_number(self.dialect.quotient(i, 2)), "device_id": i % 2,
-                "registration_id": self.draw(i, _Salt.REGISTRATION) % 16_380 + 1,
-                "public_key": self.blob("identity", i), "next_prekey_id": self.draw(i, _Salt.DEVICE) % 16_777_215,
-                "timestamp": self.some_time(i, _Salt.TIME)}
+        return {
+            "recipient_id": self.user_number(self.dialect.quotient(i, 2)),
+            "device_id": i % 2,
+            "registration_id": self.draw(i, _Salt.REGISTRATION) % 16_380 + 1,
+            "public_key": self.blob("identity", i),
+            "next_prekey_id": self.draw(i, _Salt.DEVICE) % 16_777_215,
+            "timestamp": self.some_time(i, _Salt.TIME),
+        }
 
     def session_row(self, i: ColumnElement) -> dict[str, object]:
-        return {"recipient_id": self.user_number(self.dialect.quotient(i, 2)), "device_id": i % 2,
-                "record": self.blob("session", i), "timestamp": self.some_time(i, _Salt.TIME)}
+        return {
+            "recipient_id": self.user_number(self.dialect.quotient(i, 2)),
+            "device_id": i % 2,
+            "record": self.blob("session", i),
+            "timestamp": self.some_time(i, _Salt.TIME),
+        }
 
     def message_row(self, n: ColumnElement) -> dict[str, object]:
         media = self.draw(n, _Salt.MEDIA) % 20 == 0  # one message in twenty is a photo
         return {
-            "key_remote_jid": self.chat_jid(n), "key_from_me": self.from_me(n), "key_id": self.key_id(n),
+            "key_remote_jid": self.chat_jid(n),
+            "key_from_me": self.from_me(n),
+            "key_id": self.key_id(n),
             "status": self.status(n),
             "data": case((media, null()), else_=func.concat("About order #", self.draw(n, _Salt.SIZE) % 100_000)),
-            "timestamp": self.sent_ms(n), "received_timestamp": self.sent_ms(n) + 700,
+            "timestamp": self.sent_ms(n),
+            "received_timestamp": self.sent_ms(n) + 700,
             "remote_resource": self.remote_resource(n),
             "media_wa_type": case((media, MEDIA_IMAGE), else_=MEDIA_NONE),
             "media_mime_type": case((media, "image/jpeg"), else_=null()),
@@ -356,23 +415,42 @@ class _Population:
         }
 
     def receipt_row(self, n: ColumnElement) -> dict[str, object]:
-        return {"key_remote_jid": self.chat_jid(n), "key_id": self.key_id(n),
-                "receipt_type": self.draw(n, _Salt.RECEIPT) % 2, "timestamp": self.sent_ms(n) + 2_000}
+        return {
+            "key_remote_jid": self.chat_jid(n),
+            "key_id": self.key_id(n),
+            "receipt_type": self.draw(n, _Salt.RECEIPT) % 2,
+            "timestamp": self.sent_ms(n) + 2_000,
+        }
 
     def base_key_row(self, n: ColumnElement) -> dict[str, object]:
-        return {"msg_key_remote_jid": self.chat_jid(n), "msg_key_from_me": self.from_me(n),
-                "msg_key_id": self.key_id(n), "last_alice_base_key": self.blob("base_key", n),
-                "timestamp": self.sent_ms(n)}
+        return {
+            "msg_key_remote_jid": self.chat_jid(n),
+            "msg_key_from_me": self.from_me(n),
+            "msg_key_id": self.key_id(n),
+            "last_alice_base_key": self.blob("base_key", n),
+            "timestamp": self.sent_ms(n),
+        }
 
     def pending_action_row(self, n: ColumnElement) -> dict[str, object]:
-        return {"key_remote_jid": self.chat_jid(n), "key_from_me": self.from_me(n), "key_id": self.key_id(n),
-                "remote_resource": self.remote_resource(n), "action": self.draw(n, _Salt.ACTION) % 3 + 1,
-                "data": null(), "timestamp": self.sent_ms(n) + 1_000}
+        return {
+            "key_remote_jid": self.chat_jid(n),
+            "key_from_me": self.from_me(n),
+            "key_id": self.key_id(n),
+            "remote_resource": self.remote_resource(n),
+            "action": self.draw(n, _Salt.ACTION) % 3 + 1,
+            "data": null(),
+            "timestamp": self.sent_ms(n) + 1_000,
+        }
 
     def queue_row(self, n: ColumnElement) -> dict[str, object]:
         payload = func.concat('{"messages":[{"id":"', self.key_id(n), '","type":"text"}]}')
-        return {"key_remote_jid": self.chat_jid(n), "event": "message", "payload": payload,
-                "created": self.sent_ms(n), "attempts": self.draw(n, _Salt.ATTEMPTS) % 3}
+        return {
+            "key_remote_jid": self.chat_jid(n),
+            "event": "message",
+            "payload": payload,
+            "created": self.sent_ms(n),
+            "attempts": self.draw(n, _Salt.ATTEMPTS) % 3,
+        }
 
     def loads(self) -> list[_Load]:
         """Every load, grouped by table; messages' side tables sample the message numbers."""
@@ -454,16 +532,27 @@ class _UserRows:
     def _message(self, chat: str, resource: str | None, tag: str, k: int) -> dict[str, object]:
         from_me = resource is None and k % 2 == 0
         return {
-            "key_remote_jid": chat, "key_from_me": from_me, "key_id": f"U{self.number}{tag}{k}",
-            "status": STATUS_READ if from_me else STATUS_RECEIVED, "data": f"message {k} ({tag})",
-            "timestamp": self.at(k), "received_timestamp": self.at(k) + 700, "remote_resource": resource,
-            "media_wa_type": MEDIA_NONE, "media_mime_type": None, "media_size": None, "media_url": None,
+            "key_remote_jid": chat,
+            "key_from_me": from_me,
+            "key_id": f"U{self.number}{tag}{k}",
+            "status": STATUS_READ if from_me else STATUS_RECEIVED,
+            "data": f"message {k} ({tag})",
+            "timestamp": self.at(k),
+            "received_timestamp": self.at(k) + 700,
+            "remote_resource": resource,
+            "media_wa_type": MEDIA_NONE,
+            "media_mime_type": None,
+            "media_size": None,
+            "media_url": None,
             "media_caption": None,
         }
 
     def messages(self) -> list[dict[str, object]]:
-        return [self._message(chat, resource, tag, k)
-                for chat, resource, tag in self._chats_written() for k in range(self.rows)]
+        return [
+            self._message(chat, resource, tag, k)
+            for chat, resource, tag in self._chats_written()
+            for k in range(self.rows)
+        ]
 
     def by_table(self) -> dict[tuple[Store, str], list[dict[str, object]]]:
         messages = self.messages()
@@ -473,47 +562,121 @@ class _UserRows:
         devices = range(self.rows)
         return {
             (Store.CALLBACK, "queue"): [
-                {"key_remote_jid": self.jid, "event": "message", "payload": f'{{"id":"{m["key_id"]}"}}',
-                 "created": m["timestamp"], "attempts": 0} for m in own_chat],
+                {
+                    "key_remote_jid": self.jid,
+                    "event": "message",
+                    "payload": f'{{"id":"{m["key_id"]}"}}',
+                    "created": m["timestamp"],
+                    "attempts": 0,
+                }
+                for m in own_chat
+            ],
             (Store.MESSAGE, "chats"): [
-                {"key_remote_jid": self.jid, "subject": None, "group_creator": None, "creation": self.at(0),
-                 "last_message_timestamp": self.at(self.rows), "unseen_count": 0, "archived": False},
-                {"key_remote_jid": self.own_group, "subject": f"Group of {self.number}", "group_creator": self.jid,
-                 "creation": self.at(0), "last_message_timestamp": self.at(self.rows), "unseen_count": 0,
-                 "archived": False}],
+                {
+                    "key_remote_jid": self.jid,
+                    "subject": None,
+                    "group_creator": None,
+                    "creation": self.at(0),
+                    "last_message_timestamp": self.at(self.rows),
+                    "unseen_count": 0,
+                    "archived": False,
+                },
+                {
+                    "key_remote_jid": self.own_group,
+                    "subject": f"Group of {self.number}",
+                    "group_creator": self.jid,
+                    "creation": self.at(0),
+                    "last_message_timestamp": self.at(self.rows),
+                    "unseen_count": 0,
+                    "archived": False,
+                },
+            ],
             (Store.MESSAGE, "group_participants_history"): [
-                {"group_jid": group, "jid": self.jid, "action": GROUP_LEFT if k % 2 else GROUP_ADDED,
-                 "timestamp": self.at(k)} for group in groups for k in range(self.rows)],
+                {
+                    "group_jid": group,
+                    "jid": self.jid,
+                    "action": GROUP_LEFT if k % 2 else GROUP_ADDED,
+                    "timestamp": self.at(k),
+                }
+                for group in groups
+                for k in range(self.rows)
+            ],
             (Store.MESSAGE, "messages"): messages,
             (Store.MESSAGE, "messages_pending_actions"): [
-                {"key_remote_jid": m["key_remote_jid"], "key_from_me": m["key_from_me"], "key_id": m["key_id"],
-                 "remote_resource": m["remote_resource"], "action": 1, "data": None, "timestamp": m["timestamp"]}
-                for m in own_chat + in_others_group],
+                {
+                    "key_remote_jid": m["key_remote_jid"],
+                    "key_from_me": m["key_from_me"],
+                    "key_id": m["key_id"],
+                    "remote_resource": m["remote_resource"],
+                    "action": 1,
+                    "data": None,
+                    "timestamp": m["timestamp"],
+                }
+                for m in own_chat + in_others_group
+            ],
             (Store.MESSAGE, "messages_receipt_log"): [
-                {"key_remote_jid": m["key_remote_jid"], "key_id": m["key_id"], "receipt_type": 1,
-                 "timestamp": m["timestamp"] + 2_000} for m in own_chat],
+                {
+                    "key_remote_jid": m["key_remote_jid"],
+                    "key_id": m["key_id"],
+                    "receipt_type": 1,
+                    "timestamp": m["timestamp"] + 2_000,
+                }
+                for m in own_chat
+            ],
             (Store.MESSAGE, "sender_key_distribution_status"): [
-                {"group_jid": group, "jid": self.jid, "sent": True, "timestamp": self.at(0)} for group in groups],
+                {"group_jid": group, "jid": self.jid, "sent": True, "timestamp": self.at(0)} for group in groups
+            ],
             (Store.AXOLOTL, "identities"): [
-                {"recipient_id": self.number, "device_id": d, "registration_id": d + 1,
-                 "public_key": self.blob("identity", d), "next_prekey_id": 1, "timestamp": self.at(d)}
-                for d in devices],
+                {
+                    "recipient_id": self.number,
+                    "device_id": d,
+                    "registration_id": d + 1,
+                    "public_key": self.blob("identity", d),
+                    "next_prekey_id": 1,
+                    "timestamp": self.at(d),
+                }
+                for d in devices
+            ],
             (Store.AXOLOTL, "message_base_key"): [
-                {"msg_key_remote_jid": m["key_remote_jid"], "msg_key_from_me": m["key_from_me"],
-                 "msg_key_id": m["key_id"], "last_alice_base_key": self.blob("base_key", m["key_id"]),
-                 "timestamp": m["timestamp"]} for m in own_chat],
+                {
+                    "msg_key_remote_jid": m["key_remote_jid"],
+                    "msg_key_from_me": m["key_from_me"],
+                    "msg_key_id": m["key_id"],
+                    "last_alice_base_key": self.blob("base_key", m["key_id"]),
+                    "timestamp": m["timestamp"],
+                }
+                for m in own_chat
+            ],
             (Store.AXOLOTL, "sender_keys"): [
-                {"group_id": group, "sender_id": self.number, "device_id": d,
-                 "record": self.blob("sender_key", group, d), "timestamp": self.at(d)}
-                for group in groups for d in devices],
+                {
+                    "group_id": group,
+                    "sender_id": self.number,
+                    "device_id": d,
+                    "record": self.blob("sender_key", group, d),
+                    "timestamp": self.at(d),
+                }
+                for group in groups
+                for d in devices
+            ],
             (Store.AXOLOTL, "sessions"): [
-                {"recipient_id": self.number, "device_id": d, "record": self.blob("session", d),
-                 "timestamp": self.at(d)} for d in devices],
+                {
+                    "recipient_id": self.number,
+                    "device_id": d,
+                    "record": self.blob("session", d),
+                    "timestamp": self.at(d),
+                }
+                for d in devices
+            ],
             (Store.CONTACT, "wa_contacts"): [
-                {"jid": self.jid, "display_name": f"Customer {self.wa_id}", "status_text": "Available",
-                 "is_whatsapp_user": True, "updated": self.at(0)}],
-            (Store.CONTACT, "wa_phones"): [
-                {PHONE_COLUMN: f"+{self.wa_id}", "jid": self.jid, "updated": self.at(0)}],
+                {
+                    "jid": self.jid,
+                    "display_name": f"Customer {self.wa_id}",
+                    "status_text": "Available",
+                    "is_whatsapp_user": True,
+                    "updated": self.at(0),
+                }
+            ],
+            (Store.CONTACT, "wa_phones"): [{PHONE_COLUMN: f"+{self.wa_id}", "jid": self.jid, "updated": self.at(0)}],
         }
 
 
@@ -634,8 +797,13 @@ class SyntheticStores:
         if users < 1 or messages < 0:
             raise ValueError("fill needs at least one user and a non-negative number of messages")
         population = _Population(
-            users=users, groups=users // 20 if groups is None else groups, messages=messages,
-            first_wa_id=first_wa_id, seed=seed, start_ms=_start_of_year_ago(), dialect=self._dialect,
+            users=users,
+            groups=users // 20 if groups is None else groups,
+            messages=messages,
+            first_wa_id=first_wa_id,
+            seed=seed,
+            start_ms=_start_of_year_ago(),
+            dialect=self._dialect,
         )
         counts = {_key(t.store, t.name): 0 for t in ERASURE_PLAN_V1}
         for (store, name), loads in _by_table(population.loads()).items():

@@ -14,6 +14,7 @@ Conventions, as the client has them:
 - Deliberately NOT indexed: messages.remote_resource, messages_pending_actions.remote_resource and
   chats.group_creator. Many clients lack those indexes; `purgekit doctor` advises adding them.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -55,7 +56,8 @@ def _surrogate_id() -> Column:
 def _contact_store() -> MetaData:
     metadata = MetaData()
     _table(
-        metadata, "wa_contacts",
+        metadata,
+        "wa_contacts",
         _surrogate_id(),
         Column("jid", JID, nullable=False),
         Column("display_name", String(256)),
@@ -65,7 +67,8 @@ def _contact_store() -> MetaData:
         Index("wa_contacts_jid_key", "jid", unique=True),
     )
     _table(
-        metadata, "wa_phones",
+        metadata,
+        "wa_phones",
         Column("phone_number", String(32), primary_key=True),
         Column("jid", JID, nullable=False),
         Column("updated", MILLIS, nullable=False),
@@ -77,7 +80,8 @@ def _contact_store() -> MetaData:
 def _message_store() -> MetaData:
     metadata = MetaData()
     _table(
-        metadata, "chats",
+        metadata,
+        "chats",
         Column("key_remote_jid", JID, primary_key=True),
         Column("subject", String(256)),
         Column("group_creator", TEXT_JID),  # not indexed on purpose
@@ -87,7 +91,8 @@ def _message_store() -> MetaData:
         Column("archived", Boolean, nullable=False),
     )
     _table(
-        metadata, "messages",
+        metadata,
+        "messages",
         _surrogate_id(),
         Column("key_remote_jid", JID, nullable=False),
         Column("key_from_me", Boolean, nullable=False),
@@ -107,7 +112,8 @@ def _message_store() -> MetaData:
         Index("messages_timestamp_index", "timestamp"),
     )
     _table(
-        metadata, "messages_pending_actions",
+        metadata,
+        "messages_pending_actions",
         _surrogate_id(),
         Column("key_remote_jid", JID, nullable=False),
         Column("key_from_me", Boolean, nullable=False),
@@ -119,7 +125,8 @@ def _message_store() -> MetaData:
         Index("messages_pending_actions_jid_index", "key_remote_jid"),
     )
     _table(
-        metadata, "messages_receipt_log",
+        metadata,
+        "messages_receipt_log",
         _surrogate_id(),
         Column("key_remote_jid", JID, nullable=False),
         Column("key_id", KEY_ID, nullable=False),
@@ -128,14 +135,16 @@ def _message_store() -> MetaData:
         Index("messages_receipt_log_key_index", "key_remote_jid", "key_id"),
     )
     _table(
-        metadata, "sender_key_distribution_status",
+        metadata,
+        "sender_key_distribution_status",
         Column("group_jid", JID, primary_key=True),
         Column("jid", JID, primary_key=True),
         Column("sent", Boolean, nullable=False),
         Column("timestamp", MILLIS, nullable=False),
     )
     _table(
-        metadata, "group_participants_history",
+        metadata,
+        "group_participants_history",
         _surrogate_id(),
         Column("group_jid", JID, nullable=False),
         Column("jid", JID, nullable=False),
@@ -150,7 +159,8 @@ def _message_store() -> MetaData:
 def _axolotl_store() -> MetaData:
     metadata = MetaData()
     _table(
-        metadata, "identities",
+        metadata,
+        "identities",
         Column("recipient_id", BigInteger, primary_key=True, autoincrement=False),
         Column("device_id", Integer, primary_key=True, autoincrement=False),
         Column("registration_id", Integer, nullable=False),
@@ -159,14 +169,16 @@ def _axolotl_store() -> MetaData:
         Column("timestamp", MILLIS, nullable=False),
     )
     _table(
-        metadata, "sessions",
+        metadata,
+        "sessions",
         Column("recipient_id", BigInteger, primary_key=True, autoincrement=False),
         Column("device_id", Integer, primary_key=True, autoincrement=False),
         Column("record", LargeBinary, nullable=False),
         Column("timestamp", MILLIS, nullable=False),
     )
     _table(
-        metadata, "sender_keys",
+        metadata,
+        "sender_keys",
         Column("group_id", JID, primary_key=True),
         Column("sender_id", BigInteger, primary_key=True, autoincrement=False),
         Column("device_id", Integer, primary_key=True, autoincrement=False),
@@ -174,7 +186,8 @@ def _axolotl_store() -> MetaData:
         Column("timestamp", MILLIS, nullable=False),
     )
     _table(
-        metadata, "message_base_key",
+        metadata,
+        "message_base_key",
         Column("msg_key_remote_jid", JID, primary_key=True),
         Column("msg_key_from_me", Boolean, primary_key=True),
         Column("msg_key_id", KEY_ID, primary_key=True),
@@ -187,7 +200,8 @@ def _axolotl_store() -> MetaData:
 def _callback_store() -> MetaData:
     metadata = MetaData()
     _table(
-        metadata, "queue",
+        metadata,
+        "queue",
         _surrogate_id(),
         Column("key_remote_jid", JID, nullable=False),
         Column("event", String(32), nullable=False),

@@ -1,10 +1,11 @@
 """Synthetic stores on a real server with purgekit deployed on them: for tests, the demo and bench/."""
+
 from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine

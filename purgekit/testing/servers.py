@@ -15,6 +15,7 @@ mysqld_safe), so that on Linux they get a parent-death signal: even a SIGKILLed 
 server behind. That signal follows the *thread* that started the server, so enter the context
 manager in a thread that outlives its use (pytest's main thread does).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -295,9 +296,7 @@ def _mysql_container() -> Iterator[Server]:
         yield _container_server("mysql", host, port, "root", password, 3306)
 
 
-def _container_server(
-    dialect: Dialect, host: str, port: int, user: str, password: str, inside_port: int
-) -> Server:
+def _container_server(dialect: Dialect, host: str, port: int, user: str, password: str, inside_port: int) -> Server:
     if dialect == "postgresql":
         url = URL.create("postgresql+psycopg2", user, password, host, port, "postgres")
     else:
@@ -546,17 +545,32 @@ def _local_mysql() -> Iterator[Server]:
         data, sock = box.directory / "data", box.directory / "mysql.sock"
         if install_db is not None:  # MariaDB
             box.run(
-                [install_db, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-                 "--skip-test-db", "--skip-name-resolve"],
+                [
+                    install_db,
+                    "--no-defaults",
+                    f"--datadir={data}",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                    "--skip-name-resolve",
+                ],
                 "mariadb-install-db",
             )
         else:  # MySQL >= 5.7 has no install script; root@localhost gets an empty password
             box.run([server, "--no-defaults", "--initialize-insecure", f"--datadir={data}"], "mysqld --initialize")
         port = _free_port()
         box.start(
-            [server, "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
-             f"--bind-address={LOOPBACK}", "--skip-name-resolve", f"--pid-file={box.directory / 'mysqld.pid'}",
-             f"--tmpdir={box.directory}", *(f"--{k}={v}" for k, v in MYSQL_SETTINGS.items())],
+            [
+                server,
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--socket={sock}",
+                f"--port={port}",
+                f"--bind-address={LOOPBACK}",
+                "--skip-name-resolve",
+                f"--pid-file={box.directory / 'mysqld.pid'}",
+                f"--tmpdir={box.directory}",
+                *(f"--{k}={v}" for k, v in MYSQL_SETTINGS.items()),
+            ],
             signal.SIGKILL,  # disposable, single process: nothing to shut down gracefully
         )
         box.wait_until_ready(lambda: _mysql_connect(unix_socket=str(sock)).close(), "mysqld")
