@@ -10,7 +10,8 @@ database is touched:
 - not a jid: '...@g.us' is a group, '...@s.whatsapp.net' a user's jid (give the phone number);
 - no SQL: ';', quotes, backslashes, '--' and '/*' never appear in a phone number;
 - country code first: no leading 0 (an international prefix such as 00 or 011, or a national
-  trunk prefix, means the number is not in international form);
+  trunk prefix, means the number is not in international form), and no trunk prefix in parentheses
+  ('+44 (0) 20 ...': dialled from abroad the 0 is left out, so keeping its digit would be another number);
 - MIN_DIGITS to MAX_DIGITS digits, and within BIGINT.
 """
 
@@ -32,6 +33,10 @@ MIN_DIGITS = 7
 BIGINT_MAX = 2**63 - 1
 
 _SEPARATORS = re.compile(r"[\s().-]+")
+# '(0)' after the country code: a national trunk prefix, not part of the international number.
+_TRUNK_PREFIX = re.compile(r"\(\s*0+\s*\)")
+# What Excel's "CSV UTF-8" puts at the start of a file.
+BOM = "\ufeff"
 _SQL = (";", "'", '"', "`", "\\", "--", "/*", "*/")
 
 
@@ -73,6 +78,12 @@ def wa_id(raw: str) -> int:
     if text[0] in "-.":
         raise BadPhoneNumber(
             raw, f"starts with {quote(text[0])}: a phone number starts with '+', '(' or its country code"
+        )
+    if _TRUNK_PREFIX.search(text):
+        raise BadPhoneNumber(
+            raw,
+            "a trunk prefix in parentheses, '(0)', is not international form:"
+            " leave it out (+44 20 ..., not +44 (0) 20 ...)",
         )
     digits = _SEPARATORS.sub("", text)
     if digits.startswith("+"):
@@ -127,7 +138,8 @@ def parse_arguments(values: list[str]) -> list[Phone]:
 
 
 def read_file(path: str | Path) -> list[Phone]:
-    """One phone number a line; blank lines and lines starting with '#' are skipped.
+    """One phone number a line; blank lines and lines starting with '#' are skipped; a UTF-8 byte order mark
+    at the start of the file (what spreadsheets write) is not part of the first line.
 
     Every line is checked before any is returned: BadPhones lists all the bad ones.
     """
@@ -141,7 +153,7 @@ def read_file(path: str | Path) -> list[Phone]:
     except OSError as error:
         raise BadInputError(f"{name}: cannot read it ({error.strerror})") from None
     phones, problems = [], []
-    for number, line in enumerate(content.splitlines(), 1):
+    for number, line in enumerate(content.removeprefix(BOM).splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:

@@ -87,6 +87,16 @@ BAD = [
         "bad phone number '-13655559020': starts with '-': a phone number starts with '+', '(' or its country code",
     ),
     (
+        "+44 (0) 20 7946 0958",
+        "bad phone number '+44 (0) 20 7946 0958': a trunk prefix in parentheses, '(0)', is not international form:"
+        " leave it out (+44 20 ..., not +44 (0) 20 ...)",
+    ),
+    (
+        "+44(0)2079460958",
+        "bad phone number '+44(0)2079460958': a trunk prefix in parentheses, '(0)', is not international form:"
+        " leave it out (+44 20 ..., not +44 (0) 20 ...)",
+    ),
+    (
         "1365555\x009020",
         "bad phone number '1365555\\x009020': '\\x00' is not allowed:"
         " only digits, spaces, '-', '.', '(' , ')' and a leading '+'",
@@ -148,3 +158,11 @@ def test_every_bad_argument_is_listed():
         "bad phone number 'x1': contains letters: a phone number is digits, with spaces, '-', '.', '(' and ')'",
         "bad phone number '1@g.us': a group jid: groups are not users; erase their members by phone number",
     ]
+
+
+def test_a_byte_order_mark_at_the_start_of_a_file_is_not_part_of_its_first_line(tmp_path):
+    # Spreadsheets' "CSV UTF-8" starts the file with U+FEFF, before a number or a comment.
+    for first in ("+1 365 555 9020\n", "# requests\n+1 365 555 9020\n"):
+        path = tmp_path / "bom.txt"
+        path.write_text("\ufeff" + first + "1-365-555-9021\n", encoding="utf-8")
+        assert [p.wa_id for p in read_file(path)] == [13655559020, 13655559021]

@@ -1,0 +1,63 @@
+"""What a jid is: the one definition every path uses (erase, dry run, the routines, later message and chat
+deletion).
+
+A jid is a user's only when it is exactly `<number>@s.whatsapp.net`: the number written in decimal ASCII
+digits, without sign, leading zero or anything else, between 1 and BIGINT's largest value (the numeric
+tables key the user by that number as a BIGINT), and the domain in lowercase, with nothing before or after.
+Such a jid is the canonical text of its number: `jid == f"{number}@s.whatsapp.net"`, which is how the
+routines test it too (an exact binary comparison, never a pattern a collation or a regex engine could read
+loosely). Anything else (a group, a broadcast list, `...@S.WHATSAPP.NET`, a trailing space or newline) is
+not a user: an erasure that resolves a phone to it stops there and deletes nothing.
+
+A group jid ends in `@g.us`: `<creator>-<seconds>@g.us` (the older form) or `<digits>@g.us`.
+"""
+
+from __future__ import annotations
+
+import re
+
+USER_DOMAIN = "s.whatsapp.net"
+GROUP_DOMAIN = "g.us"
+USER_SUFFIX = f"@{USER_DOMAIN}"
+# The numeric tables hold a user's number as a BIGINT.
+MAX_USER_NUMBER = 2**63 - 1
+# Digits of MAX_USER_NUMBER: no user number is longer.
+MAX_USER_DIGITS = len(str(MAX_USER_NUMBER))
+# What the routines' refusal says a user jid is.
+USER_JID_RULE = "exactly <digits>@s.whatsapp.net"
+
+_DIGITS = re.compile(r"[1-9][0-9]*", re.ASCII)
+_GROUP = re.compile(r"[0-9]+(?:-[0-9]+)?@g\.us", re.ASCII)
+
+
+def user_jid(number: int) -> str:
+    """The user jid of a number: '<number>@s.whatsapp.net'."""
+    if not 1 <= number <= MAX_USER_NUMBER:
+        raise ValueError(f"{number} is not a user number (1 to {MAX_USER_NUMBER})")
+    return f"{number}{USER_SUFFIX}"
+
+
+def user_number(jid: str) -> int | None:
+    """The number of a user jid, or None when `jid` is not exactly a user's jid."""
+    if not jid.endswith(USER_SUFFIX):
+        return None
+    digits = jid[: -len(USER_SUFFIX)]
+    if len(digits) > MAX_USER_DIGITS or not _DIGITS.fullmatch(digits):
+        return None
+    number = int(digits)
+    return number if number <= MAX_USER_NUMBER else None
+
+
+def is_user_jid(jid: str) -> bool:
+    return user_number(jid) is not None
+
+
+def is_group_jid(jid: str) -> bool:
+    """Whether `jid` is exactly a group's jid (either form)."""
+    return _GROUP.fullmatch(jid) is not None
+
+
+def shown(jid: str) -> str:
+    """A jid as a message shows it: in quotes, with control and non-ASCII characters escaped (a trailing
+    newline or a full-width digit is then visible)."""
+    return ascii(jid)
