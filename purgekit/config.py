@@ -2,6 +2,11 @@
 
 Settings come from the environment, and for Alembic also from `alembic -x key=value` (which wins).
 Nothing here is ever read from alembic.ini or any committed file, so no credential is committed.
+
+Every setting that lands in SQL is checked here, once, for the contexts it lands in (purgekit/sql.py quotes
+it for each): a value no quoting can make mean what it says (a NUL or a newline in a name, a name the server
+would truncate into another one, a MySQL account that does not parse, EXECUTE for PUBLIC) is refused when
+the Settings are made, before anything runs: ConfigurationError, one line naming the setting and the rule.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from purgekit.errors import ConfigurationError
+from purgekit.sql import mysql_account
 from purgekit.stores import Store
 
 # purgekit's own Alembic version table: never the application's alembic_version.
@@ -45,6 +51,9 @@ class Settings:
     # PostgreSQL: the schema of purgekit's own that holds the foreign tables.
     schema: str = "purgekit"
 
+    def __post_init__(self) -> None:
+        _check(self)
+
     @property
     def dialect(self) -> str:
         return self.url.get_dialect().name
@@ -52,6 +61,93 @@ class Settings:
     def store_name(self, store: Store) -> str:
         """The store's database (PostgreSQL) or schema (MySQL) name, as the client names it."""
         return f"{self.db_name_prefix}{store.value}"
+
+
+# The longest name each family keeps whole: PostgreSQL truncates identifiers at 63 bytes (NAMEDATALEN - 1),
+# silently, so a longer name would be another object's; MySQL refuses names over 64 characters.
+MAX_PG_NAME_BYTES = 63
+MAX_MYSQL_NAME_CHARS = 64
+# PURGEKIT_SCHEMA gets a suffix for the collector's own schema (purgekit/gc/postgresql.py: `<schema>_gc`).
+SCHEMA_SUFFIX = "_gc"
+# Role names PostgreSQL reads as keywords whatever the quoting: never a role purgekit may grant to or own by.
+PG_RESERVED_ROLES = ("public", "none")
+
+
+def _refuse(setting: str, value: str | None, rule: str) -> ConfigurationError:
+    shown = "" if value is None else f"={ascii(value)}"
+    return ConfigurationError(f"{setting}{shown}: {rule}")
+
+
+def _printable(setting: str, value: str, what: str, secret: bool = False) -> None:
+    """No control character (NUL, newline, tab, ...): no name or address holds one, and a NUL cannot be
+    sent to PostgreSQL at all."""
+    if any(not character.isprintable() for character in value):
+        raise _refuse(setting, None if secret else value, f"control characters cannot be part of {what}")
+
+
+def _pg_name(setting: str, value: str, what: str, suffix: str = "") -> None:
+    _printable(setting, value, what)
+    if not value:
+        raise _refuse(setting, value, f"{what} cannot be empty")
+    if len((value + suffix).encode()) > MAX_PG_NAME_BYTES:
+        limit = MAX_PG_NAME_BYTES - len(suffix.encode())
+        raise _refuse(setting, value, f"more than {limit} bytes: PostgreSQL would truncate {what} into another name")
+
+
+def _pg_role(setting: str, value: str) -> None:
+    _pg_name(setting, value, "a role name")
+    if value.lower() in PG_RESERVED_ROLES:
+        raise _refuse(setting, value, f"{value} is not a role: PostgreSQL reads it as a keyword (everyone, nobody)")
+
+
+def _mysql_account(setting: str, value: str) -> None:
+    _printable(setting, value, "an account")
+    try:
+        account = mysql_account(value)
+    except ValueError:
+        raise _refuse(setting, value, "not an account: user@host, or 'user'@'host' (each quoted part whole)") from None
+    for part in (account.user or "", account.host or ""):
+        if "\\" in part:
+            raise _refuse(setting, value, "a backslash in an account would read differently under NO_BACKSLASH_ESCAPES")
+
+
+def _check(settings: Settings) -> None:
+    """Refuse, with the setting named, any value that cannot be made safe for where it lands in SQL."""
+    mysql = settings.url.get_backend_name() != "postgresql"
+    prefix = settings.db_name_prefix
+    _printable("WA_DB_NAME_PREFIX", prefix, "a database name")
+    if "\\" in prefix:
+        # MySQL reads a backslash in a string literal according to sql_mode (NO_BACKSLASH_ESCAPES).
+        raise _refuse("WA_DB_NAME_PREFIX", prefix, "a backslash in a store name would read differently by sql_mode")
+    longest = max((settings.store_name(store) for store in Store), key=lambda name: len(name.encode()))
+    if mysql and len(longest) > MAX_MYSQL_NAME_CHARS:
+        rule = f"{longest!r} is longer than MySQL's {MAX_MYSQL_NAME_CHARS} characters"
+        raise _refuse("WA_DB_NAME_PREFIX", prefix, rule)
+    if not mysql and len(longest.encode()) > MAX_PG_NAME_BYTES:
+        rule = f"{longest!r} is longer than {MAX_PG_NAME_BYTES} bytes: PostgreSQL would truncate it"
+        raise _refuse("WA_DB_NAME_PREFIX", prefix, rule)
+    accounts = [("PURGEKIT_EXECUTE_GRANTEES", grantee) for grantee in settings.execute_grantees]
+    if settings.routine_owner is not None:
+        accounts.insert(0, ("PURGEKIT_ROUTINE_OWNER", settings.routine_owner))
+    for setting, value in accounts:
+        if mysql:
+            _mysql_account(setting, value)
+        else:
+            _pg_role(setting, value)
+    if mysql:
+        return
+    _pg_name("PURGEKIT_SCHEMA", settings.schema, "a schema name", SCHEMA_SUFFIX)
+    if settings.schema.startswith("pg_"):
+        raise _refuse("PURGEKIT_SCHEMA", settings.schema, "schema names starting with pg_ are PostgreSQL's own")
+    if settings.fdw is not None:
+        _printable("PURGEKIT_FDW_HOST", settings.fdw.host, "a host name")
+        if not settings.fdw.host:
+            raise _refuse("PURGEKIT_FDW_HOST", settings.fdw.host, "a host name cannot be empty")
+        _pg_name("PURGEKIT_FDW_USER", settings.fdw.user, "a role name")
+        if not 1 <= settings.fdw.port <= 65535:
+            raise _refuse("PURGEKIT_FDW_PORT", str(settings.fdw.port), "not a port number (1 to 65535)")
+        if settings.fdw.password is not None and "\0" in settings.fdw.password:
+            raise _refuse("PURGEKIT_FDW_PASSWORD", None, "a NUL character cannot be sent to PostgreSQL")
 
 
 def _split(value: str | None) -> tuple[str, ...]:

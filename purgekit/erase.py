@@ -9,6 +9,11 @@ foreign tables, `column = ANY(...)`, which postgres_fdw ships whole; MySQL: `col
 jid is resolved as the routine does — contactStore.wa_phones first, in jid order, else
 '<wa_id>@s.whatsapp.net' — and a dry run runs the same predicates as SELECT ... COUNT(*).
 
+With every message deleted go its dependents (plan v2, purgekit/plans.py): the messages' DELETE returns
+the keys of those outside the batch's own chats (the users' messages in groups), and their receipt-log
+rows and base keys are deleted by those keys, KEYED_CHUNK keys a statement, unless a message left shares
+them; a dry run counts them the same way.
+
 A batch is erased as the routine would erase its users one after another, in order:
 - a row matching several users of the batch is counted for the first of them (the one that, called
   first, would have deleted it);
@@ -21,13 +26,15 @@ where no attribution is needed. The same phone number twice is erased once.
 
 Each batch is one transaction: its deletes and its users' receipts commit together. On PostgreSQL
 postgres_fdw commits each store's remote transaction when the local one commits (not two-phase: see
-the README). A failed batch rolls back and ErasureFailed names its first user: every user before it
-is erased, and a re-run of the same list finishes the job (the deletes are idempotent).
+docs/erase.md). A batch that loses a deadlock or a serialization conflict (a concurrent erasure or gc) is
+rolled back and run again, up to ATTEMPTS times. A failed batch rolls back and ErasureFailed names its
+first user: every user before it is erased, and a re-run of the same list finishes the job (the deletes
+are idempotent).
 """
 
 from __future__ import annotations
 
-import re
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,20 +43,27 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from purgekit import receipts
+from purgekit import jids, receipts
 from purgekit.config import Settings, load_settings
 from purgekit.dialects import Dialect, dialect_for
+from purgekit.dialects.base import CarriedKey
 from purgekit.errors import PurgekitError
+from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
+from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.report import ErasureReport, TableCount
-from purgekit.stores import DEFAULT_JID_DOMAIN, ERASURE_PLAN_V1, PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
+from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
 
 # Users per batch: one DELETE per table per batch. Measured with bench/erase.py (README, Benchmarks):
 # past a few hundred users the per-statement overhead is gone and larger batches only hold locks longer.
 BATCH_SIZE = 500
 
-# The routine refuses a jid whose part before '@' is not 1 to 18 digits (a group, a broadcast list).
-_USER_JID = re.compile(r"[0-9]{1,18}")
+# Keys per statement when deleting dependents by key (the routine's KEYED_CHUNK).
+KEYED_CHUNK = 500
+# A batch that loses a deadlock or a serialization conflict runs again, at most this many times in all,
+# pausing RETRY_PAUSE seconds times the attempt in between.
+ATTEMPTS = 5
+RETRY_PAUSE = 0.2
 _SQL_TYPE = {Identity.JID: "text", Identity.USER_NUMBER: "bigint"}
 _PARAMETER = {Identity.JID: "jids", Identity.USER_NUMBER: "numbers"}
 
@@ -80,6 +94,13 @@ class _Target:
 
 class _Unattributable(Exception):
     """A batch's result that only a batch of one can attribute: redo the batch one user at a time."""
+
+
+class _Retry(Exception):
+    """The batch lost a deadlock or a serialization conflict and was rolled back: it may run again."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
 class _BadMapping(Exception):
@@ -187,7 +208,7 @@ class _Erasure:
         salt: str | None,
         batch_size: int,
         progress: Progress | None,
-        plan: tuple[UserTable, ...] = ERASURE_PLAN_V1,
+        plan: ErasurePlan = ERASURE_PLAN_V2,
         returning: bool | None = None,
     ) -> None:
         self.engine, self.settings, self.dry_run, self.salt = engine, settings, dry_run, salt
@@ -197,6 +218,8 @@ class _Erasure:
         self.dialect: Dialect = dialect_for(settings.dialect)
         self.owners = _Owners()
         self.resolved: set[str] = set()  # jids whose wa_phones rows an earlier user's erasure deletes
+        # The keys of the messages carried so far (deleted, or counted, outside their batch's own chats).
+        self.carried: set[tuple] = set()
         self.reads_receipts = False
 
     def run(self, phones: list[Phone]) -> list[ErasureReport]:
@@ -223,8 +246,23 @@ class _Erasure:
     def _batch(
         self, connection: Connection, batch: list[Phone], start: int, reports: list[ErasureReport]
     ) -> list[ErasureReport]:
-        """Erase a batch, or its first users up to one whose jid the routine would refuse."""
-        snapshot = (_Owners({k: list(v) for k, v in self.owners.by_identity.items()}), set(self.resolved))
+        """Erase a batch, or its first users up to one whose jid the routine would refuse. A batch that loses
+        a deadlock or a serialization conflict is rolled back whole and run again, up to ATTEMPTS times."""
+        for attempt in range(1, ATTEMPTS + 1):
+            snapshot = self._snapshot()
+            try:
+                return self._batch_once(connection, batch, start, reports)
+            except _Retry as retry:
+                self._restore(snapshot)
+                if attempt == ATTEMPTS:
+                    raise ErasureFailed(batch[0], f"{retry.reason} ({ATTEMPTS} attempts)", reports) from None
+                time.sleep(RETRY_PAUSE * attempt)
+        raise AssertionError("unreachable")
+
+    def _batch_once(
+        self, connection: Connection, batch: list[Phone], start: int, reports: list[ErasureReport]
+    ) -> list[ErasureReport]:
+        snapshot = self._snapshot()
         try:
             try:
                 targets, skipped, refused = self._resolve(connection, batch, start)
@@ -234,7 +272,7 @@ class _Erasure:
                     done = sorted(done + skipped, key=lambda report: order[report.wa_id])
             except _Unattributable:
                 connection.rollback()
-                self.owners, self.resolved = snapshot
+                self._restore(snapshot)
                 if len(batch) == 1:
                     raise  # cannot happen: a batch of one attributes every row to its user
                 done = []
@@ -243,12 +281,24 @@ class _Erasure:
                 return done
         except ErasureFailed:
             raise
-        except (DBAPIError, PurgekitError) as error:
+        except DBAPIError as error:
+            connection.rollback()
+            if self.dialect.is_retryable(error):
+                raise _Retry(_reason(error)) from None
+            raise ErasureFailed(batch[0], _reason(error), reports) from None
+        except PurgekitError as error:
             connection.rollback()
             raise ErasureFailed(batch[0], _reason(error), reports) from None
         if refused is not None:
             raise ErasureFailed(batch[refused.index], refused.reason, reports + done)
         return done
+
+    def _snapshot(self) -> tuple:
+        owners = _Owners({k: list(v) for k, v in self.owners.by_identity.items()})
+        return owners, set(self.resolved), set(self.carried)
+
+    def _restore(self, snapshot: tuple) -> None:
+        self.owners, self.resolved, self.carried = snapshot
 
     # Resolving jids, as the routine does.
 
@@ -279,14 +329,14 @@ class _Erasure:
         targets: list[_Target] = []
         skipped: list[ErasureReport] = []
         for index, phone in enumerate(batch):
-            jid = candidates[phone.wa_id][0] if candidates[phone.wa_id] else f"{phone.wa_id}@{DEFAULT_JID_DOMAIN}"
-            local = jid.split("@", 1)[0]
-            if not _USER_JID.fullmatch(local):
-                return (
-                    targets,
-                    skipped,
-                    _BadMapping(index, f"wa_phones maps {phone.display} to {jid}, which is not a user jid"),
+            jid = candidates[phone.wa_id][0] if candidates[phone.wa_id] else jids.user_jid(phone.wa_id)
+            number = jids.user_number(jid)
+            if number is None:
+                reason = (
+                    f"wa_phones maps {phone.display} to {jids.shown(jid)}, which is not a user jid"
+                    f" ({jids.USER_JID_RULE}): nothing deleted"
                 )
+                return targets, skipped, _BadMapping(index, reason)
             previous = erased_as.get(phone.wa_id)
             if previous and receipts.jid_hash(jid, self.salt) not in previous and jid not in self.resolved:
                 # wa_phones mapped this number to another account, erased before (its receipt says so);
@@ -299,7 +349,7 @@ class _Erasure:
                     )
                 )
                 continue
-            target = _Target(start + index, phone, jid, int(local))
+            target = _Target(start + index, phone, jid, number)
             targets.append(target)
             self.owners.add(target)
             self.resolved.add(jid)
@@ -312,7 +362,7 @@ class _Erasure:
         return receipts.erased_jids(connection, self.settings, wa_ids, self.salt)
 
     def _skipped(self, phone: Phone, reason: str) -> ErasureReport:
-        counts = tuple(TableCount(self.settings.store_name(t.store), t.name, 0) for t in self.plan)
+        counts = tuple(TableCount(self.settings.store_name(t.store), t.name, 0) for t in self.plan.tables)
         return ErasureReport(phone.wa_id, counts, self.dry_run, None, reason)
 
     # Deleting (or counting), table by table.
@@ -325,30 +375,23 @@ class _Erasure:
         operands = {
             identity: self.dialect.batch_operand(_PARAMETER[identity], _SQL_TYPE[identity]) for identity in Identity
         }
+        messages = self.plan.messages
+        carried_key = CarriedKey(messages.key[0].name, tuple(c.name for c in messages.key), operands[Identity.JID])
+        # This batch's carried messages: their keys, each with the position of the user who owns it.
+        carried: dict[tuple, int] = {}
         counts = {t.position: [] for t in targets}
-        for table in self.plan:
+        for table in self.plan.tables:
             reference = self.dialect.table_reference(self.settings, table)
             predicate = lambda alias, table=table: self.dialect.match_predicate(  # noqa: E731
                 table, alias, operands, self.dialect.batch_operator
             )
-            columns = [c.name for c in table.columns]
-            if self.dry_run:
-                groups = self._execute(
-                    connection, self.dialect.grouped_count(reference, predicate("t"), columns), parameters
-                )
-            else:
-                mariadb = self.returning
-                if mariadb is None:
-                    mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
-                counting, deleting = self.dialect.counted_delete(reference, predicate, columns, mariadb)
-                groups = self._execute(connection, counting, parameters)
-                if deleting is not None:
-                    deleted = connection.execute(self.dialect.batch_statement(deleting), parameters).rowcount
-                    if deleted != sum(rows for *_, rows in groups):
-                        raise PurgekitError(
-                            f"{reference}: counted {sum(r for *_, r in groups)} rows, deleted {deleted}"
-                        )
-            per_user = self._attribute(table, groups, targets)
+            key = carried_key if self.plan.is_messages(table) else None
+            groups = self._delete(connection, reference, predicate, [c.name for c in table.columns], parameters, key)
+            per_user = self._attribute(table, groups, targets, carried if key else None)
+            dependent = self.plan.dependent_of(table)
+            if dependent is not None and carried:
+                for owner, rows in self._dependents(connection, dependent, carried, targets).items():
+                    per_user[owner] = per_user.get(owner, 0) + rows
             for target in targets:
                 counts[target.position].append(
                     TableCount(self.settings.store_name(table.store), table.name, per_user.get(target.position, 0))
@@ -361,17 +404,51 @@ class _Erasure:
             connection.commit()
         return reports
 
-    def _execute(self, connection: Connection, sql: str, parameters: dict) -> list[tuple]:
-        return [tuple(row) for row in connection.execute(self.dialect.batch_statement(sql), parameters)]
+    def _delete(
+        self,
+        connection: Connection,
+        reference: str,
+        predicate: Callable[[str], str],
+        columns: list[str],
+        parameters: dict,
+        key: CarriedKey | None = None,
+        keyed: bool = False,
+    ) -> list[tuple]:
+        """Delete (a dry run: count) the rows matching `predicate`; (columns..., carried key..., rows) back."""
+        if self.dry_run:
+            return self._execute(
+                connection, self.dialect.grouped_count(reference, predicate("t"), columns, key), parameters, keyed
+            )
+        mariadb = self.returning
+        if mariadb is None:
+            mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
+        counting, deleting = self.dialect.counted_delete(reference, predicate, columns, mariadb, key)
+        groups = self._execute(connection, counting, parameters, keyed)
+        if deleting is not None:
+            statement = text(deleting) if keyed else self.dialect.batch_statement(deleting)
+            deleted = connection.execute(statement, parameters).rowcount
+            if deleted != sum(rows for *_, rows in groups):
+                raise PurgekitError(f"{reference}: counted {sum(r for *_, r in groups)} rows, deleted {deleted}")
+        return groups
 
-    def _attribute(self, table: UserTable, groups: list[tuple], targets: list[_Target]) -> dict[int, int]:
-        """Rows per user position: each group of rows goes to the first user whose identity it holds."""
+    def _execute(self, connection: Connection, sql: str, parameters: dict, keyed: bool = False) -> list[tuple]:
+        # keyed: scalar parameters, one per key column (batch statements bind lists).
+        statement = text(sql) if keyed else self.dialect.batch_statement(sql)
+        return [tuple(row) for row in connection.execute(statement, parameters)]
+
+    def _attribute(
+        self, table: UserTable, groups: list[tuple], targets: list[_Target], carried: dict[tuple, int] | None = None
+    ) -> dict[int, int]:
+        """Rows per user position: each group of rows goes to the first user whose identity it holds. For
+        the messages, `carried` gets the keys of those outside the batch's chats, with their owner."""
         first_in_batch = targets[0].position
         # A real erasure deletes rows an earlier batch left (new ones, say): they are this batch's. A
         # dry run deleted nothing, so rows an earlier batch counted are seen again: skip them.
         at_least = first_in_batch if not self.dry_run else 0
+        width = len(table.columns)
         per_user: dict[int, int] = {}
-        for *values, rows in groups:
+        for group in groups:
+            values, key, rows = group[:width], group[width:-1], group[-1]
             owner = None
             for column, value in zip(table.columns, values, strict=True):
                 position = self.owners.first(column.identity, value, at_least)
@@ -384,7 +461,62 @@ class _Erasure:
             if owner < first_in_batch:
                 continue  # dry run: counted for that earlier user already
             per_user[owner] = per_user.get(owner, 0) + int(rows)
+            if carried is not None and key and key[-1] is not None:
+                carried[tuple(key)] = owner
+                self.carried.add(tuple(key))
         return per_user
+
+    def _dependents(
+        self, connection: Connection, dependent: Related, carried: dict[tuple, int], targets: list[_Target]
+    ) -> dict[int, int]:
+        """Delete (count) the dependent's rows of the carried messages, by key, unless a message left shares
+        them; rows per owner of the message."""
+        key_names = [c.name for c in self.plan.messages.key]
+        at = {name: index for index, name in enumerate(key_names)}
+        shared = dependent.message_columns
+        left: set[tuple] = set()
+        for column in dependent.unmatched(self.plan.messages):
+            # The twins: the same key but for the unmatched (boolean) column. One that exists and is not
+            # carried by this erasure is a message left.
+            twins = [tuple(not v if i == at[column.name] else v for i, v in enumerate(k)) for k in carried]
+            found = self._existing_messages(connection, twins)
+            left |= {tuple(k[at[name]] for name in shared) for k in found if k not in self.carried}
+        owners: dict[tuple, int] = {}
+        for key, owner in carried.items():
+            projected = tuple(key[at[name]] for name in shared)
+            if projected not in left:
+                owners[projected] = min(owner, owners.get(projected, owner))
+        reference = self.dialect.table_reference(self.settings, self.plan.dependent_table(dependent))
+        columns = [column.name for column, _ in dependent.match]
+        per_user: dict[int, int] = {}
+        projections = list(owners)
+        for start in range(0, len(projections), KEYED_CHUNK):
+            chunk = projections[start : start + KEYED_CHUNK]
+            parameters = {f"k_{k}_{i}": value for k, values in enumerate(chunk) for i, value in enumerate(values)}
+            predicate = lambda alias, n=len(chunk): self.dialect.keyed_predicate(alias, columns, n, "k")  # noqa: E731
+            for *values, rows in self._delete(connection, reference, predicate, columns, parameters, keyed=True):
+                owner = owners.get(tuple(values))
+                if owner is None:
+                    if len(targets) > 1:
+                        raise _Unattributable  # the collation matched another spelling
+                    owner = targets[0].position
+                per_user[owner] = per_user.get(owner, 0) + int(rows)
+        return per_user
+
+    def _existing_messages(self, connection: Connection, keys: list[tuple]) -> list[tuple]:
+        """Which of these message keys a message of the store has (its key as stored)."""
+        names = [c.name for c in self.plan.messages.key]
+        reference = self.dialect.table_reference(self.settings, self.plan.messages_table)
+        selected = ", ".join(f"m.{self.dialect.quote(name)}" for name in names)
+        found = []
+        for start in range(0, len(keys), KEYED_CHUNK):
+            chunk = keys[start : start + KEYED_CHUNK]
+            parameters = {f"k_{k}_{i}": value for k, values in enumerate(chunk) for i, value in enumerate(values)}
+            where = self.dialect.keyed_predicate("m", names, len(chunk), "k")
+            found += self._execute(
+                connection, f"SELECT {selected} FROM {reference} AS m WHERE {where}", parameters, True
+            )
+        return found
 
     # Checks.
 

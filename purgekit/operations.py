@@ -61,8 +61,9 @@ def emit(operations: Operations, statement: Statement) -> None:
         return
     connection = operations.get_bind()
     if statement.secrets:
-        # Secrets travel as bound parameters; the engine hides parameters in errors and logs.
-        sql = statement.render(lambda secret: f"%({secret.name})s")
+        # Secrets travel as bound parameters (the engine hides parameters in errors and logs); the driver
+        # reads '%' as its own, so every '%' of the text is escaped, and none of the text can name a secret.
+        sql = statement.render(lambda secret: f"%({secret.name})s", lambda text: text.replace("%", "%%"))
         connection.exec_driver_sql(sql, {secret.name: secret.value for secret in statement.secrets})
     else:
         # no_parameters: the text goes to the driver untouched, '%' and ':' included.
@@ -137,7 +138,7 @@ def _drop(operations: Operations, operation: DropObjectOp) -> None:
 
 @Operations.implementation_for(ReplaceObjectOp)
 def _replace(operations: Operations, operation: ReplaceObjectOp) -> None:
-    for statement in operation.old.drop() + operation.new.create():
+    for statement in operation.old.replace(operation.new):
         emit(operations, statement)
     if ledger := _ledger(operations):
         ledger.created(operation.new)

@@ -11,7 +11,7 @@ import purgekit.operations  # noqa: F401  (registers op.create_object and friend
 from purgekit.config import Settings
 from purgekit.dialects import dialect_for
 from purgekit.objects import DatabaseObject
-from purgekit.stores import UserTable
+from purgekit.plans import Plan
 
 
 def settings_of(op: Operations) -> Settings:
@@ -19,7 +19,7 @@ def settings_of(op: Operations) -> Settings:
     return op.get_context().config.attributes["purgekit_settings"]  # type: ignore[union-attr]
 
 
-def erase_objects(op: Operations, plan: tuple[UserTable, ...]) -> list[DatabaseObject]:
+def erase_objects(op: Operations, plan: Plan) -> list[DatabaseObject]:
     dialect = dialect_for(op.get_context().dialect.name)
     return dialect.erase_objects(settings_of(op), plan)
 
@@ -32,3 +32,13 @@ def install(op: Operations, objects: list[DatabaseObject]) -> None:
 def uninstall(op: Operations, objects: list[DatabaseObject]) -> None:
     for obj in reversed(objects):
         op.drop_object(obj)
+
+
+def replace(op: Operations, old: list[DatabaseObject], new: list[DatabaseObject]) -> None:
+    """Replace each object of `old` by its new definition in `new` (the same objects, in the same order);
+    an object defined the same in both is left alone."""
+    if [obj.identity for obj in old] != [obj.identity for obj in new]:
+        raise ValueError("a revision replaces objects by new definitions of the same objects")
+    for before, after in zip(old, new, strict=True):
+        if before != after:
+            op.replace_object(before, after)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.dialects import mysql, postgresql
@@ -19,23 +21,38 @@ class Secret:
     value: str | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Statement:
-    """One SQL statement.
+    """One SQL statement: SQL text, and the secrets that stand in it, each where it goes.
 
-    `sql` holds `{name}` placeholders for each of `secrets` (and then no other braces). A routine body
-    contains semicolons of its own, which the mysql client needs DELIMITER lines for.
+    `Statement("DROP ...")`, or `Statement("... password ", secret, ")")`: the parts are kept apart, so no
+    text of the statement (a setting with '%' or braces in it, say) is ever read as a placeholder, and a
+    secret is never written into the text. A routine body contains semicolons of its own, which the mysql
+    client needs DELIMITER lines for.
     """
 
-    sql: str
-    secrets: tuple[Secret, ...] = ()
+    parts: tuple[str | Secret, ...]
     is_routine: bool = False
 
-    def render(self, placeholder) -> str:
-        """The SQL with each secret replaced by `placeholder(secret)`."""
-        if not self.secrets:
-            return self.sql
-        return self.sql.format(**{secret.name: placeholder(secret) for secret in self.secrets})
+    def __init__(self, *parts: str | Secret, is_routine: bool = False) -> None:
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "is_routine", is_routine)
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        return tuple(part for part in self.parts if isinstance(part, Secret))
+
+    @property
+    def sql(self) -> str:
+        """The statement's text; only for statements without secrets."""
+        if self.secrets:
+            raise ValueError("a statement with secrets has no text of its own: render() it")
+        return "".join(self.parts)  # type: ignore[arg-type]
+
+    def render(self, placeholder: Callable[[Secret], str], text: Callable[[str], str] = lambda sql: sql) -> str:
+        """The SQL with each secret replaced by `placeholder(secret)` and each text part by `text(part)`
+        (a driver's escaping of '%', say)."""
+        return "".join(placeholder(part) if isinstance(part, Secret) else text(part) for part in self.parts)
 
 
 _PG = postgresql.dialect().identifier_preparer
@@ -53,7 +70,22 @@ def pg_quote_ident(name: str) -> str:
 
 
 def pg_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """A PostgreSQL string literal of `value`, read the same whatever standard_conforming_strings says (the
+    rule of PostgreSQL's own quote_literal: E'...' with backslashes doubled when there is a backslash)."""
+    if "\0" in value:
+        raise ValueError("PostgreSQL text cannot hold a NUL character")
+    quoted = "'" + value.replace("'", "''") + "'"
+    return "E" + quoted.replace("\\", "\\\\") if "\\" in value else quoted
+
+
+def pg_dollar_quoted(body: str, tag: str = "purgekit") -> str:
+    """`body` between dollar quotes whose tag the body does not contain ($purgekit$, else $purgekit_1$, ...):
+    whatever a setting put in the body, it cannot end the quote."""
+    candidate, index = tag, 0
+    while f"${candidate}$" in body:
+        index += 1
+        candidate = f"{tag}_{index}"
+    return f"${candidate}$\n{body}\n${candidate}$"
 
 
 def mysql_ident(name: str) -> str:
@@ -64,9 +96,51 @@ def mysql_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def mysql_account(account: str) -> str:
-    """'user'@'host' from `user@host` or an already quoted account; CURRENT_USER stays as it is."""
-    if account.upper() == "CURRENT_USER" or account.startswith("'") or account.startswith("`"):
-        return account
-    user, _, host = account.partition("@")
-    return f"{mysql_literal(user)}@{mysql_literal(host or '%')}"
+@dataclass(frozen=True)
+class MySqlAccount:
+    """A MySQL / MariaDB account, user and host; None for both: CURRENT_USER."""
+
+    user: str | None
+    host: str | None = None
+
+    def __str__(self) -> str:
+        """The account as SQL: 'user'@'host', each part a string literal; or CURRENT_USER."""
+        if self.user is None:
+            return "CURRENT_USER"
+        return f"{mysql_literal(self.user)}@{mysql_literal(self.host or '%')}"
+
+    @property
+    def catalog(self) -> str:
+        """user@host, as information_schema shows a DEFINER."""
+        return f"{self.user}@{self.host or '%'}"
+
+
+# One part of an account: quoted with ', ` or " (the quote doubled inside), or bare.
+_ACCOUNT_PART = re.compile(
+    r"'(?P<single>(?:[^']|'')*)'|`(?P<backtick>(?:[^`]|``)*)`|\"(?P<double>(?:[^\"]|\"\")*)\"|(?P<bare>[^'`\"@\s;\\]+)"
+)
+_QUOTES = {"single": "'", "backtick": "`", "double": '"'}
+
+
+def mysql_account(account: str) -> MySqlAccount:
+    """Parse `user@host`, `'user'@'host'` (or with backticks or double quotes), `user` (host '%'), or
+    CURRENT_USER; ValueError for anything else. Never used verbatim: rendered again from its parts."""
+    text = account.strip()
+    if text.upper() in ("CURRENT_USER", "CURRENT_USER()"):
+        return MySqlAccount(None)
+    refusal = f"{account!r} is not an account: user@host, or 'user'@'host'"
+    parts, position = [], 0
+    while True:
+        match = _ACCOUNT_PART.match(text, position)
+        if match is None:
+            raise ValueError(refusal)
+        kind = match.lastgroup
+        value = match.group(kind)
+        parts.append(value if kind == "bare" else value.replace(_QUOTES[kind] * 2, _QUOTES[kind]))
+        position = match.end()
+        if position == len(text):
+            break
+        if len(parts) == 2 or text[position] != "@" or position + 1 == len(text):
+            raise ValueError(refusal)
+        position += 1
+    return MySqlAccount(parts[0], parts[1] if len(parts) > 1 else "%")

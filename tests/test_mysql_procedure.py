@@ -201,8 +201,12 @@ def test_the_procedure_runs_with_its_configured_definers_rights(mysql_server):
 
             with deployment.engine.begin() as connection:
                 for store in Store:
+                    # CREATE TEMPORARY TABLES: the probes for temporary tables shadowing the client's (revision 0004).
                     connection.execute(
-                        text(f"GRANT SELECT, DELETE ON `{deployment.settings.store_name(store)}`.* TO '{definer}'@'%'")
+                        text(
+                            "GRANT SELECT, DELETE, CREATE TEMPORARY TABLES"
+                            f" ON `{deployment.settings.store_name(store)}`.* TO '{definer}'@'%'"
+                        )
                     )
                 # A DEFINER routine runs only while its definer may execute it.
                 connection.execute(

@@ -16,7 +16,7 @@ from clients import catalog, run_script
 from spec import nonzero, user_rows
 
 from purgekit import deploy
-from purgekit.stores import ERASURE_PLAN_V1
+from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
@@ -114,17 +114,17 @@ def test_routine_bodies_survive_the_offline_script_character_for_character(onlin
     assert result.returncode == 0, result.stderr
     assert catalog(offline) == catalog(online)
     for deployment in (online, offline):
-        body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V1)
+        body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V2)
         (routine,) = [
             row
             for row in catalog(deployment)["functions" if deployment.settings.dialect == "postgresql" else "routines"]
             if row[1] == "deleteUserDataByPhoneNumber"
         ]
         if deployment.settings.dialect == "postgresql":
-            assert "::text" in body and "%s" in body and "'@'" in body
+            assert "::text" in body and "%s" in body and "%L" in body and "'@s.whatsapp.net'" in body
             assert routine[-1] == f"\n{body}\n".replace(deployment.settings.db_name_prefix, "<prefix>")
         else:
-            assert "'@'" in body and "{1,18}" in body
+            assert "'@s.whatsapp.net'" in body and "'[^0-9]'" in body
             assert routine[3] == body.replace(deployment.settings.db_name_prefix, "<prefix>")
             assert routine[8] == "purgekit: erases one user's rows from the four stores in one transaction"
             assert routine[10] == "utf8mb4"  # CHARACTER_SET_CLIENT

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import TextClause, text
 
@@ -16,6 +17,16 @@ ERASE_ROUTINE = "deleteUserDataByPhoneNumber"
 MAX_WA_ID = 999_999_999_999_999
 # purgekit's record of each erasure it ran (revision 0002).
 RECEIPTS_TABLE = "purgekit_receipts"
+
+
+@dataclass(frozen=True)
+class CarriedKey:
+    """Key columns a statement over messages also yields, for each row outside the batch's own chats (NULLs
+    for the others): the keys of the messages whose dependents the erasure deletes next (plan v2)."""
+
+    chat: str  # the chat column (key_remote_jid)
+    columns: tuple[str, ...]  # the message key
+    chats: str  # the batch operand of the batch's jids
 
 
 class Dialect(ABC):
@@ -60,17 +71,44 @@ class Dialect(ABC):
     def delete_statement(self, reference: str, predicate: str) -> str:
         """The routine's DELETE of the rows of `reference` (aliased t) matching `predicate`."""
 
-    def grouped_count(self, reference: str, predicate: str, columns: list[str]) -> str:
-        """Rows matching `predicate`, counted per value of the identity columns (a dry run)."""
-        selected = ", ".join(f"t.{self.quote(c)}" for c in columns)
+    def carried(self, key: CarriedKey | None, prefix: str) -> list[str]:
+        """The key's expressions over columns named `prefix` + column ("t.", or "" inside a CTE)."""
+        if key is None:
+            return []
+        outside = f"NOT ({prefix}{self.quote(key.chat)} {self.batch_operator} {key.chats})"
+        return [f"CASE WHEN {outside} THEN {prefix}{self.quote(c)} END" for c in key.columns]
+
+    def grouped_count(self, reference: str, predicate: str, columns: list[str], key: CarriedKey | None = None) -> str:
+        """Rows matching `predicate`, counted per value of the identity columns (and of the carried key,
+        for messages outside the batch's chats): a dry run."""
+        selected = ", ".join([f"t.{self.quote(c)}" for c in columns] + self.carried(key, "t."))
         return f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate} GROUP BY {selected}"
 
     @abstractmethod
     def counted_delete(
-        self, reference: str, predicate: Callable[[str], str], columns: list[str], mariadb: bool = False
+        self,
+        reference: str,
+        predicate: Callable[[str], str],
+        columns: list[str],
+        mariadb: bool = False,
+        key: CarriedKey | None = None,
     ) -> tuple[str, str | None]:
-        """SQL deleting the rows matching `predicate(alias)` that yields (identity columns..., rows
-        deleted), and a second statement to run after it when the database cannot do both at once."""
+        """SQL deleting the rows matching `predicate(alias)` that yields (identity columns..., carried key
+        columns..., rows deleted), and a second statement to run after it when the database cannot do both
+        at once."""
+
+    def keyed_predicate(self, alias: str, columns: Sequence[str], keys: int, name: str) -> str:
+        """Rows whose `columns` equal one of `keys` tuples bound as `name`_<key>_<column>: one OR arm per key,
+        each an index probe (postgres_fdw ships it whole; = ANY on several columns would probe every
+        combination of their values)."""
+        return " OR ".join(
+            "(" + " AND ".join(f"{alias}.{self.quote(c)} = :{name}_{k}_{i}" for i, c in enumerate(columns)) + ")"
+            for k in range(keys)
+        )
+
+    def is_retryable(self, error: BaseException) -> bool:
+        """Whether a failed batch lost a deadlock or a serialization conflict: rolled back, it may run again."""
+        return False
 
     # Receipts (revision 0002) ------------------------------------------------------------------------
 

@@ -5,10 +5,13 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy import TextClause, bindparam, text
 
+from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, Dialect
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, CarriedKey, Dialect
+from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
+from purgekit.plans import ErasurePlan, Plan, tables_of
 from purgekit.sql import Secret, Statement, mysql_ident, mysql_literal
 from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable
 
@@ -18,6 +21,10 @@ HOST_STORE = Store.CONTACT
 ROUTINE_DELIMITER = "//"
 
 _VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
+# The erase procedure's scratch table (plan v2): the keys of the messages it deletes outside the user's own chat.
+KEYS_TABLE = "purgekit_erase_keys"
+# How much of a refused jid the procedure's message shows (MySQL keeps MESSAGE_TEXT to 128 characters).
+SHOWN_JID = 40
 
 
 def temporary_table_guard(tables: list[tuple[str, str]]) -> list[str]:
@@ -56,7 +63,7 @@ def temporary_table_guard(tables: list[tuple[str, str]]) -> list[str]:
 class MySQLDialect(Dialect):
     name = "mysql"
 
-    def erase_objects(self, settings: Settings, plan: tuple[UserTable, ...]) -> list[DatabaseObject]:
+    def erase_objects(self, settings: Settings, plan: Plan) -> list[DatabaseObject]:
         return [
             MySqlProcedure(
                 schema=settings.store_name(HOST_STORE),
@@ -82,7 +89,13 @@ class MySQLDialect(Dialect):
         """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
         return " OR ".join(f"{alias}.{mysql_ident(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
-    def erase_body(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
+    def erase_body(self, settings: Settings, plan: Plan) -> str:
+        if isinstance(plan, ErasurePlan):
+            return self._erase_body_v2(settings, plan)
+        return self._erase_body_v1(settings, plan)
+
+    def _erase_body_v1(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
+        """Revision 0001's body: released, so rendered exactly as it shipped."""
         counters = [f"n{index}" for index in range(len(plan))]
         phones = self.table_reference(settings, PHONE_TABLE)
         lines = [
@@ -133,6 +146,152 @@ class MySQLDialect(Dialect):
         lines.append("END")
         return "\n".join(lines)
 
+    def _erase_body_v2(self, settings: Settings, plan: ErasurePlan) -> str:
+        """Plan v2: the jid rule of purgekit/jids.py, the dependents of the messages deleted, and no table a
+        temporary table of the caller's session shadows.
+
+        The keys of the messages to delete outside the user's own chat are read first, with a locking read
+        (under REPEATABLE READ no such message can appear until the commit), into a scratch table; the
+        messages go as those keys and the user's own chat; the dependents by those keys."""
+        tables = tables_of(plan)
+        counters = [f"n{index}" for index in range(len(tables))]
+        phones = self.table_reference(settings, PHONE_TABLE)
+        host = mysql_ident(settings.store_name(HOST_STORE))
+        keys = f"{host}.{mysql_ident(KEYS_TABLE)}"
+        messages = self.table_reference(settings, plan.messages_table)
+        key = [mysql_ident(column.name) for column in plan.messages.key]
+        chat = key[0]
+        read = list(dict.fromkeys((settings.store_name(t.store), t.name) for t in (PHONE_TABLE, *tables)))
+        lines = [
+            "BEGIN",
+            "    DECLARE v_phone VARCHAR(32);",
+            "    DECLARE v_jid VARCHAR(256);",
+            "    DECLARE v_local VARCHAR(256);",
+            "    DECLARE v_number BIGINT;",
+            "    DECLARE v_refusal VARCHAR(512);",
+            f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
+            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
+            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+            "    BEGIN",
+            "        ROLLBACK;",
+            "        RESIGNAL;",
+            "    END;",
+            f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
+            "        SIGNAL SQLSTATE '22023'",
+            "            SET MESSAGE_TEXT = "
+            "'wa_id is not a phone number: digits only, country code first, at most 15 digits';",
+            "    END IF;",
+            "    SET v_phone = CONCAT('+', wa_id);",
+            "    -- START TRANSACTION would end the caller's transaction too; it ends here, as temporary tables",
+            "    -- can be made and dropped outside one only (GTID consistency).",
+            "    COMMIT;",
+            "    -- A temporary table of the caller's session would stand in for the client's table of its name.",
+            *temporary_table_guard(read),
+            f"    DROP TEMPORARY TABLE IF EXISTS {keys};",
+            f"    CREATE TEMPORARY TABLE {keys} (PRIMARY KEY ({', '.join(key)})) ENGINE=InnoDB",
+            f"        SELECT {', '.join(f'm.{c}' for c in key)} FROM {messages} AS m LIMIT 0;",
+            "    START TRANSACTION;",
+            "    -- The jid the client filed the user under: wa_phones may map the phone to another account.",
+            f"    SET v_jid = (SELECT p.jid FROM {phones} AS p WHERE p.{mysql_ident(PHONE_COLUMN)} = v_phone"
+            " ORDER BY p.jid LIMIT 1);",
+            "    IF v_jid IS NULL THEN",
+            f"        SET v_jid = CONCAT(wa_id, {mysql_literal(jids.USER_SUFFIX)});",
+            "    END IF;",
+            "    -- Numeric ids come from the resolved jid, never from the number typed in.",
+            *self._user_jid_check(),
+        ]
+        for counter, table in zip(counters, tables, strict=True):
+            reference = self.table_reference(settings, table)
+            if plan.is_messages(table):
+                selected = ", ".join(f"m.{c}" for c in key)
+                # The user's messages outside their own chat: matched on the other identity columns.
+                others = " OR ".join(
+                    f"m.{mysql_ident(c.name)} = {_VARIABLE[c.identity]}"
+                    for c in table.columns
+                    if c.name != plan.messages.key[0].name
+                )
+                lines += [
+                    "    -- The keys of the messages to delete outside the user's own chat, locked; then the messages.",
+                    f"    INSERT INTO {keys} SELECT {selected} FROM {messages} AS m",
+                    f"        WHERE ({others}) AND m.{chat} <> v_jid FOR UPDATE;",
+                    f"    DELETE t FROM {reference} AS t WHERE t.{chat} = v_jid;",
+                    f"    SET {counter} = ROW_COUNT();",
+                    f"    DELETE t FROM {reference} AS t JOIN {keys} AS k ON "
+                    + " AND ".join(f"t.{c} = k.{c}" for c in key)
+                    + ";",
+                    f"    SET {counter} = {counter} + ROW_COUNT();",
+                ]
+                continue
+            lines += [
+                f"    DELETE t FROM {reference} AS t WHERE {self.match_predicate(table)};",
+                f"    SET {counter} = ROW_COUNT();",
+            ]
+            dependent = plan.dependent_of(table)
+            if dependent is not None:
+                lines += self._dependent_delete(settings, plan, dependent, keys, counter)
+        lines += ["    COMMIT;", f"    DROP TEMPORARY TABLE {keys};"]
+        rows = [
+            f"SELECT {mysql_literal(settings.store_name(table.store))} AS store,"
+            f" {mysql_literal(table.name)} AS table_name,"
+            f" {counter} AS rows_deleted"
+            for counter, table in zip(counters, tables, strict=True)
+        ]
+        lines.append("    " + "\n    UNION ALL ".join(rows) + ";")
+        lines.append("END")
+        return "\n".join(lines)
+
+    def _user_jid_check(self) -> list[str]:
+        """purgekit/jids.py's rule: the jid is the canonical text of a number from 1 to BIGINT's largest, then
+        @s.whatsapp.net, compared byte for byte. No pattern decides it: REGEXP follows the collation (case-
+        insensitive) and MariaDB's `$` matches before a trailing newline; `[^0-9]` unanchored only tells a
+        non-digit is there."""
+        suffix = mysql_literal(jids.USER_SUFFIX)
+        length = len(jids.USER_SUFFIX)
+        return [
+            f"    -- A user's jid is exactly <digits>@{jids.USER_DOMAIN} (purgekit/jids.py): a group, a broadcast",
+            "    -- list, another case or a stray character stops the erasure here, before anything is deleted.",
+            f"    IF CHAR_LENGTH(v_jid) > {length}"
+            f" AND CAST(RIGHT(v_jid, {length}) AS BINARY) = CAST({suffix} AS BINARY) THEN",
+            f"        SET v_local = LEFT(v_jid, CHAR_LENGTH(v_jid) - {length});",
+            f"        IF CHAR_LENGTH(v_local) <= {jids.MAX_USER_DIGITS} AND v_local NOT REGEXP '[^0-9]' THEN",
+            f"            IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND {jids.MAX_USER_NUMBER} THEN",
+            "                SET v_number = CAST(v_local AS DECIMAL(20, 0));",
+            "            END IF;",
+            "        END IF;",
+            "    END IF;",
+            f"    IF v_number IS NULL OR CAST(v_jid AS BINARY) <> CAST(CONCAT(v_number, {suffix}) AS BINARY) THEN",
+            f"        SET v_refusal = CONCAT('wa_phones maps ', v_phone, ' to ', LEFT(JSON_QUOTE(v_jid), {SHOWN_JID}),",
+            "            ': not a user jid, nothing deleted');",
+            "        SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = v_refusal;",
+            "    END IF;",
+        ]
+
+    def _dependent_delete(
+        self, settings: Settings, plan: ErasurePlan, dependent: Related, keys: str, counter: str
+    ) -> list[str]:
+        """The dependent's rows of the carried messages, by their keys; a row a message left also matches (a
+        twin differing in the unmatched key column, probed by the messages' unique key) is kept."""
+        join = " AND ".join(
+            f"t.{mysql_ident(column.name)} = k.{mysql_ident(theirs)}" for column, theirs in dependent.match
+        )
+        left = []
+        for column in dependent.unmatched(plan.messages):
+            same = " AND ".join(
+                f"o.{mysql_ident(c.name)} = "
+                + (f"(NOT k.{mysql_ident(c.name)})" if c.name == column.name else f"k.{mysql_ident(c.name)}")
+                for c in plan.messages.key
+            )
+            left.append(
+                f"NOT EXISTS (SELECT 1 FROM {self.table_reference(settings, plan.messages_table)} AS o WHERE {same})"
+            )
+        where = f"\n        WHERE {' AND '.join(left)}" if left else ""
+        return [
+            f"    -- {dependent.name}: the rows of the messages carried, by key, that no message left shares.",
+            f"    DELETE t FROM {self.table_reference(settings, plan.dependent_table(dependent))} AS t"
+            f" JOIN {keys} AS k ON {join}{where};",
+            f"    SET {counter} = {counter} + ROW_COUNT();",
+        ]
+
     def erase_call(self, settings: Settings) -> str:
         return f"CALL {mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(ERASE_ROUTINE)}(:wa_id)"
 
@@ -158,18 +317,32 @@ class MySQLDialect(Dialect):
         return f"DELETE t FROM {reference} AS t WHERE {predicate}"
 
     def counted_delete(
-        self, reference: str, predicate: Callable[[str], str], columns: list[str], mariadb: bool = False
+        self,
+        reference: str,
+        predicate: Callable[[str], str],
+        columns: list[str],
+        mariadb: bool = False,
+        key: CarriedKey | None = None,
     ) -> tuple[str, str | None]:
         if mariadb:
             # MariaDB's single-table DELETE returns what it deleted (no alias there: the table names it).
-            returned = ", ".join(f"{reference}.{mysql_ident(c)}" for c in columns)
+            returned = ", ".join(
+                [f"{reference}.{mysql_ident(c)}" for c in columns] + self.carried(key, f"{reference}.")
+            )
             return f"DELETE FROM {reference} WHERE {predicate(reference)} RETURNING {returned}, 1", None
         # MySQL 8 has no DELETE ... RETURNING: lock and count the rows, then delete exactly those.
-        selected = ", ".join(f"t.{mysql_ident(c)}" for c in columns)
+        selected = ", ".join([f"t.{mysql_ident(c)}" for c in columns] + self.carried(key, "t."))
         return (
             f"SELECT {selected}, COUNT(*) FROM {reference} AS t WHERE {predicate('t')} GROUP BY {selected} FOR UPDATE",
             self.delete_statement(reference, predicate("t")),
         )
+
+    # ER_LOCK_DEADLOCK: InnoDB rolled the batch back to break a deadlock; it may run again.
+    retryable_errors = frozenset({1213})
+
+    def is_retryable(self, error: BaseException) -> bool:
+        arguments = getattr(getattr(error, "orig", None), "args", ())
+        return bool(arguments) and arguments[0] in self.retryable_errors
 
     receipt_clock = "UTC_TIMESTAMP(6)"
     receipt_user = "CURRENT_USER()"

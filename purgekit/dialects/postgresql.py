@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, Dialect
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, CarriedKey, Dialect
+from purgekit.messages import Related
 from purgekit.objects import (
     DatabaseObject,
     ForeignServer,
@@ -15,6 +17,7 @@ from purgekit.objects import (
 )
 from purgekit.objects.index import PgIndex
 from purgekit.objects.table import PgTable
+from purgekit.plans import ErasurePlan, Plan, key_columns, tables_of
 from purgekit.sql import Secret, pg_ident, pg_literal, pg_quote_ident
 from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable, stores_of
 
@@ -26,6 +29,12 @@ FDW_PASSWORD = "fdw_password"
 
 _COLUMN_TYPES = {"varchar": "character varying(256)", "text": "text", "bigint": "bigint"}
 _VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
+# Exact keys per statement when the routine deletes dependents or probes messages by key: one OR arm per key,
+# each an index probe on the remote (= ANY on several columns would probe every combination of their
+# values); planning a statement grows faster than its arms (purgekit/gc/postgresql.py, KEYED_CHUNK).
+KEYED_CHUNK = 500
+# Joins the columns of a key into one text value: a character no jid or key id holds.
+KEY_SEPARATOR = "chr(31)"
 
 
 def foreign_server_name(store: Store) -> str:
@@ -36,10 +45,11 @@ def foreign_server_name(store: Store) -> str:
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
 
-    def erase_objects(self, settings: Settings, plan: tuple[UserTable, ...]) -> list[DatabaseObject]:
+    def erase_objects(self, settings: Settings, plan: Plan) -> list[DatabaseObject]:
         assert settings.fdw is not None
         owner = settings.routine_owner
-        remote_stores = [store for store in stores_of(plan) if store is not HOST_STORE]
+        tables = tables_of(plan)
+        remote_stores = [store for store in stores_of(tables) if store is not HOST_STORE]
         password = Secret(FDW_PASSWORD, settings.fdw.password or "")
         objects: list[DatabaseObject] = [
             Schema(settings.schema, owner),
@@ -54,9 +64,11 @@ class PostgreSQLDialect(Dialect):
             objects.append(ForeignServer(foreign_server_name(store), options))
         for store in remote_stores:
             objects.append(UserMapping(foreign_server_name(store), owner, settings.fdw.user, password))
-        for table in plan:
+        for table in tables:
             if table.store is not HOST_STORE:
-                objects.append(self._foreign_table(settings, table))
+                objects.append(
+                    self._foreign_table(settings, table, tuple((c.name, c.pg_type) for c in key_columns(plan, table)))
+                )
         objects.append(
             PgFunction(
                 schema="public",
@@ -71,14 +83,17 @@ class PostgreSQLDialect(Dialect):
         )
         return objects
 
-    def _foreign_table(self, settings: Settings, table: UserTable) -> ForeignTable:
+    def _foreign_table(self, settings: Settings, table: UserTable, keys: tuple[tuple[str, str], ...]) -> ForeignTable:
+        """The table's identity columns, then the message key columns plan v2 needs of it (`keys`)."""
+        identities = tuple((column.name, _COLUMN_TYPES[column.type]) for column in table.columns)
+        named = {name for name, _ in identities}
         return ForeignTable(
             schema=settings.schema,
             name=table.name,
             server=foreign_server_name(table.store),
             remote_schema=CLIENT_SCHEMA,
             remote_name=table.name,
-            columns=tuple((column.name, _COLUMN_TYPES[column.type]) for column in table.columns),
+            columns=identities + tuple((name, sql_type) for name, sql_type in keys if name not in named),
             owner=settings.routine_owner,
         )
 
@@ -93,7 +108,13 @@ class PostgreSQLDialect(Dialect):
         """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
         return " OR ".join(f"{alias}.{pg_ident(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
-    def erase_body(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
+    def erase_body(self, settings: Settings, plan: Plan) -> str:
+        if isinstance(plan, ErasurePlan):
+            return self._erase_body_v2(settings, plan)
+        return self._erase_body_v1(settings, plan)
+
+    def _erase_body_v1(self, settings: Settings, plan: tuple[UserTable, ...]) -> str:
+        """Revision 0001's body: released, so rendered exactly as it shipped."""
         phones = f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(PHONE_TABLE.name)}"
         lines = [
             "DECLARE",
@@ -133,6 +154,146 @@ class PostgreSQLDialect(Dialect):
         lines.append("END")
         return "\n".join(lines)
 
+    def _erase_body_v2(self, settings: Settings, plan: ErasurePlan) -> str:
+        """Plan v2: the jid rule of purgekit/jids.py, and the dependents of the messages deleted."""
+        phones = f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(PHONE_TABLE.name)}"
+        key = plan.messages.key
+        lines = [
+            "DECLARE",
+            "    v_phone text;",
+            "    v_jid text;",
+            "    v_local text;",
+            "    v_number bigint;",
+            "    v_deleted bigint;",
+            "    v_rows bigint;",
+            "    v_arms text;",
+            "    v_from integer;",
+            "    v_found text[];",
+            "    v_left text[];",
+            "    -- The keys of the deleted messages outside the user's own chat (their dependents are keyed by it).",
+            *[f"    k_{column.name} {column.pg_type}[];" for column in key],
+            "BEGIN",
+            f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
+            "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
+            "            MESSAGE = format("
+            "'wa_id %s is not a phone number: digits only, country code first, at most 15 digits', wa_id);",
+            "    END IF;",
+            "    v_phone := '+' || wa_id::text;",
+            "    -- The jid the client filed the user under: wa_phones may map the phone to another account.",
+            f"    SELECT p.jid INTO v_jid FROM {phones} AS p WHERE p.{PHONE_COLUMN} = v_phone ORDER BY p.jid LIMIT 1;",
+            "    IF v_jid IS NULL THEN",
+            f"        v_jid := wa_id::text || {pg_literal(jids.USER_SUFFIX)};",
+            "    END IF;",
+            "    -- Numeric ids come from the resolved jid, never from the number typed in.",
+            *self._user_jid_check(),
+            "    -- Each DELETE compares columns with variables only, so postgres_fdw ships it whole to the",
+            "    -- remote server (direct modify) instead of fetching and locking the table row by row.",
+        ]
+        for table in plan.tables:
+            reference = self.table_reference(settings, table)
+            dependent = plan.dependent_of(table)
+            if plan.is_messages(table):
+                own_chat = f"d.{pg_ident(key[0].name)} <> v_jid"
+                carried = ", ".join(f"array_agg(d.{pg_ident(column.name)}) FILTER (WHERE {own_chat})" for column in key)
+                lines += [
+                    "    -- The keys of the messages deleted outside the user's own chat come back with the delete.",
+                    f"    WITH deleted AS (DELETE FROM {reference} AS t WHERE {self.match_predicate(table)}",
+                    f"        RETURNING {', '.join(f't.{pg_ident(column.name)}' for column in key)})",
+                    f"    SELECT count(*), {carried}",
+                    f"        INTO v_deleted, {', '.join(f'k_{column.name}' for column in key)} FROM deleted AS d;",
+                ]
+            else:
+                lines += [
+                    f"    DELETE FROM {reference} AS t WHERE {self.match_predicate(table)};",
+                    "    GET DIAGNOSTICS v_deleted = ROW_COUNT;",
+                ]
+            if dependent is not None:
+                lines += self._dependent_delete(settings, plan, dependent)
+            lines += [
+                f"    store := {pg_literal(settings.store_name(table.store))}; table_name := {pg_literal(table.name)};"
+                " rows_deleted := v_deleted;",
+                "    RETURN NEXT;",
+            ]
+        lines.append("END")
+        return "\n".join(lines)
+
+    def _user_jid_check(self) -> list[str]:
+        """purgekit/jids.py's rule: the jid is the canonical text of a number from 1 to BIGINT's largest, then
+        @s.whatsapp.net; compared byte for byte (COLLATE "C"), so no collation or pattern reads it loosely."""
+        suffix = pg_literal(jids.USER_SUFFIX)
+        return [
+            f"    -- A user's jid is exactly <digits>@{jids.USER_DOMAIN} (purgekit/jids.py): a group, a broadcast",
+            "    -- list, another case or a stray character stops the erasure here, before anything is deleted.",
+            f"    IF right(v_jid, {len(jids.USER_SUFFIX)}) = {suffix} THEN",
+            f"        v_local := left(v_jid, -{len(jids.USER_SUFFIX)});",
+            f"        IF v_local ~ '^[0-9]{{1,{jids.MAX_USER_DIGITS}}}$' THEN",
+            f"            IF v_local::numeric BETWEEN 1 AND {jids.MAX_USER_NUMBER} THEN",
+            "                v_number := v_local::bigint;",
+            "            END IF;",
+            "        END IF;",
+            "    END IF;",
+            f'    IF v_number IS NULL OR v_jid COLLATE "C" <> (v_number::text || {suffix}) COLLATE "C" THEN',
+            "        RAISE EXCEPTION USING ERRCODE = 'data_exception',",
+            "            MESSAGE = format('wa_phones maps %s to %s, which is not a user jid"
+            f" ({jids.USER_JID_RULE}): nothing deleted', v_phone, to_json(v_jid)::text);",
+            "    END IF;",
+        ]
+
+    def _dependent_delete(self, settings: Settings, plan: ErasurePlan, dependent: Related) -> list[str]:
+        """The dependent's rows of the carried messages, by their keys, KEYED_CHUNK keys a statement; a row a
+        message left also matches (a twin differing in the unmatched key column) is kept."""
+        messages = self.table_reference(settings, plan.messages_table)
+        key = plan.messages.key
+        slices = ", ".join(f"k_{column.name}[v_from:v_from + {KEYED_CHUNK - 1}]" for column in key)
+        names = ", ".join(pg_ident(column.name) for column in key)
+        loop = [
+            "    v_from := 1;",
+            f"    WHILE v_from <= coalesce(cardinality(k_{key[-1].name}), 0) LOOP",
+        ]
+        lines = [f"    -- {dependent.name}: the rows of the messages carried, by key, that no message left shares."]
+        keep = ""
+        unmatched = dependent.unmatched(plan.messages)
+        if unmatched:
+            (flipped,) = unmatched
+            shared = dependent.message_columns
+            probe = " AND ".join(f"o.{pg_ident(column.name)} = %L" for column in key)
+            values = ", ".join(
+                f"NOT k.{pg_ident(column.name)}" if column.name == flipped.name else f"k.{pg_ident(column.name)}"
+                for column in key
+            )
+            found = f" || {KEY_SEPARATOR} || ".join(f"o.{pg_ident(name)}::text" for name in shared)
+            lines += [
+                "    v_left := '{}';",
+                *loop,
+                f"        SELECT string_agg(format('({probe})', {values}), ' OR ') INTO v_arms",
+                f"            FROM unnest({slices}) AS k({names});",
+                "        EXECUTE "
+                + pg_literal(f"SELECT array_agg({found}) FROM {messages} AS o WHERE ")
+                + " || v_arms INTO v_found;",
+                "        v_left := v_left || coalesce(v_found, '{}');",
+                f"        v_from := v_from + {KEYED_CHUNK};",
+                "    END LOOP;",
+            ]
+            carried_key = f" || {KEY_SEPARATOR} || ".join(f"k.{pg_ident(name)}::text" for name in shared)
+            keep = f"\n            WHERE NOT ({carried_key} = ANY(v_left))"
+        arm = " AND ".join(f"t.{pg_ident(column.name)} = %L" for column, _ in dependent.match)
+        values = ", ".join(f"k.{pg_ident(theirs)}" for theirs in dependent.message_columns)
+        lines += [
+            *loop,
+            f"        SELECT string_agg(DISTINCT format('({arm})', {values}), ' OR ') INTO v_arms",
+            f"            FROM unnest({slices}) AS k({names}){keep};",
+            "        IF v_arms IS NOT NULL THEN",
+            "            EXECUTE "
+            + pg_literal(f"DELETE FROM {self.table_reference(settings, plan.dependent_table(dependent))} AS t WHERE ")
+            + " || v_arms;",
+            "            GET DIAGNOSTICS v_rows = ROW_COUNT;",
+            "            v_deleted := v_deleted + v_rows;",
+            "        END IF;",
+            f"        v_from := v_from + {KEYED_CHUNK};",
+            "    END LOOP;",
+        ]
+        return lines
+
     def erase_call(self, settings: Settings) -> str:
         return f"SELECT store, table_name, rows_deleted FROM public.{pg_quote_ident(ERASE_ROUTINE)}(:wa_id)"
 
@@ -149,16 +310,27 @@ class PostgreSQLDialect(Dialect):
         return f"DELETE FROM {reference} AS t WHERE {predicate}"
 
     def counted_delete(
-        self, reference: str, predicate: Callable[[str], str], columns: list[str], mariadb: bool = False
+        self,
+        reference: str,
+        predicate: Callable[[str], str],
+        columns: list[str],
+        mariadb: bool = False,
+        key: CarriedKey | None = None,
     ) -> tuple[str, str | None]:
         # Still a direct modify inside the CTE: the remote server deletes and returns the identities.
-        returned = ", ".join(f"t.{pg_ident(c)}" for c in columns)
-        grouped = ", ".join(pg_ident(c) for c in columns)
+        returned = ", ".join(f"t.{pg_ident(c)}" for c in dict.fromkeys([*columns, *(key.columns if key else ())]))
+        grouped = ", ".join([pg_ident(c) for c in columns] + self.carried(key, ""))
         return (
             f"WITH deleted AS ({self.delete_statement(reference, predicate('t'))} RETURNING {returned})"
             f" SELECT {grouped}, COUNT(*) FROM deleted GROUP BY {grouped}",
             None,
         )
+
+    # Serialization failure, deadlock: a batch that loses either is rolled back whole, and may run again.
+    retryable_sqlstates = frozenset({"40001", "40P01"})
+
+    def is_retryable(self, error: BaseException) -> bool:
+        return getattr(getattr(error, "orig", None), "pgcode", None) in self.retryable_sqlstates
 
     receipt_clock = "now()"
     receipt_user = "current_user"

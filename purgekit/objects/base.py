@@ -26,6 +26,11 @@ class DatabaseObject(ABC):
     @abstractmethod
     def drop(self) -> list[Statement]: ...
 
+    def replace(self, new: DatabaseObject) -> list[Statement]:
+        """The statements that turn this object into `new`, a new definition of it: DROP + CREATE, unless the
+        kind knows a gentler way (one that keeps what others granted on the object, say)."""
+        return self.drop() + new.create()
+
     def drift(self, connection: Connection, revision: str) -> list[str] | None:
         """How the installed object differs from this definition, as the catalog tells: one phrase per
         difference ("missing", "option dbname is 'x', expected 'y'"), [] when none. `revision` is the

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
-from purgekit.sql import Statement, pg_ident, pg_literal
+from purgekit.sql import Statement, pg_dollar_quoted, pg_ident, pg_literal
 
 
 @dataclass(frozen=True, repr=False)
@@ -36,29 +36,37 @@ class OwnedExtension(DatabaseObject):
     def create(self) -> list[Statement]:
         return [
             Statement(
-                "DO $do$\nBEGIN\n"
-                "    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension"
-                f" WHERE extname = {pg_literal(self.name)}) THEN\n"
-                f"        CREATE EXTENSION {self.identity} WITH SCHEMA {pg_ident(self.schema)};\n"
-                "    END IF;\n"
-                "END\n$do$"
+                "DO "
+                + pg_dollar_quoted(
+                    "BEGIN\n"
+                    "    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension"
+                    f" WHERE extname = {pg_literal(self.name)}) THEN\n"
+                    f"        CREATE EXTENSION {self.identity} WITH SCHEMA {pg_ident(self.schema)};\n"
+                    "    END IF;\n"
+                    "END",
+                    "do",
+                )
             )
         ]
 
     def drop(self) -> list[Statement]:
         return [
             Statement(
-                "DO $do$\nBEGIN\n"
-                f"    IF EXISTS ({self._is_ours()}) THEN\n"
-                "        BEGIN\n"
-                f"            DROP EXTENSION {self.identity} RESTRICT;\n"
-                "        EXCEPTION WHEN dependent_objects_still_exist THEN\n"
-                f"            ALTER EXTENSION {self.identity} SET SCHEMA public;\n"
-                f"            RAISE NOTICE 'purgekit: extension {self.name} is in use by objects"
-                " purgekit did not create; kept, moved to schema public';\n"
-                "        END;\n"
-                "    END IF;\n"
-                "END\n$do$"
+                "DO "
+                + pg_dollar_quoted(
+                    "BEGIN\n"
+                    f"    IF EXISTS ({self._is_ours()}) THEN\n"
+                    "        BEGIN\n"
+                    f"            DROP EXTENSION {self.identity} RESTRICT;\n"
+                    "        EXCEPTION WHEN dependent_objects_still_exist THEN\n"
+                    f"            ALTER EXTENSION {self.identity} SET SCHEMA public;\n"
+                    f"            RAISE NOTICE 'purgekit: extension {self.name} is in use by objects"
+                    " purgekit did not create; kept, moved to schema public';\n"
+                    "        END;\n"
+                    "    END IF;\n"
+                    "END",
+                    "do",
+                )
             )
         ]
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import text
 
@@ -43,6 +43,21 @@ class ForeignTable(DatabaseObject):
 
     def drop(self) -> list[Statement]:
         return [Statement(f"DROP FOREIGN TABLE {self.identity} RESTRICT")]
+
+    def replace(self, new: DatabaseObject) -> list[Statement]:
+        """Only columns added or dropped: ALTER FOREIGN TABLE, which keeps the table's privileges (a DELETE
+        granted to whoever runs `purgekit erase`, say) and whatever depends on its other columns."""
+        if not isinstance(new, ForeignTable) or replace(new, columns=self.columns) != self:
+            return super().replace(new)
+        old_names = {name for name, _ in self.columns}
+        new_names = {name for name, _ in new.columns}
+        if any(column not in new.columns for column in self.columns if column[0] in new_names):
+            return super().replace(new)  # a column changes type
+        actions = [f"DROP COLUMN {pg_ident(name)}" for name, _ in self.columns if name not in new_names]
+        actions += [
+            f"ADD COLUMN {pg_ident(name)} {sql_type}" for name, sql_type in new.columns if name not in old_names
+        ]
+        return [Statement(f"ALTER FOREIGN TABLE {self.identity}\n    " + ",\n    ".join(actions))] if actions else []
 
     def drift(self, connection, revision):
         row = connection.execute(

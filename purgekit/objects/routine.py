@@ -5,7 +5,15 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
-from purgekit.sql import Statement, mysql_account, mysql_ident, mysql_literal, pg_ident, pg_quote_ident
+from purgekit.sql import (
+    Statement,
+    mysql_account,
+    mysql_ident,
+    mysql_literal,
+    pg_dollar_quoted,
+    pg_ident,
+    pg_quote_ident,
+)
 from purgekit.sqlcheck import mask
 
 
@@ -49,7 +57,7 @@ class PgFunction(DatabaseObject):
                 "    VOLATILE\n"
                 "    SECURITY DEFINER\n"
                 f"    SET search_path = {self.search_path}\n"
-                f"AS $purgekit$\n{self.body}\n$purgekit$",
+                f"AS {pg_dollar_quoted(self.body)}",
                 is_routine=True,
             ),
             # PostgreSQL grants EXECUTE to PUBLIC on every new function: take it back.
@@ -165,8 +173,9 @@ class MySqlProcedure(DatabaseObject):
             phrases.append(f"{access}, expected MODIFIES SQL DATA")
         if comment != self.comment:
             phrases.append(f"comment is {mysql_literal(comment)}, expected {mysql_literal(self.comment)}")
-        if self.definer and self.definer.upper() != "CURRENT_USER":
-            expected = mysql_account(self.definer).replace("'", "")
+        account = mysql_account(self.definer) if self.definer else None
+        if account is not None and account.user is not None:
+            expected = account.catalog
             if definer != expected:
                 phrases.append(f"definer is {definer}, expected {expected}")
         return phrases

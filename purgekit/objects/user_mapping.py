@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
 from purgekit.objects.foreign_server import catalog_options, options_drift
-from purgekit.sql import Secret, Statement, pg_ident, pg_literal
+from purgekit.sql import Secret, Statement, pg_dollar_quoted, pg_ident, pg_literal
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,26 +32,36 @@ class UserMapping(DatabaseObject):
         return f"{self._role} SERVER {pg_ident(self.server)}"
 
     def create(self) -> list[Statement]:
-        options = f"OPTIONS (user {pg_literal(self.remote_user)}, password {{{self.password.name}}})"
-        return [Statement(f"CREATE USER MAPPING FOR {self.identity}\n    {options}", secrets=(self.password,))]
+        return [
+            Statement(
+                f"CREATE USER MAPPING FOR {self.identity}\n    OPTIONS (user {pg_literal(self.remote_user)}, password ",
+                self.password,
+                ")",
+            )
+        ]
 
     def drop(self) -> list[Statement]:
         # Every mapping on purgekit's own server goes, whoever runs the downgrade: the server is
         # purgekit's, and DROP SERVER ... RESTRICT would refuse while a mapping remains.
         return [
             Statement(
-                "DO $do$\nDECLARE\n    mapping record;\nBEGIN\n"
-                "    FOR mapping IN SELECT um.usename FROM pg_catalog.pg_user_mappings AS um\n"
-                f"        WHERE um.srvname = {pg_literal(self.server)}\n"
-                "    LOOP\n"
-                "        IF mapping.usename = 'public' THEN\n"
-                f"            EXECUTE format('DROP USER MAPPING FOR PUBLIC SERVER %I', {pg_literal(self.server)});\n"
-                "        ELSE\n"
-                "            EXECUTE format('DROP USER MAPPING FOR %I SERVER %I',"
-                f" mapping.usename, {pg_literal(self.server)});\n"
-                "        END IF;\n"
-                "    END LOOP;\n"
-                "END\n$do$"
+                "DO "
+                + pg_dollar_quoted(
+                    "DECLARE\n    mapping record;\nBEGIN\n"
+                    "    FOR mapping IN SELECT um.usename FROM pg_catalog.pg_user_mappings AS um\n"
+                    f"        WHERE um.srvname = {pg_literal(self.server)}\n"
+                    "    LOOP\n"
+                    "        IF mapping.usename = 'public' THEN\n"
+                    "            EXECUTE format('DROP USER MAPPING FOR PUBLIC SERVER %I',"
+                    f" {pg_literal(self.server)});\n"
+                    "        ELSE\n"
+                    "            EXECUTE format('DROP USER MAPPING FOR %I SERVER %I',"
+                    f" mapping.usename, {pg_literal(self.server)});\n"
+                    "        END IF;\n"
+                    "    END LOOP;\n"
+                    "END",
+                    "do",
+                )
             )
         ]
 
