@@ -220,3 +220,46 @@ def test_the_procedure_runs_with_its_configured_definers_rights(mysql_server):
         finally:
             with deployment.engine.begin() as connection:
                 connection.execute(text(f"DROP USER IF EXISTS '{definer}'@'%'"))
+
+
+def test_a_temporary_table_of_the_callers_session_cannot_stand_in_for_a_client_table(mysql_server):
+    # MySQL and MariaDB resolve a name to the session's temporary table first, even inside an SQL SECURITY
+    # DEFINER procedure. A caller allowed EXECUTE and CREATE TEMPORARY TABLES makes its own wa_phones, mapping
+    # a number to someone else's account: the procedure must refuse to run, and delete nothing.
+    account, password = "pk_tmp_caller", "tmp-caller-pw-1"
+    victim = USER + 7
+    with synthetic_deployment(mysql_server, "tmp", PURGEKIT_EXECUTE_GRANTEES=f"{account}@%") as deployment:
+        contact = deployment.settings.store_name(Store.CONTACT)
+        with deployment.engine.begin() as connection:
+            connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
+            connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))
+            for store in Store:
+                name = deployment.settings.store_name(store)
+                connection.execute(text(f"GRANT CREATE TEMPORARY TABLES ON `{name}`.* TO '{account}'@'%'"))
+        try:
+            deployment.upgrade()
+            deployment.stores.add_user(USER)
+            deployment.stores.add_user(victim)
+            before = deployment.stores.table_counts()
+            url = make_url(mysql_server.url).set(username=account, password=password)
+            caller = create_engine(url)
+            with caller.connect() as connection:
+                connection.exec_driver_sql(
+                    f"CREATE TEMPORARY TABLE `{contact}`.`wa_phones`"
+                    " (phone_number VARCHAR(32) PRIMARY KEY, jid VARCHAR(256) NOT NULL, updated BIGINT NOT NULL)"
+                )
+                connection.exec_driver_sql(
+                    f"INSERT INTO `{contact}`.`wa_phones` VALUES ('+{USER}', '{victim}@s.whatsapp.net', 1)"
+                )
+                with pytest.raises(DBAPIError, match=f"a temporary table of this session shadows {contact}.wa_phones"):
+                    connection.execute(text(deployment.dialect.erase_call(deployment.settings)), {"wa_id": USER}).all()
+                connection.rollback()
+            caller.dispose()
+            assert deployment.stores.table_counts() == before
+            assert set(nonzero(user_rows(deployment.stores, victim))) == set(
+                nonzero(user_rows(deployment.stores, USER))
+            )
+            deployment.downgrade()
+        finally:
+            with deployment.engine.begin() as connection:
+                connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
