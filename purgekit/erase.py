@@ -90,6 +90,7 @@ class _Target:
     phone: Phone
     jid: str
     number: int
+    erased_before: bool = False  # its receipts say it was erased before, as this jid
 
 
 class _Unattributable(Exception):
@@ -325,7 +326,7 @@ class _Erasure:
         candidates = {
             phone.wa_id: [j for j in mapped.get(f"+{phone.wa_id}", []) if j not in self.resolved] for phone in batch
         }
-        erased_as = self._erased_as(connection, [wa_id for wa_id, jids in candidates.items() if not jids])
+        erased_as = self._erased_as(connection, [number for number, mapped in candidates.items() if not mapped])
         targets: list[_Target] = []
         skipped: list[ErasureReport] = []
         for index, phone in enumerate(batch):
@@ -349,14 +350,16 @@ class _Erasure:
                     )
                 )
                 continue
-            target = _Target(start + index, phone, jid, number)
+            before = bool(previous) and previous.get(receipts.jid_hash(jid, self.salt), 0) > 0
+            target = _Target(start + index, phone, jid, number, before)
             targets.append(target)
             self.owners.add(target)
             self.resolved.add(jid)
         return targets, skipped, None
 
-    def _erased_as(self, connection: Connection, wa_ids: list[int]) -> dict[int, set[str]]:
-        """For numbers wa_phones no longer maps: the jids (hashed) their receipts say were erased."""
+    def _erased_as(self, connection: Connection, wa_ids: list[int]) -> dict[int, dict[str, int]]:
+        """For numbers wa_phones no longer maps: the jids (hashed) their receipts say were erased, each with
+        the most rows an erasure of it deleted."""
         if not wa_ids or not self.reads_receipts:
             return {}
         return receipts.erased_jids(connection, self.settings, wa_ids, self.salt)
@@ -396,7 +399,10 @@ class _Erasure:
                 counts[target.position].append(
                     TableCount(self.settings.store_name(table.store), table.name, per_user.get(target.position, 0))
                 )
-        reports = [ErasureReport(t.phone.wa_id, tuple(counts[t.position]), self.dry_run, t.jid) for t in targets]
+        reports = [
+            ErasureReport(t.phone.wa_id, tuple(counts[t.position]), self.dry_run, t.jid, erased_before=t.erased_before)
+            for t in targets
+        ]
         if self.dry_run:
             connection.rollback()
         else:

@@ -106,8 +106,11 @@ def write(connection: Connection, settings: Settings, reports: Sequence[ErasureR
     connection.exec_driver_sql(sql, parameters)
 
 
-def erased_jids(connection: Connection, settings: Settings, wa_ids: Sequence[int], salt: str) -> dict[int, set[str]]:
-    """For each number with receipts: the hashes of the jids erased under it."""
+def erased_jids(
+    connection: Connection, settings: Settings, wa_ids: Sequence[int], salt: str
+) -> dict[int, dict[str, int]]:
+    """For each number with receipts: the hashes of the jids erased under it, each with the most rows one
+    erasure of it deleted (0: erased when nothing was left)."""
     by_hash = {number_hash(wa_id, salt): wa_id for wa_id in wa_ids}
     if not by_hash:
         return {}
@@ -115,14 +118,14 @@ def erased_jids(connection: Connection, settings: Settings, wa_ids: Sequence[int
     operand = dialect.batch_operand("hashes", "text")
     rows = connection.execute(
         dialect.batch_statement(
-            f"SELECT number_hash, jid_hash FROM {dialect.receipts_reference(settings)}"
-            f" WHERE number_hash {dialect.batch_operator} {operand}"
+            f"SELECT number_hash, jid_hash, MAX(total) FROM {dialect.receipts_reference(settings)}"
+            f" WHERE number_hash {dialect.batch_operator} {operand} GROUP BY number_hash, jid_hash"
         ),
         {"hashes": list(by_hash)},
     )
-    found: dict[int, set[str]] = {}
-    for number, jid in rows:
-        found.setdefault(by_hash[number.strip()], set()).add(jid.strip())
+    found: dict[int, dict[str, int]] = {}
+    for number, jid, total in rows:
+        found.setdefault(by_hash[number.strip()], {})[jid.strip()] = int(total)
     return found
 
 

@@ -21,10 +21,22 @@ class ErasureReport:
     jid: str | None = None
     # Why purgekit.erase left this number alone (then every count is 0), or None.
     skipped: str | None = None
+    # Nothing matched, and the number's receipts show it was erased before, as the jid it resolves to.
+    erased_before: bool = False
 
     @property
     def total(self) -> int:
         return sum(count.rows for count in self.tables)
+
+    @property
+    def status(self) -> str:
+        """'erased' (a dry run: 'found'); 'not found' when no row of any store matched; 'erased before' when
+        none matched and a receipt shows the number was erased before; 'skipped' (see `skipped`)."""
+        if self.skipped is not None:
+            return "skipped"
+        if self.total:
+            return "found" if self.dry_run else "erased"
+        return "erased before" if self.erased_before else "not found"
 
     def rows(self, store: str, table: str) -> int:
         for count in self.tables:
@@ -39,6 +51,7 @@ class ErasureReport:
         return {
             "wa_id": str(self.wa_id),
             **resolved,
+            "status": self.status,
             "dry_run": self.dry_run,
             "tables": [{"store": c.store, "table": c.table, "rows": c.rows} for c in self.tables],
             "total": self.total,

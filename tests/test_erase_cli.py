@@ -120,7 +120,8 @@ def test_dry_run_json_counts_what_the_erasure_then_deletes(installed, tmp_path):
     assert dry_doc["dry_run"] is True and erased_doc["dry_run"] is False
     assert [u["tables"] for u in dry_doc["users"]] == [u["tables"] for u in erased_doc["users"]]
     user = erased_doc["users"][0]
-    assert set(user) == {"phone", "source", "wa_id", "jid", "dry_run", "tables", "total"}
+    assert set(user) == {"phone", "source", "wa_id", "jid", "status", "dry_run", "tables", "total"}
+    assert (dry_doc["users"][0]["status"], user["status"]) == ("found", "erased")
     assert (user["phone"], user["wa_id"], user["source"]) == (f"+{USER}", str(USER), "argument 1")
     assert set(user["tables"][0]) == {"store", "table", "rows"}
     removed = sum(before.values()) - sum(installed.stores.table_counts().values())
@@ -156,10 +157,35 @@ def test_a_failure_is_exit_1_naming_the_user_and_json_keeps_what_was_done(instal
 
     assert result.returncode == 1
     assert (
-        f"purgekit: erasure stopped at +{numbers[1]} (argument 2): wa_phones maps +{numbers[1]} to status@broadcast"
+        f"purgekit: erasure stopped at +{numbers[1]} (argument 2): wa_phones maps +{numbers[1]} to 'status@broadcast'"
         in result.stderr
     )
     document = json.loads(result.stdout)
     assert [u["wa_id"] for u in document["users"]] == [str(numbers[0])]
     assert document["error"]["phone"] == f"+{numbers[1]}"
     assert set(nonzero(user_rows(installed.stores, numbers[2]))) == set(USER_ROWS)
+
+
+def test_a_number_that_matches_nothing_is_reported_not_found(installed):
+    installed.stores.add_user(USER)
+    absent = USER + 5
+
+    result = on(installed, "--json", str(USER), str(absent))
+
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [u["status"] for u in document["users"]] == ["erased", "not found"]
+    assert document["not_found"] == 1
+    assert result.stderr.strip().splitlines() == [
+        f"purgekit: +{absent} (argument 2) not found: no row of any store matches {absent}@s.whatsapp.net"
+    ]
+    failing = on(installed, "--fail-if-not-found", str(absent))
+    assert failing.returncode == 3, failing.stderr
+    assert f"+{absent} ({absent}@s.whatsapp.net): not found, 0 rows" in failing.stdout
+    # Erased before is not "not found": the receipts say so, and the request stays fulfilled.
+    again = on(installed, "--fail-if-not-found", "--json", str(USER))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["users"][0]["status"] == "erased before"
+    assert "its receipts show it was erased before" in again.stderr
+    dry = on(installed, "--dry-run", "--fail-if-not-found", str(absent))
+    assert dry.returncode == 3 and "not found" in dry.stderr

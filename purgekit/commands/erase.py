@@ -2,8 +2,9 @@
 
 Every phone number (arguments and file) is checked before any database work: one bad input and
 nothing is erased, exit 2, with a line per bad input naming it and the rule it breaks. Then the users
-are erased set-wise (purgekit.erase), with a receipt each; exit 0 when all are erased (or skipped, each
-with a line saying why), 1 when the erasure stops (the line says at which user; a re-run finishes the job).
+are erased set-wise (purgekit.erase), with a receipt each; exit 0 when all are erased (or skipped, or not
+found, each with a line saying so), 1 when the erasure stops (the line says at which user; a re-run finishes
+the job), 3 with --fail-if-not-found when a number matched nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from purgekit.erase import BATCH_SIZE, ErasureFailed, erase_users
 from purgekit.errors import BadInputError
 from purgekit.phones import Phone, parse_arguments, read_file
 from purgekit.report import ErasureReport
+
+# With --fail-if-not-found: some number matched no row of any store (the others are erased).
+EXIT_NOT_FOUND = 3
 
 
 def register(app: typer.Typer) -> None:
@@ -46,9 +50,13 @@ def erase(
     batch_size: int = typer.Option(
         BATCH_SIZE, "--batch-size", min=1, help="Users erased per statement and transaction."
     ),
+    fail_if_not_found: bool = typer.Option(
+        False, "--fail-if-not-found", help=f"Exit {EXIT_NOT_FOUND} when a number matches no row of any store."
+    ),
     url: str | None = URL_OPTION,
 ) -> None:
-    """Erase users' data from the four stores (exit 0 done, 1 failed, 2 bad input: nothing erased)."""
+    """Erase users' data from the four stores (exit 0 done, 1 failed, 2 bad input: nothing erased, 3 with
+    --fail-if-not-found: a number matched nothing)."""
     targets = _phones(phones or [], from_file)
     # Everything that can be refused is refused before the first connection.
     salt = receipts.salt_if_set() if dry_run else receipts.salt_from_environment()
@@ -67,11 +75,13 @@ def erase(
         engine.dispose()
     by_wa_id = {phone.wa_id: phone for phone in targets}
     for report in reports:
+        where = f"+{report.wa_id} ({by_wa_id[report.wa_id].source})"
         if report.skipped:
-            print(
-                f"purgekit: +{report.wa_id} ({by_wa_id[report.wa_id].source}) skipped: {report.skipped}",
-                file=sys.stderr,
-            )
+            print(f"purgekit: {where} skipped: {report.skipped}", file=sys.stderr)
+        elif report.status == "not found":
+            print(f"purgekit: {where} not found: no row of any store matches {report.jid}", file=sys.stderr)
+        elif report.status == "erased before":
+            print(f"purgekit: {where}: nothing left to erase; its receipts show it was erased before", file=sys.stderr)
     if as_json:
         print(json.dumps(_document(reports, by_wa_id, dry_run, failure), indent=2))
     elif from_file is None:
@@ -82,6 +92,8 @@ def erase(
     if failure is not None:
         print(f"purgekit: {failure}", file=sys.stderr)
         raise typer.Exit(failure.exit_code)
+    if fail_if_not_found and any(report.status == "not found" for report in reports):
+        raise typer.Exit(EXIT_NOT_FOUND)
 
 
 def _phones(arguments: list[str], from_file: Path | None) -> list[Phone]:
@@ -127,6 +139,8 @@ class _progress:
 def _title(report: ErasureReport) -> str:
     if report.skipped:
         return f"+{report.wa_id}: skipped, {report.skipped}"
+    if report.status in ("not found", "erased before"):
+        return f"+{report.wa_id} ({report.jid}): {report.status}, 0 rows"
     verb = "would delete (dry run)" if report.dry_run else "deleted"
     return f"+{report.wa_id} ({report.jid}): {report.total} rows {verb}"
 
@@ -144,9 +158,11 @@ def _user_table(report: ErasureReport) -> Table:
 
 def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
     verb = "would delete (dry run)" if dry_run else "deleted"
-    skipped = sum(1 for r in reports if r.skipped)
-    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}" + (
-        f", {skipped} skipped" if skipped else ""
+    statuses = [r.status for r in reports]
+    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}" + "".join(
+        f", {statuses.count(status)} {status}"
+        for status in ("not found", "erased before", "skipped")
+        if status in statuses
     )
     table = Table(title=title, title_justify="left")
     table.add_column("store")
@@ -169,4 +185,11 @@ def _document(
     error = None
     if failure is not None:
         error = {"phone": failure.phone.display, "source": failure.phone.source, "message": failure.reason}
-    return {"dry_run": dry_run, "users": users, "total": sum(r.total for r in reports), "error": error}
+    not_found = sum(1 for r in reports if r.status == "not found")
+    return {
+        "dry_run": dry_run,
+        "users": users,
+        "total": sum(r.total for r in reports),
+        "not_found": not_found,
+        "error": error,
+    }
