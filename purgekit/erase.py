@@ -234,6 +234,8 @@ class _Erasure:
                 connection.exec_driver_sql(statement)
             # Receipts are read (see _resolve) whenever there is a salt to read them with.
             self.reads_receipts = self.salt is not None and self._check_receipts_table(connection, not self.dry_run)
+            if self.reads_receipts:
+                self._check_salt(connection)
             position = 0
             while position < len(phones):
                 batch = phones[position : position + self.batch_size]
@@ -540,6 +542,21 @@ class _Erasure:
             ) from None
         connection.rollback()
         return True
+
+    def _check_salt(self, connection: Connection) -> None:
+        """The salt must be the receipts' (a dry run only compares; an erasure records it the first time)."""
+        assert self.salt is not None
+        try:
+            receipts.check_salt_of_receipts(connection, self.settings, self.salt, record=not self.dry_run)
+        except DBAPIError as error:
+            connection.rollback()
+            if self.dry_run:
+                return  # no salt check installed yet: the dry run reads the receipts as they are
+            reference = self.dialect.salt_check_reference(self.settings)
+            raise PurgekitError(
+                f"cannot check the receipts' salt in {reference} ({_reason(error)}):"
+                " run `alembic upgrade head` first; nothing was erased"
+            ) from None
 
     def _where(self) -> str:
         return self.settings.url.render_as_string(hide_password=True)

@@ -8,6 +8,12 @@ few possible values (about 10**11 per country code) that an unsalted or known-sa
 trying them all in minutes, so a copy of the database alone (a backup, a replica, a dump handed to an
 auditor) must not hold the salt. With it, and only with it, anyone can answer "was +X erased, when?"
 by hashing +X and looking the hash up; losing the salt loses that ability, never the receipts.
+
+A wrong salt would turn the changed-number guard off without a word (no receipt would ever match), so the
+receipts' salt has a check value (revision 0005's one-row table): scrypt of the salt, a slow function, so
+that the check value is no faster a test of a guessed salt than the receipts themselves. The first
+erasure that finds no check value records its salt's; every erasure and every dry run with a salt then
+compares, and refuses (ConfigurationError, exit 2) with another salt, before anything is erased.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from purgekit.report import ErasureReport
 SALT_VARIABLE = "PURGEKIT_RECEIPT_SALT"
 # An HMAC key should carry at least 128 bits; 16 characters is the least that could.
 MIN_SALT_LENGTH = 16
+# The salt's check value: scrypt(salt, SALT_CHECK_CONTEXT), its parameters recorded beside it (kdf).
+SALT_CHECK_CONTEXT = b"purgekit receipt salt check"
+SALT_CHECK_KDF = {"n": 2**15, "r": 8, "p": 1}
 
 
 def salt_from_environment(environ: Mapping[str, str] | None = None) -> str:
@@ -71,6 +80,50 @@ def jid_hash(jid: str, salt: str) -> str:
 
 def _hmac(value: str, salt: str) -> str:
     return hmac.new(salt.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def kdf_name() -> str:
+    return "scrypt:" + ",".join(f"{key}={value}" for key, value in SALT_CHECK_KDF.items())
+
+
+def salt_check_value(salt: str, kdf: str | None = None) -> str:
+    """The salt's check value (hex), by the named key derivation (this purgekit's, when None)."""
+    if kdf is not None and kdf != kdf_name():
+        raise ConfigurationError(f"the receipts' salt check was recorded with {kdf}, which this purgekit does not know")
+    n, r, p = SALT_CHECK_KDF["n"], SALT_CHECK_KDF["r"], SALT_CHECK_KDF["p"]
+    return hashlib.scrypt(
+        salt.encode("utf-8"), salt=SALT_CHECK_CONTEXT, n=n, r=r, p=p, maxmem=256 * n * r, dklen=32
+    ).hex()
+
+
+def check_salt_of_receipts(connection: Connection, settings: Settings, salt: str, record: bool) -> None:
+    """Refuse a salt that is not the one the receipts were written with (ConfigurationError, exit 2).
+
+    With no check value yet, `record` stores this salt's (the first erasure after revision 0005 does).
+    Commits what it records; the connection is left outside any transaction.
+    """
+    dialect = dialect_for(settings.dialect)
+    table = dialect.salt_check_reference(settings)
+    read = text(f"SELECT kdf, check_value, recorded_at, recorded_by FROM {table} WHERE id = 1")
+    row = connection.execute(read).first()
+    if row is None and record:
+        columns = ["id", "kdf", "check_value", "recorded_at", "recorded_by"]
+        values = ["1", ":kdf", ":check", dialect.receipt_clock, dialect.receipt_user]
+        connection.execute(
+            text(dialect.insert_once(table, columns, values)), {"kdf": kdf_name(), "check": salt_check_value(salt)}
+        )
+        connection.commit()
+        row = connection.execute(read).first()
+    connection.rollback()
+    if row is None:
+        return
+    kdf, check, recorded_at, recorded_by = row
+    if not hmac.compare_digest(salt_check_value(salt, kdf), check.strip()):
+        raise ConfigurationError(
+            f"{SALT_VARIABLE} is not the salt the receipts were written with (the check value {recorded_by}"
+            f" recorded in {table} on {recorded_at:%Y-%m-%d} differs): nothing erased; set the salt the"
+            " receipts were written with"
+        )
 
 
 def rows_per_table(report: ErasureReport) -> str:
@@ -140,6 +193,13 @@ def lookup(connection: Connection, settings: Settings, wa_id: int, salt: str) ->
         {"hash": number_hash(wa_id, salt)},
     ).mappings()
     return [dict(row) for row in rows]
+
+
+def salt_check_objects(op: Operations) -> list[DatabaseObject]:
+    """What revision 0005 installs on the database it runs on."""
+    from purgekit.revisions import settings_of
+
+    return dialect_for(op.get_context().dialect.name).salt_check_objects(settings_of(op))
 
 
 def receipt_objects(op: Operations) -> list[DatabaseObject]:

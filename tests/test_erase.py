@@ -278,3 +278,33 @@ def test_a_number_erased_as_another_account_is_not_erased_again_as_its_digits(in
     assert user_rows(installed.stores, USER) == digits_account
     assert again[1].skipped is None  # OTHER's own number erases as usual (nothing left)
     assert [r["total"] for r in receipt_rows(installed)] == [first.total, 0]
+
+
+def test_a_salt_that_is_not_the_receipts_is_refused_before_anything_is_erased(installed):
+    # The changed-number guard reads receipts with the salt: with another salt no receipt would match, and
+    # +USER would be erased again as USER@s.whatsapp.net, someone else's account.
+    other = 447700900123
+    installed.stores.add_user(USER)
+    installed.stores.add_user(other)
+    phones = installed.stores.qualified(Store.CONTACT, "wa_phones")
+    with installed.stores.engine(Store.CONTACT).begin() as connection:
+        connection.execute(
+            text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
+            {"jid": f"{other}@s.whatsapp.net", "phone": f"+{USER}"},
+        )
+    purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=SALT)
+    before = installed.stores.table_counts()
+    wrong = "another-salt-0123456789abcdef"
+
+    for dry_run in (False, True):
+        with pytest.raises(ConfigurationError, match="PURGEKIT_RECEIPT_SALT is not the salt the receipts were written"):
+            purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=wrong, dry_run=dry_run)
+    assert installed.stores.table_counts() == before
+    assert len(receipt_rows(installed)) == 1
+    with installed.engine.connect() as connection:
+        reference = installed.dialect.salt_check_reference(installed.settings)
+        [row] = connection.execute(text(f"SELECT * FROM {reference}")).mappings().all()
+    assert row["check_value"].strip() == receipts.salt_check_value(SALT) != receipts.salt_check_value(wrong)
+    assert SALT not in " ".join(str(value) for value in row.values())
+    again = purgekit.erase_user(installed.engine, USER, settings=installed.settings, salt=SALT)
+    assert again.skipped is not None

@@ -189,3 +189,16 @@ def test_a_number_that_matches_nothing_is_reported_not_found(installed):
     assert "its receipts show it was erased before" in again.stderr
     dry = on(installed, "--dry-run", "--fail-if-not-found", str(absent))
     assert dry.returncode == 3 and "not found" in dry.stderr
+
+
+def test_another_salt_than_the_receipts_is_exit_2_and_erases_nothing(installed):
+    installed.stores.add_user(USER)
+    installed.stores.add_user(USER + 1)
+    assert on(installed, str(USER)).returncode == 0
+    before = installed.stores.table_counts()
+    result = on(installed, str(USER + 1), salt="not-the-receipts-salt-0123")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("purgekit: PURGEKIT_RECEIPT_SALT is not the salt the receipts were written with")
+    assert "not-the-receipts-salt" not in result.stdout + result.stderr and SALT not in result.stderr
+    assert installed.stores.table_counts() == before

@@ -17,6 +17,8 @@ ERASE_ROUTINE = "deleteUserDataByPhoneNumber"
 MAX_WA_ID = 999_999_999_999_999
 # purgekit's record of each erasure it ran (revision 0002).
 RECEIPTS_TABLE = "purgekit_receipts"
+# What tells a salt is the one the receipts were written with (revision 0005): one row, a check value.
+SALT_CHECK_TABLE = "purgekit_receipt_salt"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,18 @@ class Dialect(ABC):
     #: SQL for the receipt's erased_at and erased_by, evaluated by the database.
     receipt_clock: str
     receipt_user: str
+
+    @abstractmethod
+    def salt_check_objects(self, settings: Settings) -> list[DatabaseObject]:
+        """The salt check's table (revision 0005): one row, the check value of the receipts' salt."""
+
+    @abstractmethod
+    def salt_check_reference(self, settings: Settings) -> str:
+        """The salt check table's qualified name."""
+
+    @abstractmethod
+    def insert_once(self, reference: str, columns: list[str], values: list[str]) -> str:
+        """INSERT of one row that does nothing when a row with its key is there already."""
 
     # Offline scripts -----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from sqlalchemy import TextClause, bindparam, text
 
 from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, CarriedKey, Dialect
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, SALT_CHECK_TABLE, CarriedKey, Dialect
 from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
@@ -373,6 +373,33 @@ class MySQLDialect(Dialect):
                 comment="purgekit: one row per erasure; number_hash is HMAC-SHA256 of the wa_id, never the number",
             )
         ]
+
+    def salt_check_reference(self, settings: Settings) -> str:
+        return f"{mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(SALT_CHECK_TABLE)}"
+
+    def salt_check_objects(self, settings: Settings) -> list[DatabaseObject]:
+        return [
+            MySqlTable(
+                schema=settings.store_name(HOST_STORE),
+                name=SALT_CHECK_TABLE,
+                definition=(
+                    "`id` TINYINT NOT NULL PRIMARY KEY CHECK (`id` = 1)",
+                    "`kdf` VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL",
+                    "`check_value` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL",
+                    "`recorded_at` DATETIME(6) NOT NULL COMMENT 'UTC'",
+                    "`recorded_by` VARCHAR(288) NOT NULL COMMENT 'CURRENT_USER(): user@host'",
+                    f"CONSTRAINT `{SALT_CHECK_TABLE}_hex` CHECK (`check_value` REGEXP '^[0-9a-f]{{64}}$')",
+                ),
+                comment="purgekit: the check value of the receipts' salt (never the salt)",
+            )
+        ]
+
+    def insert_once(self, reference: str, columns: list[str], values: list[str]) -> str:
+        # Not INSERT IGNORE, which would also turn a failed CHECK into a warning.
+        return (
+            f"INSERT INTO {reference} ({', '.join(columns)}) VALUES ({', '.join(values)})"
+            f" ON DUPLICATE KEY UPDATE {columns[0]} = {columns[0]}"
+        )
 
     def script_header(self) -> str:
         return "\n".join(

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 
 from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, CarriedKey, Dialect
+from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, SALT_CHECK_TABLE, CarriedKey, Dialect
 from purgekit.messages import Related
 from purgekit.objects import (
     DatabaseObject,
@@ -356,6 +356,28 @@ class PostgreSQLDialect(Dialect):
             owner=settings.routine_owner,
         )
         return [table, PgIndex(settings.schema, f"{RECEIPTS_TABLE}_number_hash", RECEIPTS_TABLE, ("number_hash",))]
+
+    def salt_check_reference(self, settings: Settings) -> str:
+        return f"{pg_ident(settings.schema)}.{pg_ident(SALT_CHECK_TABLE)}"
+
+    def salt_check_objects(self, settings: Settings) -> list[DatabaseObject]:
+        return [
+            PgTable(
+                schema=settings.schema,
+                name=SALT_CHECK_TABLE,
+                definition=(
+                    "id smallint PRIMARY KEY CHECK (id = 1)",
+                    "kdf text NOT NULL",
+                    "check_value character(64) NOT NULL CHECK (check_value ~ '^[0-9a-f]{64}$')",
+                    "recorded_at timestamp with time zone NOT NULL DEFAULT now()",
+                    "recorded_by text NOT NULL DEFAULT current_user",
+                ),
+                owner=settings.routine_owner,
+            )
+        ]
+
+    def insert_once(self, reference: str, columns: list[str], values: list[str]) -> str:
+        return f"INSERT INTO {reference} ({', '.join(columns)}) VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
 
     def script_header(self) -> str:
         return "\n".join(
