@@ -8,6 +8,7 @@ import purgekit.operations  # noqa: F401  (registers op.create_object, op.drop_o
 from purgekit.alembic_env import configure_logging, connect, settings_of
 from purgekit.config import VERSION_TABLE
 from purgekit.dialects import dialect_for
+from purgekit.downgrade_guards import guard_downgrade
 
 configure_logging(context)
 settings = settings_of(context)
@@ -23,6 +24,7 @@ def run_offline() -> None:
         **version_table,
     )
     context.get_context().impl.static_output(dialect.script_header())
+    guard_downgrade(context, settings)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,6 +33,7 @@ def run_online() -> None:
     engine, connection = connect(settings)
     with connection:
         context.configure(connection=connection, transaction_per_migration=False, **version_table)
+        guard_downgrade(context, settings)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

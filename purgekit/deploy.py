@@ -26,8 +26,10 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings), revision)
 
 
-def downgrade(settings: Settings, revision: str = "base") -> None:
-    command.downgrade(alembic_config(settings), revision)
+def downgrade(settings: Settings, revision: str = "base", drop_receipts: bool = False) -> None:
+    """`alembic downgrade REVISION`; past revision 0002 only with drop_receipts while receipts exist
+    (`-x drop_receipts=yes`, purgekit/downgrade_guards.py)."""
+    command.downgrade(_downgrading(alembic_config(settings), drop_receipts), revision)
 
 
 def upgrade_script(settings: Settings, revision: str = "head") -> str:
@@ -37,10 +39,17 @@ def upgrade_script(settings: Settings, revision: str = "head") -> str:
     return buffer.getvalue()
 
 
-def downgrade_script(settings: Settings, revision: str = "head:base") -> str:
+def downgrade_script(settings: Settings, revision: str = "head:base", drop_receipts: bool = False) -> str:
     buffer = io.StringIO()
-    command.downgrade(alembic_config(settings, buffer), revision, sql=True)
+    command.downgrade(_downgrading(alembic_config(settings, buffer), drop_receipts), revision, sql=True)
     return buffer.getvalue()
+
+
+def _downgrading(config: Config, drop_receipts: bool) -> Config:
+    from purgekit.downgrade_guards import DROP_RECEIPTS_ATTRIBUTE
+
+    config.attributes[DROP_RECEIPTS_ATTRIBUTE] = drop_receipts
+    return config
 
 
 def current_revision(settings: Settings) -> str | None:

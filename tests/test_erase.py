@@ -12,7 +12,7 @@ from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 
 import purgekit
-from purgekit import deploy, receipts
+from purgekit import receipts
 from purgekit.erase import ErasureFailed
 from purgekit.errors import ConfigurationError
 from purgekit.phones import BadPhoneNumber
@@ -89,8 +89,8 @@ def test_bulk_leaves_the_stores_as_one_routine_call_per_user_would(server):
         assert user_rows(bulk.stores, neighbour) == neighbour_rows
         assert sum(r.total for r in reports) > 0
         assert len(receipt_rows(bulk)) == len(users)
-        deploy.downgrade(bulk.settings)
-        deploy.downgrade(calls.settings)
+        bulk.downgrade()
+        calls.downgrade()
 
 
 def test_the_same_phone_twice_is_erased_once(installed):

@@ -22,6 +22,18 @@ SALT_CHECK_TABLE = "purgekit_receipt_salt"
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A check a downgrade must pass (purgekit/downgrade_guards.py): `check` is SQL returning a row (one text
+    column) per thing the downgrade would destroy, none when it may go on; `refusal` the line naming them
+    (from what `check` found); `script` the same check in an offline script, which stops the script when it
+    finds anything."""
+
+    check: str
+    refusal: Callable[[list[str]], str]
+    script: str
+
+
+@dataclass(frozen=True)
 class CarriedKey:
     """Key columns a statement over messages also yields, for each row outside the batch's own chats (NULLs
     for the others): the keys of the messages whose dependents the erasure deletes next (plan v2)."""
@@ -137,6 +149,30 @@ class Dialect(ABC):
     @abstractmethod
     def insert_once(self, reference: str, columns: list[str], values: list[str]) -> str:
         """INSERT of one row that does nothing when a row with its key is there already."""
+
+    # Downgrade guards (purgekit/downgrade_guards.py) ----------------------------------------------------
+
+    @abstractmethod
+    def receipts_guard(self, settings: Settings) -> Guard:
+        """Stops a downgrade past revision 0002 while the receipts table holds receipts."""
+
+    def receipts_refusal(self, settings: Settings) -> Callable[[list[str]], str]:
+        reference = self.receipts_reference(settings)
+        return lambda found: (
+            f"downgrading past revision 0002 drops {reference} and the {found[0]} in it, the record of every"
+            " erasure: export them, then downgrade again with -x drop_receipts=yes; nothing was changed"
+        )
+
+    def receipts_dropped_note(self, settings: Settings) -> str:
+        """What an offline downgrade script says when it was rendered to drop the receipts."""
+        return (
+            f"-- purgekit: this script drops {self.receipts_reference(settings)} and every receipt in it"
+            " (rendered with -x drop_receipts=yes)."
+        )
+
+    def foreign_mapping_guards(self, settings: Settings) -> list[Guard]:
+        """Stop a downgrade that would drop another role's user mapping on purgekit's foreign servers."""
+        return []
 
     # Offline scripts -----------------------------------------------------------------------------
 

@@ -7,7 +7,15 @@ from sqlalchemy import TextClause, bindparam, text
 
 from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, SALT_CHECK_TABLE, CarriedKey, Dialect
+from purgekit.dialects.base import (
+    ERASE_ROUTINE,
+    MAX_WA_ID,
+    RECEIPTS_TABLE,
+    SALT_CHECK_TABLE,
+    CarriedKey,
+    Dialect,
+    Guard,
+)
 from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
@@ -399,6 +407,33 @@ class MySQLDialect(Dialect):
         return (
             f"INSERT INTO {reference} ({', '.join(columns)}) VALUES ({', '.join(values)})"
             f" ON DUPLICATE KEY UPDATE {columns[0]} = {columns[0]}"
+        )
+
+    # The mysql client's variable that lets an offline downgrade drop the receipts.
+    DROP_RECEIPTS_VARIABLE = "@purgekit_drop_receipts"
+
+    def receipts_guard(self, settings: Settings) -> Guard:
+        reference = self.receipts_reference(settings)
+        option = f"--init-command=\"SET {self.DROP_RECEIPTS_VARIABLE}='yes'\""
+        # The script stops on an error only; setting sql_mode to this text is one that quotes it (no commas:
+        # sql_mode would read them as separators).
+        message = (
+            f"purgekit: this downgrade drops {RECEIPTS_TABLE} which holds receipts (the record of every erasure):"
+            f" export them; then run the script with {option}; nothing was changed"
+        )
+        return Guard(
+            check=f"SELECT CONCAT(COUNT(*), ' receipts') FROM {reference} HAVING COUNT(*) > 0",
+            refusal=self.receipts_refusal(settings),
+            script="\n".join(
+                [
+                    f"-- purgekit: this downgrade drops {reference}, the record of every erasure. While it holds",
+                    "-- receipts the next statement stops the script (an error quoting why): export them, then run",
+                    f"-- it with mysql {option}.",
+                    f"SET SESSION sql_mode = COALESCE((SELECT {mysql_literal(message)} FROM DUAL"
+                    f" WHERE COALESCE({self.DROP_RECEIPTS_VARIABLE}, '') <> 'yes'"
+                    f" AND EXISTS (SELECT 1 FROM {reference})), @@SESSION.sql_mode);",
+                ]
+            ),
         )
 
     def script_header(self) -> str:

@@ -4,7 +4,15 @@ from collections.abc import Callable, Mapping
 
 from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.base import ERASE_ROUTINE, MAX_WA_ID, RECEIPTS_TABLE, SALT_CHECK_TABLE, CarriedKey, Dialect
+from purgekit.dialects.base import (
+    ERASE_ROUTINE,
+    MAX_WA_ID,
+    RECEIPTS_TABLE,
+    SALT_CHECK_TABLE,
+    CarriedKey,
+    Dialect,
+    Guard,
+)
 from purgekit.messages import Related
 from purgekit.objects import (
     DatabaseObject,
@@ -18,8 +26,17 @@ from purgekit.objects import (
 from purgekit.objects.index import PgIndex
 from purgekit.objects.table import PgTable
 from purgekit.plans import ErasurePlan, Plan, key_columns, tables_of
-from purgekit.sql import Secret, pg_ident, pg_literal, pg_quote_ident
-from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable, stores_of
+from purgekit.sql import Secret, pg_dollar_quoted, pg_ident, pg_literal, pg_quote_ident
+from purgekit.stores import (
+    DEFAULT_JID_DOMAIN,
+    ERASURE_PLAN_V1,
+    PHONE_COLUMN,
+    PHONE_TABLE,
+    Identity,
+    Store,
+    UserTable,
+    stores_of,
+)
 
 # The client keeps every store's tables in its database's public schema.
 CLIENT_SCHEMA = "public"
@@ -378,6 +395,64 @@ class PostgreSQLDialect(Dialect):
 
     def insert_once(self, reference: str, columns: list[str], values: list[str]) -> str:
         return f"INSERT INTO {reference} ({', '.join(columns)}) VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
+
+    def receipts_guard(self, settings: Settings) -> Guard:
+        reference = self.receipts_reference(settings)
+        message = (
+            "purgekit: this downgrade drops purgekit's receipts table, which holds receipts (the record of every"
+            " erasure): export them, then run the script with -v drop_receipts=yes; nothing was changed"
+        )
+        block = f"BEGIN\n    IF EXISTS (SELECT FROM {reference}) THEN\n        RAISE EXCEPTION {pg_literal(message)};"
+        return Guard(
+            check=f"SELECT count(*)::text || ' receipts' FROM {reference} HAVING count(*) > 0",
+            refusal=self.receipts_refusal(settings),
+            script="\n".join(
+                [
+                    f"-- purgekit: this downgrade drops {reference}, the record of every erasure. While it holds",
+                    "-- receipts the script stops here: export them, then run it with -v drop_receipts=yes.",
+                    "\\if :{?drop_receipts}",
+                    "\\else",
+                    "DO " + pg_dollar_quoted(block + "\n    END IF;\nEND", "do") + ";",
+                    "\\endif",
+                ]
+            ),
+        )
+
+    def foreign_mapping_guards(self, settings: Settings) -> list[Guard]:
+        servers = [foreign_server_name(s) for s in stores_of(ERASURE_PLAN_V1) if s is not HOST_STORE]
+        owner = settings.routine_owner
+        ours = pg_literal(owner) if owner else "current_user"
+        check = (
+            "SELECT format('%s on %s', um.usename, um.srvname) FROM pg_catalog.pg_user_mappings AS um"
+            f" WHERE um.srvname IN ({', '.join(pg_literal(s) for s in servers)}) AND um.usename <> {ours} ORDER BY 1"
+        )
+        whose = f"for {owner}" if owner else "for the role that runs the migration"
+        message = (
+            "purgekit: a user mapping of another role on purgekit's foreign servers (%) would be dropped with"
+            " them: drop it yourself if it may go (DROP USER MAPPING FOR role SERVER server); nothing was changed"
+        )
+        block = (
+            "DECLARE\n    found text;\nBEGIN\n"
+            f"    SELECT string_agg(m.problem, ', ') INTO found FROM ({check}) AS m(problem);\n"
+            f"    IF found IS NOT NULL THEN\n        RAISE EXCEPTION {pg_literal(message)}, found;\n    END IF;\nEND"
+        )
+        return [
+            Guard(
+                check=check,
+                refusal=lambda found: (
+                    f"user mapping {', '.join(found)} is not purgekit's (its mappings are {whose}), and"
+                    " downgrading past revision 0001 would drop it with purgekit's foreign servers: drop it"
+                    " yourself if it may go (DROP USER MAPPING FOR <role> SERVER <server>); nothing was changed"
+                ),
+                script="\n".join(
+                    [
+                        "-- purgekit: another role's user mapping on purgekit's foreign servers stops the script here",
+                        "-- (the downgrade would drop it with them).",
+                        "DO " + pg_dollar_quoted(block, "do") + ";",
+                    ]
+                ),
+            )
+        ]
 
     def script_header(self) -> str:
         return "\n".join(

@@ -50,8 +50,9 @@ class Deployment:
     def upgrade(self, revision: str = "head") -> None:
         deploy.upgrade(self.settings, revision)
 
-    def downgrade(self, revision: str = "base") -> None:
-        deploy.downgrade(self.settings, revision)
+    def downgrade(self, revision: str = "base", drop_receipts: bool = True) -> None:
+        """Downgrade these throwaway stores: their receipts go too, unless told otherwise."""
+        deploy.downgrade(self.settings, revision, drop_receipts)
 
     def erase_with_routine(self, wa_id: int) -> ErasureReport:
         with self.engine.connect() as connection:

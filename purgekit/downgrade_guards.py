@@ -1,0 +1,74 @@
+"""What a downgrade must not do without a word, checked before anything runs.
+
+Released revisions never change (migrations/released.json), so these checks live outside them: the Alembic
+environment calls `guard_downgrade` once the migration context is configured. Online it reads the catalog
+and stops with one line and exit 2 before the first statement; offline it writes each guard at the top of
+the script, where the database's client stops the script before anything is dropped.
+
+- Revision 0002's downgrade drops purgekit_receipts, the record of every erasure: while it holds receipts
+  the downgrade stops, unless told to drop them (`alembic -x drop_receipts=yes ...`, `purgekit.deploy.
+  downgrade(..., drop_receipts=True)`; in offline scripts psql's `-v drop_receipts=yes`, or for the mysql
+  client `--init-command="SET @purgekit_drop_receipts='yes'"`).
+- Revision 0001's downgrade drops every user mapping on purgekit's foreign servers (DROP SERVER ...
+  RESTRICT would refuse otherwise): one of another role stops the downgrade, naming it; drop it yourself if
+  it may go. PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+from alembic.environment import EnvironmentContext
+from sqlalchemy import text
+
+from purgekit.alembic_env import fail
+from purgekit.config import Settings
+from purgekit.dialects import dialect_for
+from purgekit.dialects.base import Guard
+
+# The revision whose downgrade drops the receipts, and the one whose downgrade drops the foreign servers.
+RECEIPTS_REVISION = "0002"
+SERVERS_REVISION = "0001"
+# `alembic -x drop_receipts=yes`; purgekit.deploy hands it in through Config.attributes.
+DROP_RECEIPTS = "drop_receipts"
+DROP_RECEIPTS_ATTRIBUTE = "purgekit_drop_receipts"
+
+
+def planned_downgrades(context: EnvironmentContext) -> list[str]:
+    """The revisions this command downgrades, in order; none for an upgrade."""
+    migration_context = context.get_context()
+    # Alembic's own plan of steps for the command (upgrade or downgrade) that is running.
+    steps = migration_context._migrations_fn(migration_context.get_current_heads(), migration_context)
+    return [step.revision.revision for step in steps if not step.is_upgrade]
+
+
+def drop_receipts(context: EnvironmentContext) -> bool:
+    said = context.get_x_argument(as_dictionary=True).get(DROP_RECEIPTS, "").lower()
+    return said == "yes" or bool(context.config.attributes.get(DROP_RECEIPTS_ATTRIBUTE))
+
+
+def guard_downgrade(context: EnvironmentContext, settings: Settings) -> None:
+    """Stop a downgrade that would silently destroy what purgekit did not make, or the receipts."""
+    downgrades = planned_downgrades(context)
+    if not downgrades:
+        return
+    dialect = dialect_for(settings.dialect)
+    guards: list[Guard] = []
+    notes: list[str] = []
+    if RECEIPTS_REVISION in downgrades:
+        if drop_receipts(context):
+            notes.append(dialect.receipts_dropped_note(settings))
+        else:
+            guards.append(dialect.receipts_guard(settings))
+    if SERVERS_REVISION in downgrades:
+        guards += dialect.foreign_mapping_guards(settings)
+    if context.is_offline_mode():
+        for text_ in [*notes, *(guard.script for guard in guards)]:
+            context.get_context().impl.static_output(text_)
+        return
+    connection = context.get_bind()
+    try:
+        for guard in guards:
+            found = [row[0] for row in connection.execute(text(guard.check))]
+            if found:
+                fail(guard.refusal(found))
+    finally:
+        connection.rollback()  # the checks only read; the migrations begin their own transaction
