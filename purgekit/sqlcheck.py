@@ -64,6 +64,14 @@ _PG_QID = rf"{_PG_ID}(?:\.{_PG_ID})?"
 _LIT = r"'(?:[^']|'')*'"
 _PG_OPTIONS = rf"OPTIONS \(\w+ {_LIT}(?:, \w+ {_LIT})*\)"
 _PG_COLUMN = rf"{_PG_ID} [a-z ]+?(?:\(\d+(?:, ?\d+)?\))?"
+_PG_COLUMN_ACTION = rf"(?:ADD COLUMN {_PG_COLUMN}|DROP COLUMN {_PG_ID})"
+
+
+def _added(actions: str) -> list[str]:
+    """The ADD COLUMN actions of an ALTER FOREIGN TABLE's action list."""
+    return [action for action in re.findall(_PG_COLUMN_ACTION, actions) if action.startswith("ADD COLUMN ")]
+
+
 _MY_ID = r"(?:`(?:[^`]|``)+`|[a-z_][a-z0-9_$]*)"
 _MY_QID = rf"{_MY_ID}(?:\.{_MY_ID})?"
 _MY_ACCOUNT = rf"(?:{_LIT}@{_LIT}|CURRENT_USER(?:\(\))?)"
@@ -102,6 +110,17 @@ UNPARSED: tuple[Unparsed, ...] = (
         "ALTER ... OWNER TO",
         rf"ALTER (?:FOREIGN TABLE|TABLE|SCHEMA|SEQUENCE|VIEW) {_PG_QID} OWNER TO {_PG_ID}",
         f"{_SQLGLOT_HAS_NO} changing an object's owner (ALTER ... OWNER TO)",
+    ),
+    Unparsed(
+        "postgres",
+        "ALTER FOREIGN TABLE ... ADD / DROP COLUMN",
+        rf"ALTER FOREIGN TABLE {_PG_QID} (?P<actions>{_PG_COLUMN_ACTION}(?:, {_PG_COLUMN_ACTION})*)",
+        f"{_SQLGLOT_HAS_NO} SQL/MED foreign tables; the columns added are parsed as CREATE TABLE's",
+        also=lambda m: (
+            [f"CREATE TABLE t ({', '.join(a.removeprefix('ADD COLUMN ') for a in _added(m['actions']))})"]
+            if _added(m["actions"])
+            else []
+        ),
     ),
     Unparsed(
         "postgres",
@@ -258,6 +277,8 @@ EXPRESSIONS: dict[str, tuple[str, ...]] = {
 _VARIABLES = r"INTO\s+(?:STRICT\s+)?[a-z_][\w.]*(?:\s*,\s*[a-z_][\w.]*)*"
 INTO_VARIABLES = (
     rf"\s*SELECT\b.*?(?P<into>\b{_VARIABLES})",
+    # WITH deleted AS (DELETE ... RETURNING ...) SELECT ... INTO variables FROM deleted
+    rf"\s*WITH\b.*\)\s*SELECT\b.*?(?P<into>\b{_VARIABLES})",
     rf".*\bRETURNING\b.*?(?P<into>\b{_VARIABLES})\s*$",
 )
 

@@ -15,6 +15,7 @@ from purgekit import deploy
 from purgekit.dialects import dialect_for
 from purgekit.objects import PgFunction, Schema
 from purgekit.operations import ObjectLedger
+from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.released import reference_settings
 from purgekit.stores import ERASURE_PLAN_V1, Store
 from purgekit.testing.deployment import synthetic_deployment
@@ -92,7 +93,7 @@ def test_postgresql_drift_is_one_line_per_difference_and_never_shows_a_password(
     with synthetic_deployment(postgres_server, "drift") as deployment:
         deployment.upgrade()
         prefix = deployment.settings.db_name_prefix
-        body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V1).replace(
+        body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V2).replace(
             "LIMIT 1;", "LIMIT 1; -- tampered\n    PERFORM pg_sleep(0);"
         )
         with deployment.engine.begin() as connection:
@@ -117,7 +118,7 @@ def test_postgresql_drift_is_one_line_per_difference_and_never_shows_a_password(
             "foreign table purgekit.messages: missing",
             "foreign table purgekit.identities: column recipient_id is text, expected bigint",
             "foreign table purgekit.sessions: column extra (integer) not expected",
-            'function public."deleteUserDataByPhoneNumber"(bigint): body differs from revision 0001',
+            'function public."deleteUserDataByPhoneNumber"(bigint): body differs from revision 0004',
         ]
         assert result.stdout.splitlines()[-1] == (
             f"purgekit verify: {shown_url(deployment)} differs from revision {head()} (6 differences)"
@@ -150,7 +151,7 @@ def test_mysql_drift_in_the_procedure_is_reported(mysql_server):
     with synthetic_deployment(mysql_server, "drift") as deployment:
         deployment.upgrade()
         schema = deployment.settings.store_name(Store.CONTACT)
-        body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V1).replace("    COMMIT;\n", "")
+        body = deployment.dialect.erase_body(deployment.settings, ERASURE_PLAN_V2).replace("    COMMIT;\n", "")
         identity = f"`{schema}`.`deleteUserDataByPhoneNumber`"
         with deployment.engine.begin() as connection:
             connection.exec_driver_sql(f"DROP PROCEDURE {identity}")
@@ -160,12 +161,12 @@ def test_mysql_drift_in_the_procedure_is_reported(mysql_server):
             )
         result = run_verify(deployment)
         assert result.returncode == 1
-        assert differences(result) == [f"procedure {identity}: body differs from revision 0001"]
+        assert differences(result) == [f"procedure {identity}: body differs from revision 0004"]
 
         with deployment.engine.begin() as connection:
             connection.exec_driver_sql(f"ALTER PROCEDURE {identity} SQL SECURITY INVOKER COMMENT 'mine now'")
         assert differences(run_verify(deployment)) == [
-            f"procedure {identity}: body differs from revision 0001",
+            f"procedure {identity}: body differs from revision 0004",
             f"procedure {identity}: SQL SECURITY INVOKER, expected DEFINER",
             f"procedure {identity}: comment is 'mine now',"
             " expected 'purgekit: erases one user''s rows from the four stores in one transaction'",
@@ -186,7 +187,7 @@ def test_verify_takes_the_settings_the_migration_ran_with(stores):
     assert set(differences(result)) >= {
         f"foreign server purgekit_{store.lower()}: option dbname is '{prefix}{store}', expected 'another_{store}'"
         for store in ("callbackStore", "messageStore", "axolotlStore")
-    } | {'function public."deleteUserDataByPhoneNumber"(bigint): body differs from revision 0001'}
+    } | {'function public."deleteUserDataByPhoneNumber"(bigint): body differs from revision 0004'}
 
 
 def test_bad_configuration_exits_2_without_the_password():
@@ -212,8 +213,12 @@ def test_the_expectation_is_what_the_migrations_install(dialect):
     settings = reference_settings(dialect)
     erase_objects = dialect_for(dialect).erase_objects(settings, ERASURE_PLAN_V1)
     assert expected_objects(settings, "0001") == [("0001", obj) for obj in erase_objects]
+    # Revision 0004 defines anew what plan v2 changes (the routine; PostgreSQL: three foreign tables).
+    v2 = dialect_for(dialect).erase_objects(settings, ERASURE_PLAN_V2)
     at_head = expected_objects(settings, head())
-    assert at_head[: len(erase_objects)] == [("0001", obj) for obj in erase_objects]
+    assert at_head[: len(v2)] == [
+        ("0001" if old == new else "0004", new) for old, new in zip(erase_objects, v2, strict=True)
+    ]
 
 
 def test_the_ledger_follows_create_replace_and_drop():

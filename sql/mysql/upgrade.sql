@@ -233,3 +233,179 @@ DELIMITER ;
 
 UPDATE `contactStore`.purgekit_version SET version_num='0003' WHERE `contactStore`.purgekit_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+DROP PROCEDURE `contactStore`.`deleteUserDataByPhoneNumber`;
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`deleteUserDataByPhoneNumber`(IN wa_id BIGINT)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: erases one user''s rows from the four stores in one transaction'
+BEGIN
+    DECLARE v_phone VARCHAR(32);
+    DECLARE v_jid VARCHAR(256);
+    DECLARE v_local VARCHAR(256);
+    DECLARE v_number BIGINT;
+    DECLARE v_refusal VARCHAR(512);
+    DECLARE n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n10, n11, n12 BIGINT DEFAULT 0;
+    -- All or nothing: any error undoes every store's deletes, then reaches the caller.
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF wa_id IS NULL OR wa_id < 1 OR wa_id > 999999999999999 THEN
+        SIGNAL SQLSTATE '22023'
+            SET MESSAGE_TEXT = 'wa_id is not a phone number: digits only, country code first, at most 15 digits';
+    END IF;
+    SET v_phone = CONCAT('+', wa_id);
+    -- START TRANSACTION would end the caller's transaction too; it ends here, as temporary tables
+    -- can be made and dropped outside one only (GTID consistency).
+    COMMIT;
+    -- A temporary table of the caller's session would stand in for the client's table of its name.
+    BEGIN
+        DECLARE v_shadowed VARCHAR(200);
+        DECLARE v_refusal VARCHAR(512);
+        DECLARE EXIT HANDLER FOR 1050
+        BEGIN
+            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed, ': refused, nothing changed');
+            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;
+        END;
+        SET v_shadowed = 'contactStore.wa_phones';
+        CREATE TEMPORARY TABLE `contactStore`.`wa_phones` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `contactStore`.`wa_phones`;
+        SET v_shadowed = 'callbackStore.queue';
+        CREATE TEMPORARY TABLE `callbackStore`.`queue` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `callbackStore`.`queue`;
+        SET v_shadowed = 'messageStore.chats';
+        CREATE TEMPORARY TABLE `messageStore`.`chats` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `messageStore`.`chats`;
+        SET v_shadowed = 'messageStore.group_participants_history';
+        CREATE TEMPORARY TABLE `messageStore`.`group_participants_history` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `messageStore`.`group_participants_history`;
+        SET v_shadowed = 'messageStore.messages';
+        CREATE TEMPORARY TABLE `messageStore`.`messages` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `messageStore`.`messages`;
+        SET v_shadowed = 'messageStore.messages_pending_actions';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_pending_actions` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `messageStore`.`messages_pending_actions`;
+        SET v_shadowed = 'messageStore.messages_receipt_log';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_receipt_log` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `messageStore`.`messages_receipt_log`;
+        SET v_shadowed = 'messageStore.sender_key_distribution_status';
+        CREATE TEMPORARY TABLE `messageStore`.`sender_key_distribution_status` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `messageStore`.`sender_key_distribution_status`;
+        SET v_shadowed = 'axolotlStore.identities';
+        CREATE TEMPORARY TABLE `axolotlStore`.`identities` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `axolotlStore`.`identities`;
+        SET v_shadowed = 'axolotlStore.message_base_key';
+        CREATE TEMPORARY TABLE `axolotlStore`.`message_base_key` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `axolotlStore`.`message_base_key`;
+        SET v_shadowed = 'axolotlStore.sender_keys';
+        CREATE TEMPORARY TABLE `axolotlStore`.`sender_keys` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `axolotlStore`.`sender_keys`;
+        SET v_shadowed = 'axolotlStore.sessions';
+        CREATE TEMPORARY TABLE `axolotlStore`.`sessions` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `axolotlStore`.`sessions`;
+        SET v_shadowed = 'contactStore.wa_contacts';
+        CREATE TEMPORARY TABLE `contactStore`.`wa_contacts` (purgekit_probe INT);
+        DROP TEMPORARY TABLE `contactStore`.`wa_contacts`;
+    END;
+    DROP TEMPORARY TABLE IF EXISTS `contactStore`.`purgekit_erase_keys`;
+    CREATE TEMPORARY TABLE `contactStore`.`purgekit_erase_keys` (PRIMARY KEY (`key_remote_jid`, `key_from_me`, `key_id`)) ENGINE=InnoDB
+        SELECT m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m LIMIT 0;
+    START TRANSACTION;
+    -- The jid the client filed the user under: wa_phones may map the phone to another account.
+    SET v_jid = (SELECT p.jid FROM `contactStore`.`wa_phones` AS p WHERE p.`phone_number` = v_phone ORDER BY p.jid LIMIT 1);
+    IF v_jid IS NULL THEN
+        SET v_jid = CONCAT(wa_id, '@s.whatsapp.net');
+    END IF;
+    -- Numeric ids come from the resolved jid, never from the number typed in.
+    -- A user's jid is exactly <digits>@s.whatsapp.net (purgekit/jids.py): a group, a broadcast
+    -- list, another case or a stray character stops the erasure here, before anything is deleted.
+    IF CHAR_LENGTH(v_jid) > 15 AND CAST(RIGHT(v_jid, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
+        SET v_local = LEFT(v_jid, CHAR_LENGTH(v_jid) - 15);
+        IF CHAR_LENGTH(v_local) <= 19 AND v_local NOT REGEXP '[^0-9]' THEN
+            IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND 9223372036854775807 THEN
+                SET v_number = CAST(v_local AS DECIMAL(20, 0));
+            END IF;
+        END IF;
+    END IF;
+    IF v_number IS NULL OR CAST(v_jid AS BINARY) <> CAST(CONCAT(v_number, '@s.whatsapp.net') AS BINARY) THEN
+        SET v_refusal = CONCAT('wa_phones maps ', v_phone, ' to ', LEFT(JSON_QUOTE(v_jid), 40),
+            ': not a user jid, nothing deleted');
+        SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = v_refusal;
+    END IF;
+    DELETE t FROM `callbackStore`.`queue` AS t WHERE t.`key_remote_jid` = v_jid;
+    SET n0 = ROW_COUNT();
+    DELETE t FROM `messageStore`.`chats` AS t WHERE t.`key_remote_jid` = v_jid OR t.`group_creator` = v_jid;
+    SET n1 = ROW_COUNT();
+    DELETE t FROM `messageStore`.`group_participants_history` AS t WHERE t.`jid` = v_jid;
+    SET n2 = ROW_COUNT();
+    -- The keys of the messages to delete outside the user's own chat, locked; then the messages.
+    INSERT INTO `contactStore`.`purgekit_erase_keys` SELECT m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m
+        WHERE (m.`remote_resource` = v_jid) AND m.`key_remote_jid` <> v_jid FOR UPDATE;
+    DELETE t FROM `messageStore`.`messages` AS t WHERE t.`key_remote_jid` = v_jid;
+    SET n3 = ROW_COUNT();
+    DELETE t FROM `messageStore`.`messages` AS t JOIN `contactStore`.`purgekit_erase_keys` AS k ON t.`key_remote_jid` = k.`key_remote_jid` AND t.`key_from_me` = k.`key_from_me` AND t.`key_id` = k.`key_id`;
+    SET n3 = n3 + ROW_COUNT();
+    DELETE t FROM `messageStore`.`messages_pending_actions` AS t WHERE t.`key_remote_jid` = v_jid OR t.`remote_resource` = v_jid;
+    SET n4 = ROW_COUNT();
+    DELETE t FROM `messageStore`.`messages_receipt_log` AS t WHERE t.`key_remote_jid` = v_jid;
+    SET n5 = ROW_COUNT();
+    -- messages_receipt_log: the rows of the messages carried, by key, that no message left shares.
+    DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_erase_keys` AS k ON t.`key_remote_jid` = k.`key_remote_jid` AND t.`key_id` = k.`key_id`
+        WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS o WHERE o.`key_remote_jid` = k.`key_remote_jid` AND o.`key_from_me` = (NOT k.`key_from_me`) AND o.`key_id` = k.`key_id`);
+    SET n5 = n5 + ROW_COUNT();
+    DELETE t FROM `messageStore`.`sender_key_distribution_status` AS t WHERE t.`jid` = v_jid;
+    SET n6 = ROW_COUNT();
+    DELETE t FROM `axolotlStore`.`identities` AS t WHERE t.`recipient_id` = v_number;
+    SET n7 = ROW_COUNT();
+    DELETE t FROM `axolotlStore`.`message_base_key` AS t WHERE t.`msg_key_remote_jid` = v_jid;
+    SET n8 = ROW_COUNT();
+    -- message_base_key: the rows of the messages carried, by key, that no message left shares.
+    DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_erase_keys` AS k ON t.`msg_key_remote_jid` = k.`key_remote_jid` AND t.`msg_key_from_me` = k.`key_from_me` AND t.`msg_key_id` = k.`key_id`;
+    SET n8 = n8 + ROW_COUNT();
+    DELETE t FROM `axolotlStore`.`sender_keys` AS t WHERE t.`sender_id` = v_number;
+    SET n9 = ROW_COUNT();
+    DELETE t FROM `axolotlStore`.`sessions` AS t WHERE t.`recipient_id` = v_number;
+    SET n10 = ROW_COUNT();
+    DELETE t FROM `contactStore`.`wa_contacts` AS t WHERE t.`jid` = v_jid;
+    SET n11 = ROW_COUNT();
+    DELETE t FROM `contactStore`.`wa_phones` AS t WHERE t.`jid` = v_jid;
+    SET n12 = ROW_COUNT();
+    COMMIT;
+    DROP TEMPORARY TABLE `contactStore`.`purgekit_erase_keys`;
+    SELECT 'callbackStore' AS store, 'queue' AS table_name, n0 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'chats' AS table_name, n1 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'group_participants_history' AS table_name, n2 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'messages' AS table_name, n3 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'messages_pending_actions' AS table_name, n4 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'messages_receipt_log' AS table_name, n5 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'sender_key_distribution_status' AS table_name, n6 AS rows_deleted
+    UNION ALL SELECT 'axolotlStore' AS store, 'identities' AS table_name, n7 AS rows_deleted
+    UNION ALL SELECT 'axolotlStore' AS store, 'message_base_key' AS table_name, n8 AS rows_deleted
+    UNION ALL SELECT 'axolotlStore' AS store, 'sender_keys' AS table_name, n9 AS rows_deleted
+    UNION ALL SELECT 'axolotlStore' AS store, 'sessions' AS table_name, n10 AS rows_deleted
+    UNION ALL SELECT 'contactStore' AS store, 'wa_contacts' AS table_name, n11 AS rows_deleted
+    UNION ALL SELECT 'contactStore' AS store, 'wa_phones' AS table_name, n12 AS rows_deleted;
+END
+//
+DELIMITER ;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0004' WHERE `contactStore`.purgekit_version.version_num = '0003';
+
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE `contactStore`.`purgekit_receipt_salt` (
+    `id` TINYINT NOT NULL PRIMARY KEY CHECK (`id` = 1),
+    `kdf` VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    `check_value` CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    `recorded_at` DATETIME(6) NOT NULL COMMENT 'UTC',
+    `recorded_by` VARCHAR(288) NOT NULL COMMENT 'CURRENT_USER(): user@host',
+    CONSTRAINT `purgekit_receipt_salt_hex` CHECK (`check_value` REGEXP '^[0-9a-f]{64}$')
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='purgekit: the check value of the receipts'' salt (never the salt)';
+
+UPDATE `contactStore`.purgekit_version SET version_num='0005' WHERE `contactStore`.purgekit_version.version_num = '0004';
+

@@ -445,5 +445,178 @@ REVOKE ALL ON FUNCTION purgekit_gc."gc_batch"(integer) FROM PUBLIC;
 
 UPDATE purgekit_version SET version_num='0003' WHERE purgekit_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+ALTER FOREIGN TABLE purgekit.messages
+    ADD COLUMN key_from_me boolean,
+    ADD COLUMN key_id character varying(64);
+
+ALTER FOREIGN TABLE purgekit.messages_receipt_log
+    ADD COLUMN key_id character varying(64);
+
+ALTER FOREIGN TABLE purgekit.message_base_key
+    ADD COLUMN msg_key_from_me boolean,
+    ADD COLUMN msg_key_id character varying(64);
+
+DROP FUNCTION public."deleteUserDataByPhoneNumber"(bigint) RESTRICT;
+
+CREATE FUNCTION public."deleteUserDataByPhoneNumber"(wa_id bigint)
+    RETURNS TABLE (store text, table_name text, rows_deleted bigint)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_phone text;
+    v_jid text;
+    v_local text;
+    v_number bigint;
+    v_deleted bigint;
+    v_rows bigint;
+    v_arms text;
+    v_from integer;
+    v_found text[];
+    v_left text[];
+    -- The keys of the deleted messages outside the user's own chat (their dependents are keyed by it).
+    k_key_remote_jid character varying(256)[];
+    k_key_from_me boolean[];
+    k_key_id character varying(64)[];
+BEGIN
+    IF wa_id IS NULL OR wa_id < 1 OR wa_id > 999999999999999 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('wa_id %s is not a phone number: digits only, country code first, at most 15 digits', wa_id);
+    END IF;
+    v_phone := '+' || wa_id::text;
+    -- The jid the client filed the user under: wa_phones may map the phone to another account.
+    SELECT p.jid INTO v_jid FROM public.wa_phones AS p WHERE p.phone_number = v_phone ORDER BY p.jid LIMIT 1;
+    IF v_jid IS NULL THEN
+        v_jid := wa_id::text || '@s.whatsapp.net';
+    END IF;
+    -- Numeric ids come from the resolved jid, never from the number typed in.
+    -- A user's jid is exactly <digits>@s.whatsapp.net (purgekit/jids.py): a group, a broadcast
+    -- list, another case or a stray character stops the erasure here, before anything is deleted.
+    IF right(v_jid, 15) = '@s.whatsapp.net' THEN
+        v_local := left(v_jid, -15);
+        IF v_local ~ '^[0-9]{1,19}$' THEN
+            IF v_local::numeric BETWEEN 1 AND 9223372036854775807 THEN
+                v_number := v_local::bigint;
+            END IF;
+        END IF;
+    END IF;
+    IF v_number IS NULL OR v_jid COLLATE "C" <> (v_number::text || '@s.whatsapp.net') COLLATE "C" THEN
+        RAISE EXCEPTION USING ERRCODE = 'data_exception',
+            MESSAGE = format('wa_phones maps %s to %s, which is not a user jid (exactly <digits>@s.whatsapp.net): nothing deleted', v_phone, to_json(v_jid)::text);
+    END IF;
+    -- Each DELETE compares columns with variables only, so postgres_fdw ships it whole to the
+    -- remote server (direct modify) instead of fetching and locking the table row by row.
+    DELETE FROM purgekit.queue AS t WHERE t.key_remote_jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'callbackStore'; table_name := 'queue'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.chats AS t WHERE t.key_remote_jid = v_jid OR t.group_creator = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'chats'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.group_participants_history AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'group_participants_history'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    -- The keys of the messages deleted outside the user's own chat come back with the delete.
+    WITH deleted AS (DELETE FROM purgekit.messages AS t WHERE t.key_remote_jid = v_jid OR t.remote_resource = v_jid
+        RETURNING t.key_remote_jid, t.key_from_me, t.key_id)
+    SELECT count(*), array_agg(d.key_remote_jid) FILTER (WHERE d.key_remote_jid <> v_jid), array_agg(d.key_from_me) FILTER (WHERE d.key_remote_jid <> v_jid), array_agg(d.key_id) FILTER (WHERE d.key_remote_jid <> v_jid)
+        INTO v_deleted, k_key_remote_jid, k_key_from_me, k_key_id FROM deleted AS d;
+    store := 'messageStore'; table_name := 'messages'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.messages_pending_actions AS t WHERE t.key_remote_jid = v_jid OR t.remote_resource = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'messages_pending_actions'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.messages_receipt_log AS t WHERE t.key_remote_jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    -- messages_receipt_log: the rows of the messages carried, by key, that no message left shares.
+    v_left := '{}';
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(format('(o.key_remote_jid = %L AND o.key_from_me = %L AND o.key_id = %L)', k.key_remote_jid, NOT k.key_from_me, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 499], k_key_from_me[v_from:v_from + 499], k_key_id[v_from:v_from + 499]) AS k(key_remote_jid, key_from_me, key_id);
+        EXECUTE 'SELECT array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) FROM purgekit.messages AS o WHERE ' || v_arms INTO v_found;
+        v_left := v_left || coalesce(v_found, '{}');
+        v_from := v_from + 500;
+    END LOOP;
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(DISTINCT format('(t.key_remote_jid = %L AND t.key_id = %L)', k.key_remote_jid, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 499], k_key_from_me[v_from:v_from + 499], k_key_id[v_from:v_from + 499]) AS k(key_remote_jid, key_from_me, key_id)
+            WHERE NOT (k.key_remote_jid::text || chr(31) || k.key_id::text = ANY(v_left));
+        IF v_arms IS NOT NULL THEN
+            EXECUTE 'DELETE FROM purgekit.messages_receipt_log AS t WHERE ' || v_arms;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_deleted := v_deleted + v_rows;
+        END IF;
+        v_from := v_from + 500;
+    END LOOP;
+    store := 'messageStore'; table_name := 'messages_receipt_log'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.sender_key_distribution_status AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'messageStore'; table_name := 'sender_key_distribution_status'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.identities AS t WHERE t.recipient_id = v_number;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'identities'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.message_base_key AS t WHERE t.msg_key_remote_jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    -- message_base_key: the rows of the messages carried, by key, that no message left shares.
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(DISTINCT format('(t.msg_key_remote_jid = %L AND t.msg_key_from_me = %L AND t.msg_key_id = %L)', k.key_remote_jid, k.key_from_me, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 499], k_key_from_me[v_from:v_from + 499], k_key_id[v_from:v_from + 499]) AS k(key_remote_jid, key_from_me, key_id);
+        IF v_arms IS NOT NULL THEN
+            EXECUTE 'DELETE FROM purgekit.message_base_key AS t WHERE ' || v_arms;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_deleted := v_deleted + v_rows;
+        END IF;
+        v_from := v_from + 500;
+    END LOOP;
+    store := 'axolotlStore'; table_name := 'message_base_key'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.sender_keys AS t WHERE t.sender_id = v_number;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'sender_keys'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM purgekit.sessions AS t WHERE t.recipient_id = v_number;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'axolotlStore'; table_name := 'sessions'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM public.wa_contacts AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'contactStore'; table_name := 'wa_contacts'; rows_deleted := v_deleted;
+    RETURN NEXT;
+    DELETE FROM public.wa_phones AS t WHERE t.jid = v_jid;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    store := 'contactStore'; table_name := 'wa_phones'; rows_deleted := v_deleted;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION public."deleteUserDataByPhoneNumber"(bigint) FROM PUBLIC;
+
+UPDATE purgekit_version SET version_num='0004' WHERE purgekit_version.version_num = '0003';
+
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE purgekit.purgekit_receipt_salt (
+    id smallint PRIMARY KEY CHECK (id = 1),
+    kdf text NOT NULL,
+    check_value character(64) NOT NULL CHECK (check_value ~ '^[0-9a-f]{64}$'),
+    recorded_at timestamp with time zone NOT NULL DEFAULT now(),
+    recorded_by text NOT NULL DEFAULT current_user
+);
+
+UPDATE purgekit_version SET version_num='0005' WHERE purgekit_version.version_num = '0004';
+
 COMMIT;
 
