@@ -6,8 +6,9 @@ ORs together leads some index; otherwise the database reads the whole table for 
 with the index). `purgekit doctor` names those columns; the optional Alembic chain in
 migrations_indexes/ (`alembic -n indexes upgrade head`) creates an index on each, online:
 PostgreSQL `CREATE INDEX CONCURRENTLY`, MySQL `ALTER TABLE ... ADD INDEX ..., ALGORITHM=INPLACE,
-LOCK=NONE`. Every index purgekit creates is named purgekit_<table>_<column>, and the chain's
-downgrade drops those names and nothing else.
+LOCK=NONE`. Every index purgekit creates is named purgekit_<table>_<column> and carries a comment saying
+the index chain built it (OWNED); the chain's downgrade drops the indexes with that comment and nothing
+else, so an index a DBA made by hand from `purgekit doctor`'s advice (the same name, no such comment) stays.
 
 On PostgreSQL the tables live in each store's own database: purgekit connects to contactStore with
 the URL, and to the other stores as postgres_fdw does (PURGEKIT_FDW_* settings, the URL's by default);
@@ -27,7 +28,7 @@ from sqlalchemy.engine import URL, Connection
 
 from purgekit.config import Settings
 from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE
-from purgekit.sql import mysql_ident, pg_ident
+from purgekit.sql import mysql_ident, mysql_literal, pg_ident, pg_literal
 from purgekit.stores import ERASURE_PLAN_V1, Store, UserTable
 
 PREFIX = "purgekit_"
@@ -36,6 +37,8 @@ MAX_NAME = 63
 # MySQL indexes TEXT columns by a prefix; 255 characters hold any jid.
 TEXT_PREFIX = 255
 INDEX_VERSION_TABLE = "purgekit_index_version"
+# The comment that marks an index the chain built: what its downgrade drops, and all it drops.
+OWNED = "purgekit: built by the index chain (alembic -n indexes); its downgrade drops it"
 
 # A child of Alembic's logger: `alembic -n indexes upgrade head` shows each statement as it runs.
 log = logging.getLogger("alembic.purgekit.indexes")
@@ -110,11 +113,15 @@ def table_name(settings: Settings, store: Store, table: str) -> str:
 # --- the catalog ------------------------------------------------------------------------------
 
 
-def _indexes(connection: Connection, settings: Settings, store: Store, table: str) -> list[tuple[str, str, bool]]:
-    """(name, leading column, usable) of each index of the table (PostgreSQL: usable = valid, not partial)."""
+def _indexes(
+    connection: Connection, settings: Settings, store: Store, table: str
+) -> list[tuple[str, str, bool, str | None]]:
+    """(name, leading column, usable, comment) of each index of the table (PostgreSQL: usable = valid, not
+    partial)."""
     if settings.dialect == "postgresql":
         query = (
-            "SELECT ic.relname, a.attname, i.indisvalid AND i.indpred IS NULL FROM pg_catalog.pg_index AS i"
+            "SELECT ic.relname, a.attname, i.indisvalid AND i.indpred IS NULL,"
+            " pg_catalog.obj_description(i.indexrelid, 'pg_class') FROM pg_catalog.pg_index AS i"
             " JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid"
             " JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid"
             " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
@@ -124,24 +131,30 @@ def _indexes(connection: Connection, settings: Settings, store: Store, table: st
         schema = CLIENT_SCHEMA
     else:
         query = (
-            "SELECT INDEX_NAME, COLUMN_NAME, 1 FROM information_schema.STATISTICS"
+            "SELECT INDEX_NAME, COLUMN_NAME, 1, INDEX_COMMENT FROM information_schema.STATISTICS"
             " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND SEQ_IN_INDEX = 1"
         )
         schema = settings.store_name(store)
     return [
-        (name, column, bool(usable))
-        for name, column, usable in connection.execute(text(query), {"schema": schema, "table": table})
+        (name, column, bool(usable), comment)
+        for name, column, usable, comment in connection.execute(text(query), {"schema": schema, "table": table})
     ]
 
 
 def leading_columns(connection: Connection, settings: Settings, store: Store, table: str) -> set[str]:
     """Columns that lead a usable index of the table."""
-    return {column for _, column, usable in _indexes(connection, settings, store, table) if usable and column}
+    return {column for _, column, usable, _ in _indexes(connection, settings, store, table) if usable and column}
 
 
 def existing_names(connection: Connection, settings: Settings, store: Store, table: str) -> dict[str, bool]:
     """The table's index names starting with purgekit_, each with whether it is usable."""
-    return {name: usable for name, _, usable in _indexes(connection, settings, store, table) if name.startswith(PREFIX)}
+    found = _indexes(connection, settings, store, table)
+    return {name: usable for name, _, usable, _ in found if name.startswith(PREFIX)}
+
+
+def owned_names(connection: Connection, settings: Settings, store: Store, table: str) -> set[str]:
+    """The table's indexes the index chain built: those carrying its comment (OWNED)."""
+    return {name for name, _, _, comment in _indexes(connection, settings, store, table) if comment == OWNED}
 
 
 def _is_text(connection: Connection, settings: Settings, spec: IndexSpec) -> bool:
@@ -173,16 +186,26 @@ def missing(connection: Connection, settings: Settings, specs: list[IndexSpec]) 
 # --- DDL --------------------------------------------------------------------------------------
 
 
-def create_statement(connection: Connection | None, settings: Settings, spec: IndexSpec) -> str:
-    """The online CREATE for the spec (connection: to tell, on MySQL, whether the column is TEXT)."""
+def create_statement(connection: Connection | None, settings: Settings, spec: IndexSpec, owned: bool = False) -> str:
+    """The online CREATE for the spec (connection: to tell, on MySQL, whether the column is TEXT). `owned`:
+    the index chain's own, marked with OWNED (MySQL inline; PostgreSQL by mark_statement() after it); what
+    `purgekit doctor` prints for a DBA to run by hand carries no mark."""
     table = table_name(settings, spec.store, spec.table)
     if settings.dialect == "postgresql":
         return f"CREATE INDEX CONCURRENTLY {pg_ident(spec.name)} ON {table} ({pg_ident(spec.column)})"
     prefix = f"({TEXT_PREFIX})" if connection is not None and _is_text(connection, settings, spec) else ""
+    comment = f" COMMENT {mysql_literal(OWNED)}" if owned else ""
     return (
-        f"ALTER TABLE {table} ADD INDEX {mysql_ident(spec.name)} ({mysql_ident(spec.column)}{prefix}),"
+        f"ALTER TABLE {table} ADD INDEX {mysql_ident(spec.name)} ({mysql_ident(spec.column)}{prefix}){comment},"
         " ALGORITHM=INPLACE, LOCK=NONE"
     )
+
+
+def mark_statement(settings: Settings, spec: IndexSpec) -> str | None:
+    """PostgreSQL: the COMMENT that marks the chain's index as its own (MySQL marks it in its CREATE)."""
+    if settings.dialect != "postgresql":
+        return None
+    return f"COMMENT ON INDEX {pg_ident(CLIENT_SCHEMA)}.{pg_ident(spec.name)} IS {pg_literal(OWNED)}"
 
 
 def drop_statement(settings: Settings, spec: IndexSpec) -> str:
@@ -205,7 +228,8 @@ def by_store(specs: list[IndexSpec]) -> dict[Store, list[IndexSpec]]:
 def create_missing(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> list[IndexSpec]:
     """Create, online, an index on every column of the plan that leads none; return what was created.
 
-    An invalid purgekit_ index (a CREATE INDEX CONCURRENTLY that failed half-way) is dropped and built again.
+    An invalid purgekit_ index (a CREATE INDEX CONCURRENTLY that failed half-way, whoever ran it: it serves
+    no query) is dropped and built again, and is then the chain's. Each index built is marked OWNED.
     """
     created = []
     for store, specs in by_store(plan_indexes(plan)).items():
@@ -217,22 +241,26 @@ def create_missing(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLA
                 if names[spec.table].get(spec.name) is False:
                     connection.exec_driver_sql(drop_statement(settings, spec))
             for spec in missing(connection, settings, specs):
-                statement = create_statement(connection, settings, spec)
+                statement = create_statement(connection, settings, spec, owned=True)
                 log.info(statement)
                 connection.exec_driver_sql(statement)
+                mark = mark_statement(settings, spec)
+                if mark is not None:
+                    connection.exec_driver_sql(mark)
                 created.append(spec)
     return created
 
 
 def drop_created(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> list[IndexSpec]:
-    """Drop, online, every index named as purgekit names its own (purgekit_<table>_<column>); nothing else."""
+    """Drop, online, every index the chain built (named purgekit_<table>_<column> and marked OWNED); an index
+    of that name without the mark (a DBA's, from doctor's advice) stays."""
     dropped = []
     for store, specs in by_store(plan_indexes(plan)).items():
         with store_connection(settings, store, autocommit=True) as connection:
-            names: dict[str, dict[str, bool]] = {}
+            names: dict[str, set[str]] = {}
             for spec in specs:
                 if spec.table not in names:
-                    names[spec.table] = existing_names(connection, settings, store, spec.table)
+                    names[spec.table] = owned_names(connection, settings, store, spec.table)
                 if spec.name in names[spec.table]:
                     statement = drop_statement(settings, spec)
                     log.info(statement)

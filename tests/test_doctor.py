@@ -95,6 +95,25 @@ def test_the_index_chain_touches_purgekit_indexes_only(installed):
     assert all_indexes(installed) == before
 
 
+def test_the_chain_downgrade_keeps_an_index_a_dba_made_from_doctors_advice(installed):
+    # The DBA runs doctor's statement for messages.remote_resource by hand: same name as the chain's own.
+    (diagnosis,) = [d for d in diagnose(installed.settings) if d.table == "messages"]
+    (fix,) = diagnosis.fixes
+    assert "purgekit_messages_remote_resource" in fix and "purgekit: built by" not in fix
+    with store_connection(installed.settings, Store.MESSAGE, autocommit=True) as connection:
+        connection.exec_driver_sql(fix)
+    by_hand = ("messageStore", "messages", "purgekit_messages_remote_resource")
+    before = all_indexes(installed)
+    assert by_hand in before
+
+    indexes.upgrade(installed.settings)
+    built = all_indexes(installed) - before
+    assert built and by_hand not in built
+    indexes.downgrade(installed.settings)
+
+    assert all_indexes(installed) == before  # the chain's indexes gone, the DBA's kept
+
+
 def test_doctor_command_names_the_fix_and_the_chain_has_no_offline_script(installed):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PURGEKIT_", "WA_DB_"))}
     env.update(
