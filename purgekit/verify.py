@@ -5,6 +5,10 @@ are replayed offline (no database touched), and purgekit's operations note every
 drop or replace (purgekit.operations.ObjectLedger). Each object then compares itself with the
 catalog (DatabaseObject.drift): routine bodies, servers and their options, user mappings, foreign
 tables and their columns, ... Objects of a kind that has no catalog check yet are named, not checked.
+
+Privileges too: what others hold on purgekit's objects (DatabaseObject.granted: EXECUTE on the routines,
+USAGE on the schemas and servers, privileges on the tables and foreign tables) beyond what the migrations
+grant (DatabaseObject.grants), and user mappings on purgekit's foreign servers it did not create.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from dataclasses import dataclass
 from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from purgekit import deploy
 from purgekit.config import Settings
 from purgekit.errors import ConfigurationError
-from purgekit.objects import DatabaseObject
+from purgekit.objects import DatabaseObject, ForeignServer, UserMapping
 from purgekit.operations import LEDGER, ObjectLedger
 
 
@@ -93,7 +98,26 @@ def verify(settings: Settings) -> Verification:
                 phrases = obj.drift(connection, defined_in or revision)
                 if phrases is None:
                     unchecked.append(f"{obj.kind} {obj.identity}")
-                differences += [f"{obj.kind} {obj.identity}: {phrase}" for phrase in phrases or []]
+                phrases = (phrases or []) + privilege_drift(connection, obj, [o for _, o in expected])
+                differences += [f"{obj.kind} {obj.identity}: {phrase}" for phrase in phrases]
     finally:
         engine.dispose()
     return Verification(url, revision, tuple(differences), tuple(unchecked))
+
+
+def privilege_drift(connection: Connection, obj: DatabaseObject, installed: list[DatabaseObject]) -> list[str]:
+    """What others may do with `obj` that the migrations did not grant them: one phrase each."""
+    granted = set().union(*(other.grants() for other in installed))
+    phrases = [
+        f"{privilege} granted to {grantee}, which purgekit did not grant"
+        for privilege, grantee in sorted(obj.granted(connection) or ())
+        if ((obj.kind, obj.identity), privilege, grantee) not in granted
+    ]
+    if isinstance(obj, ForeignServer):
+        me = connection.execute(text("SELECT current_user")).scalar_one()
+        ours = {m.role or me for m in installed if isinstance(m, UserMapping) and m.server == obj.name}
+        phrases += [
+            f"user mapping for {role}, which purgekit did not create"
+            for role in sorted(obj.mapped_roles(connection) - ours)
+        ]
+    return phrases

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from clients import run_script
+from sqlalchemy import text
 
 from purgekit import deploy
 from purgekit.dialects import dialect_for
@@ -234,3 +235,72 @@ def test_the_ledger_follows_create_replace_and_drop():
     assert ledger.installed() == [("0001", schema), ("0002", new)]
     ledger.dropped(schema)
     assert ledger.installed() == [("0002", new)]
+
+
+def run(connection, statement: str) -> None:
+    connection.execute(text(statement))
+
+
+def test_privileges_granted_beyond_what_purgekit_grants_are_drift(server):
+    # Another role given EXECUTE on the routines, USAGE on purgekit's schemas, SELECT and DELETE on its
+    # foreign tables, and a user mapping of its own: verify must say so, one line each.
+    role = "pk_drift_role"
+    with synthetic_deployment(server, "privs") as deployment:
+        deployment.upgrade()
+        assert_matches(deployment, run_verify(deployment))
+        with deployment.engine.begin() as connection:
+            if server.dialect == "postgresql":
+                run(connection, f"DROP ROLE IF EXISTS {role}")
+                run(connection, f"CREATE ROLE {role}")
+                run(connection, f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public, purgekit_gc TO {role}")
+                run(connection, f"GRANT USAGE ON SCHEMA purgekit, purgekit_gc TO {role}")
+                run(connection, f"GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA purgekit TO {role}")
+                run(
+                    connection,
+                    f"CREATE USER MAPPING FOR {role} SERVER purgekit_axolotlstore OPTIONS (user 'x', password 'y')",
+                )
+            else:
+                contact = f"`{deployment.settings.store_name(Store.CONTACT)}`"
+                run(connection, f"DROP USER IF EXISTS '{role}'@'%'")
+                run(connection, f"CREATE USER '{role}'@'%'")
+                run(connection, f"GRANT EXECUTE ON PROCEDURE {contact}.deleteUserDataByPhoneNumber TO '{role}'@'%'")
+                run(connection, f"GRANT EXECUTE ON {contact}.* TO '{role}'@'%'")
+                run(connection, f"GRANT SELECT ON {contact}.purgekit_receipts TO '{role}'@'%'")
+        try:
+            result = run_verify(deployment)
+            lines = differences(result)
+            assert result.returncode == 1
+            if server.dialect == "postgresql":
+                expected = [
+                    f'function public."deleteUserDataByPhoneNumber"(bigint): EXECUTE granted to {role},'
+                    " which purgekit did not grant",
+                    f'function purgekit_gc."gc_batch"(integer): EXECUTE granted to {role},'
+                    " which purgekit did not grant",
+                    f"schema purgekit: USAGE granted to {role}, which purgekit did not grant",
+                    f"schema purgekit_gc: USAGE granted to {role}, which purgekit did not grant",
+                    f"foreign table purgekit.messages: DELETE granted to {role}, which purgekit did not grant",
+                    f"foreign table purgekit.messages: SELECT granted to {role}, which purgekit did not grant",
+                    f"table purgekit.purgekit_receipts: DELETE granted to {role}, which purgekit did not grant",
+                    f"foreign server purgekit_axolotlstore: user mapping for {role}, which purgekit did not create",
+                ]
+            else:
+                name = "`deleteUserDataByPhoneNumber`"
+                schema = deployment.settings.store_name(Store.CONTACT)
+                expected = [
+                    f"procedure {contact}.{name}: EXECUTE granted to {role}@%, which purgekit did not grant",
+                    f"procedure {contact}.{name}: EXECUTE (on schema {schema}) granted to {role}@%,"
+                    " which purgekit did not grant",
+                    f"table {contact}.`purgekit_receipts`: SELECT granted to {role}@%, which purgekit did not grant",
+                ]
+            assert set(expected) <= set(lines), lines
+            assert all(role in line for line in lines), lines
+        finally:
+            with deployment.engine.begin() as connection:
+                if server.dialect == "postgresql":
+                    run(connection, f"DROP USER MAPPING FOR {role} SERVER purgekit_axolotlstore")
+                    run(connection, f"DROP OWNED BY {role}")
+                    run(connection, f"DROP ROLE {role}")
+                else:
+                    run(connection, f"DROP USER '{role}'@'%'")
+        assert_matches(deployment, run_verify(deployment))
+        deployment.downgrade()

@@ -38,5 +38,14 @@ class DatabaseObject(ABC):
         objects of this kind (yet); each kind that can overrides this."""
         return None
 
+    def grants(self) -> set[tuple[tuple[str, str], str, str]]:
+        """What create() grants: ((kind, identity) of the object granted on, privilege, grantee)."""
+        return set()
+
+    def granted(self, connection: Connection) -> set[tuple[str, str]] | None:
+        """(privilege, grantee) that others than the object's owner hold on it, as the catalog tells
+        (purgekit/objects/privileges.py); None: `purgekit verify` cannot inspect this kind's privileges."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{self.kind} {self.identity}>"

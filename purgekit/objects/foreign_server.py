@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
+from purgekit.objects.privileges import pg_acl
 from purgekit.sql import Statement, pg_ident, pg_literal
 
 
@@ -54,6 +55,18 @@ class ForeignServer(DatabaseObject):
 
     def drop(self) -> list[Statement]:
         return [Statement(f"DROP SERVER {self.identity} RESTRICT")]
+
+    def granted(self, connection):
+        source = "SELECT s.srvacl, s.srvowner FROM pg_catalog.pg_foreign_server AS s WHERE s.srvname = :name"
+        return pg_acl(connection, source, {"name": self.name})
+
+    def mapped_roles(self, connection) -> set[str]:
+        """The roles with a user mapping on this server ('public' for PUBLIC's)."""
+        rows = connection.execute(
+            text("SELECT um.usename FROM pg_catalog.pg_user_mappings AS um WHERE um.srvname = :name"),
+            {"name": self.name},
+        )
+        return {role for (role,) in rows}
 
     def drift(self, connection, revision):
         row = connection.execute(

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
 from purgekit.objects.foreign_server import catalog_options, options_drift, render_options
+from purgekit.objects.privileges import pg_relation_grants
 from purgekit.sql import Statement, pg_ident
 
 
@@ -58,6 +59,9 @@ class ForeignTable(DatabaseObject):
             f"ADD COLUMN {pg_ident(name)} {sql_type}" for name, sql_type in new.columns if name not in old_names
         ]
         return [Statement(f"ALTER FOREIGN TABLE {self.identity}\n    " + ",\n    ".join(actions))] if actions else []
+
+    def granted(self, connection):
+        return pg_relation_grants(connection, self.schema, self.name)
 
     def drift(self, connection, revision):
         row = connection.execute(

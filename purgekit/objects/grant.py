@@ -23,3 +23,6 @@ class SchemaUsage(DatabaseObject):
 
     def drop(self) -> list[Statement]:
         return [Statement(f"REVOKE USAGE ON SCHEMA {pg_ident(self.schema)} FROM {pg_ident(self.grantee)}")]
+
+    def grants(self):
+        return {(("schema", pg_ident(self.schema)), "USAGE", self.grantee)}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
+from purgekit.objects.privileges import PUBLIC, mysql_routine_grants, pg_acl
 from purgekit.sql import (
     Statement,
     mysql_account,
@@ -70,6 +71,14 @@ class PgFunction(DatabaseObject):
 
     def drop(self) -> list[Statement]:
         return [Statement(f"DROP FUNCTION {self.identity} RESTRICT")]
+
+    def grants(self):
+        return {((self.kind, self.identity), "EXECUTE", grantee) for grantee in self.grantees}
+
+    def granted(self, connection):
+        source = "SELECT p.proacl, p.proowner FROM pg_catalog.pg_proc AS p WHERE p.oid = to_regprocedure(:identity)"
+        # PUBLIC's EXECUTE is one of drift()'s phrases already.
+        return {grant for grant in pg_acl(connection, source, {"identity": self.identity}) if grant[1] != PUBLIC}
 
     def drift(self, connection, revision):
         row = connection.execute(
@@ -150,6 +159,12 @@ class MySqlProcedure(DatabaseObject):
             Statement(f"REVOKE EXECUTE ON PROCEDURE {self.identity} FROM {mysql_account(g)}") for g in self.grantees
         ]
         return statements + [Statement(f"DROP PROCEDURE {self.identity}")]
+
+    def grants(self):
+        return {((self.kind, self.identity), "EXECUTE", mysql_account(g).catalog) for g in self.grantees}
+
+    def granted(self, connection):
+        return mysql_routine_grants(connection, self.schema, self.name)
 
     def drift(self, connection, revision):
         row = connection.execute(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
+from purgekit.objects.privileges import pg_acl
 from purgekit.sql import Statement, pg_ident
 
 
@@ -27,6 +28,10 @@ class Schema(DatabaseObject):
     def drop(self) -> list[Statement]:
         # RESTRICT: whatever someone else put in the schema stops the downgrade rather than vanishing.
         return [Statement(f"DROP SCHEMA {self.identity} RESTRICT")]
+
+    def granted(self, connection):
+        source = "SELECT n.nspacl, n.nspowner FROM pg_catalog.pg_namespace AS n WHERE n.nspname = :name"
+        return pg_acl(connection, source, {"name": self.name})
 
     def drift(self, connection, revision):
         owner = connection.execute(

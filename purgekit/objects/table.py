@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from purgekit.objects.base import DatabaseObject
+from purgekit.objects.privileges import mysql_table_grants, pg_relation_grants
 from purgekit.sql import Statement, mysql_ident, mysql_literal, pg_ident
 
 
@@ -31,6 +32,9 @@ class PgTable(DatabaseObject):
         # RESTRICT: a view or foreign key someone else built on it stops the downgrade.
         return [Statement(f"DROP TABLE {self.identity} RESTRICT")]
 
+    def granted(self, connection):
+        return pg_relation_grants(connection, self.schema, self.name)
+
 
 @dataclass(frozen=True, repr=False)
 class MySqlTable(DatabaseObject):
@@ -53,3 +57,6 @@ class MySqlTable(DatabaseObject):
 
     def drop(self) -> list[Statement]:
         return [Statement(f"DROP TABLE {self.identity}")]
+
+    def granted(self, connection):
+        return mysql_table_grants(connection, self.schema, self.name)
