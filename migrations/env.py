@@ -20,6 +20,8 @@ def run_offline() -> None:
     context.configure(
         url=settings.url,
         literal_binds=True,
+        # Names as written: the drivers' pyformat would have SQLAlchemy write a name's '%' as '%%'.
+        dialect_opts={"paramstyle": "named"},
         transaction_per_migration=False,
         **version_table,
     )

@@ -26,6 +26,7 @@ from purgekit.config import Settings
 from purgekit.dialects import dialect_for
 from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE
 from purgekit.indexes import IndexSpec, create_statement, missing, store_connection
+from purgekit.sql import execute_as_written
 from purgekit.stores import ERASURE_PLAN_V1, Identity, UserTable
 
 # A user no store holds: the plan is what matters, not the rows.
@@ -123,7 +124,7 @@ class _PostgreSQL(_Doctor):
 
     def _remote_sql(self, host: Connection, table: UserTable) -> str:
         """What postgres_fdw sends the store for this delete (direct modify: one DELETE statement)."""
-        lines = [row[0] for row in host.exec_driver_sql(f"EXPLAIN (VERBOSE) {self.delete(table)}")]
+        lines = [row[0] for row in execute_as_written(host, f"EXPLAIN (VERBOSE) {self.delete(table)}")]
         host.rollback()
         for line in lines:
             if "Remote SQL:" in line:
@@ -133,8 +134,8 @@ class _PostgreSQL(_Doctor):
         )
 
     def _explain(self, connection: Connection, table: UserTable, statement: str) -> Diagnosis:
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        document = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}").scalar()
+        execute_as_written(connection, "SET LOCAL enable_seqscan = off")
+        document = execute_as_written(connection, f"EXPLAIN (FORMAT JSON) {statement}").scalar()
         rows = connection.execute(
             text(
                 "SELECT c.reltuples FROM pg_catalog.pg_class AS c"
@@ -174,10 +175,10 @@ class _MySQL(_Doctor):
         results = []
         with store_connection(self.settings, HOST_STORE) as connection:
             for statement in self.dialect.session_statements(self.settings):
-                connection.exec_driver_sql(statement)
+                execute_as_written(connection, statement)
             for table in plan:
                 statement = self.delete(table)
-                result = connection.exec_driver_sql(f"EXPLAIN {statement}")
+                result = execute_as_written(connection, f"EXPLAIN {statement}")
                 steps = [dict(zip(result.keys(), row, strict=True)) for row in result]
                 rows = connection.execute(
                     text(

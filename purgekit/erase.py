@@ -52,6 +52,7 @@ from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.report import ErasureReport, TableCount
+from purgekit.sql import execute_as_written
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
 
 # Users per batch: one DELETE per table per batch. Measured with bench/erase.py (README, Benchmarks):
@@ -231,7 +232,7 @@ class _Erasure:
             raise PurgekitError(f"cannot connect to {self._where()}: {_reason(error)}") from None
         with connection:
             for statement in self.dialect.session_statements(self.settings):
-                connection.exec_driver_sql(statement)
+                execute_as_written(connection, statement)
             # Receipts are read (see _resolve) whenever there is a salt to read them with.
             self.reads_receipts = self.salt is not None and self._check_receipts_table(connection, not self.dry_run)
             if self.reads_receipts:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, Connection
 
 from purgekit.config import Settings
 from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE
-from purgekit.sql import mysql_ident, mysql_literal, pg_ident, pg_literal
+from purgekit.sql import execute_as_written, mysql_ident, mysql_literal, pg_ident, pg_literal
 from purgekit.stores import ERASURE_PLAN_V1, Store, UserTable
 
 PREFIX = "purgekit_"
@@ -239,14 +239,14 @@ def create_missing(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLA
                 if spec.table not in names:
                     names[spec.table] = existing_names(connection, settings, store, spec.table)
                 if names[spec.table].get(spec.name) is False:
-                    connection.exec_driver_sql(drop_statement(settings, spec))
+                    execute_as_written(connection, drop_statement(settings, spec))
             for spec in missing(connection, settings, specs):
                 statement = create_statement(connection, settings, spec, owned=True)
                 log.info(statement)
-                connection.exec_driver_sql(statement)
+                execute_as_written(connection, statement)
                 mark = mark_statement(settings, spec)
                 if mark is not None:
-                    connection.exec_driver_sql(mark)
+                    execute_as_written(connection, mark)
                 created.append(spec)
     return created
 
@@ -264,7 +264,7 @@ def drop_created(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLAN_
                 if spec.name in names[spec.table]:
                     statement = drop_statement(settings, spec)
                     log.info(statement)
-                    connection.exec_driver_sql(statement)
+                    execute_as_written(connection, statement)
                     dropped.append(spec)
     return dropped
 

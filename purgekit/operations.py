@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 
 from purgekit.dialects import dialect_for
 from purgekit.objects import DatabaseObject
-from purgekit.sql import Statement
+from purgekit.sql import Statement, execute_as_written, percent_escaped
 
 # Where purgekit.verify hands in an ObjectLedger (Alembic Config.attributes) to learn what revisions install.
 LEDGER = "purgekit_ledger"
@@ -63,11 +63,11 @@ def emit(operations: Operations, statement: Statement) -> None:
     if statement.secrets:
         # Secrets travel as bound parameters (the engine hides parameters in errors and logs); the driver
         # reads '%' as its own, so every '%' of the text is escaped, and none of the text can name a secret.
-        sql = statement.render(lambda secret: f"%({secret.name})s", lambda text: text.replace("%", "%%"))
+        sql = statement.render(lambda secret: f"%({secret.name})s", percent_escaped)
         connection.exec_driver_sql(sql, {secret.name: secret.value for secret in statement.secrets})
     else:
-        # no_parameters: the text goes to the driver untouched, '%' and ':' included.
-        connection.execution_options(no_parameters=True).exec_driver_sql(statement.sql)
+        # The text goes to the driver untouched, '%' and ':' included.
+        execute_as_written(connection, statement.sql)
 
 
 @Operations.register_operation("create_object")

@@ -33,6 +33,7 @@ from purgekit.dialects import Dialect, dialect_for
 from purgekit.errors import ConfigurationError
 from purgekit.objects import DatabaseObject
 from purgekit.report import ErasureReport
+from purgekit.sql import percent_escaped
 
 SALT_VARIABLE = "PURGEKIT_RECEIPT_SALT"
 # An HMAC key should carry at least 128 bits; 16 characters is the least that could.
@@ -152,7 +153,7 @@ def write(connection: Connection, settings: Settings, reports: Sequence[ErasureR
             }
         )
     sql = (
-        f"INSERT INTO {dialect.receipts_reference(settings)}"
+        f"INSERT INTO {percent_escaped(dialect.receipts_reference(settings))}"
         " (erased_at, erased_by, number_hash, jid_hash, rows_per_table, total)"
         f" VALUES {', '.join(rows)}"
     )

@@ -55,8 +55,24 @@ class Statement:
         return "".join(placeholder(part) if isinstance(part, Secret) else text(part) for part in self.parts)
 
 
-_PG = postgresql.dialect().identifier_preparer
-_MYSQL = mysql.dialect().identifier_preparer
+# Identifiers as the server reads them: with the drivers' own paramstyle (pyformat) SQLAlchemy would write
+# a '%' of a name as '%%', for the driver to halve; purgekit's statements reach the server as written
+# (no_parameters), or have their '%' escaped where a driver formats them (percent_escaped).
+_PG = postgresql.dialect(paramstyle="named").identifier_preparer
+_MYSQL = mysql.dialect(paramstyle="named").identifier_preparer
+
+
+def percent_escaped(sql: str) -> str:
+    """SQL text for a driver that formats it with parameters (psycopg2's and PyMySQL's %(name)s): every '%'
+    doubled, so that the driver gives the server the text as written."""
+    return sql.replace("%", "%%")
+
+
+def execute_as_written(connection, sql: str):
+    """Run SQL text as it is: no parameters, so that no driver reads a '%' in it (a setting's, say). For this
+    statement only: Connection.execution_options() would change the connection itself, and with it every
+    statement SQLAlchemy or Alembic compiles on it later."""
+    return connection.exec_driver_sql(sql, execution_options={"no_parameters": True})
 
 
 def pg_ident(name: str) -> str:

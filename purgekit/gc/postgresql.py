@@ -362,7 +362,10 @@ class PostgreSQLCollector:
             f"            WHILE v_from <= cardinality(d_{plan.messages.id.name}) LOOP",
             f"                SELECT string_agg(format('({arm})', {values}), ' OR ') INTO v_arms",
             f"                    FROM unnest({slices}) AS d({names});",
-            f"                EXECUTE 'DELETE FROM {self._table(settings, dependent.name)} AS t WHERE ' || v_arms;",
+            # The table's name is a literal here: quoted as one, whatever PURGEKIT_SCHEMA holds.
+            "                EXECUTE "
+            + pg_literal(f"DELETE FROM {self._table(settings, dependent.name)} AS t WHERE ")
+            + " || v_arms;",
             "                GET DIAGNOSTICS v_rows = ROW_COUNT;",
             f"                n_{index} := n_{index} + v_rows;",
             f"                v_from := v_from + {KEYED_CHUNK};",
