@@ -158,9 +158,10 @@ class MySQLDialect(Dialect):
         """Plan v2: the jid rule of purgekit/jids.py, the dependents of the messages deleted, and no table a
         temporary table of the caller's session shadows.
 
-        The keys of the messages to delete outside the user's own chat are read first, with a locking read
-        (under REPEATABLE READ no such message can appear until the commit), into a scratch table; the
-        messages go as those keys and the user's own chat; the dependents by those keys."""
+        The keys of the messages to delete outside the user's own chat are read first into a scratch table
+        (INSERT ... SELECT, which under REPEATABLE READ sets shared next-key locks on what it reads: no such
+        message can appear until the commit); the messages go by those keys and the user's own chat, one read
+        of messages in all, as with the plan's one DELETE; the dependents by those keys."""
         tables = tables_of(plan)
         counters = [f"n{index}" for index in range(len(tables))]
         phones = self.table_reference(settings, PHONE_TABLE)
@@ -221,7 +222,7 @@ class MySQLDialect(Dialect):
                 lines += [
                     "    -- The keys of the messages to delete outside the user's own chat, locked; then the messages.",
                     f"    INSERT INTO {keys} SELECT {selected} FROM {messages} AS m",
-                    f"        WHERE ({others}) AND m.{chat} <> v_jid FOR UPDATE;",
+                    f"        WHERE ({others}) AND m.{chat} <> v_jid;",
                     f"    DELETE t FROM {reference} AS t WHERE t.{chat} = v_jid;",
                     f"    SET {counter} = ROW_COUNT();",
                     f"    DELETE t FROM {reference} AS t JOIN {keys} AS k ON "
