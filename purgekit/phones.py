@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from purgekit import jids
 from purgekit.errors import BadInputError
 
 # E.164: a country code and subscriber number have at most 15 digits together.
@@ -68,7 +69,7 @@ def wa_id(raw: str) -> int:
     if not text:
         raise BadPhoneNumber(raw, "empty")
     if "@" in text:
-        if text.lower().endswith("@g.us"):
+        if text.lower().endswith(f"@{jids.GROUP_DOMAIN}"):
             raise BadPhoneNumber(raw, "a group jid: groups are not users; erase their members by phone number")
         raise BadPhoneNumber(raw, "a jid, not a phone number: give the phone number in international form")
     if any(token in text for token in _SQL):

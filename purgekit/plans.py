@@ -74,11 +74,6 @@ class ErasurePlan:
         dependent = self.dependent_of(table)
         return dependent.columns if dependent is not None else ()
 
-    @property
-    def twin_probe(self) -> bool:
-        """Whether some dependent leaves out a key column, so that a message left may share its rows."""
-        return any(dependent.unmatched(self.messages) for dependent in self.dependents)
-
 
 # Revision 0004 renders this; change the plan with an ERASURE_PLAN_V3 and a new revision, never by editing.
 ERASURE_PLAN_V2 = ErasurePlan(tables=ERASURE_PLAN_V1, messages=MESSAGES, dependents=DEPENDENTS)

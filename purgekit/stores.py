@@ -61,7 +61,8 @@ def _number(name: str) -> IdentityColumn:
 # Erasure plan v1: document 000's tables and predicates, in its order, with axolotlStore.sender_keys
 # on every dialect. contactStore.wa_phones comes last on purpose: it is how the jid is resolved, so
 # while any other table still holds the user's rows, a re-run resolves the same jid and finishes.
-# Released revisions render this tuple; change the plan by adding ERASURE_PLAN_V2, never by editing.
+# Released revisions render this tuple, never edit it: plan v2 (purgekit/plans.py, ERASURE_PLAN_V2) erases the
+# same tables, and the dependents of the messages it deletes.
 ERASURE_PLAN_V1: tuple[UserTable, ...] = (
     UserTable(Store.CALLBACK, "queue", (_jid("key_remote_jid"),)),
     UserTable(Store.MESSAGE, "chats", (_jid("key_remote_jid"), _jid("group_creator", "text"))),
