@@ -47,6 +47,7 @@ from purgekit import jids, receipts
 from purgekit.config import Settings, load_settings
 from purgekit.dialects import Dialect, dialect_for
 from purgekit.dialects.base import CarriedKey
+from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRES_KEYED_CHUNK
 from purgekit.errors import PurgekitError
 from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
@@ -59,8 +60,12 @@ from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
 # past a few hundred users the per-statement overhead is gone and larger batches only hold locks longer.
 BATCH_SIZE = 500
 
-# Keys per statement when deleting dependents by key (the routine's KEYED_CHUNK).
-KEYED_CHUNK = 500
+# Up to this many keys, a statement matches them as OR arms of exact keys, the routine's way (each arm an
+# index probe; planning grows with the square of the arms: purgekit/dialects/postgresql.py). More keys (a
+# batch of many users) are matched set-wise instead: the rows of their chats (an index range each), filtered
+# on the exact keys, CHATS_PER_STATEMENT chats a statement.
+KEYED_CHUNK = POSTGRES_KEYED_CHUNK
+CHATS_PER_STATEMENT = 1000
 # A batch that loses a deadlock or a serialization conflict runs again, at most this many times in all,
 # pausing RETRY_PAUSE seconds times the attempt in between.
 ATTEMPTS = 5
@@ -498,12 +503,8 @@ class _Erasure:
         reference = self.dialect.table_reference(self.settings, self.plan.dependent_table(dependent))
         columns = [column.name for column, _ in dependent.match]
         per_user: dict[int, int] = {}
-        projections = list(owners)
-        for start in range(0, len(projections), KEYED_CHUNK):
-            chunk = projections[start : start + KEYED_CHUNK]
-            parameters = {f"k_{k}_{i}": value for k, values in enumerate(chunk) for i, value in enumerate(values)}
-            predicate = lambda alias, n=len(chunk): self.dialect.keyed_predicate(alias, columns, n, "k")  # noqa: E731
-            for *values, rows in self._delete(connection, reference, predicate, columns, parameters, keyed=True):
+        for predicate, parameters, keyed in self._keyed(columns, list(owners)):
+            for *values, rows in self._delete(connection, reference, predicate, columns, parameters, keyed=keyed):
                 owner = owners.get(tuple(values))
                 if owner is None:
                     if len(targets) > 1:
@@ -518,14 +519,42 @@ class _Erasure:
         reference = self.dialect.table_reference(self.settings, self.plan.messages_table)
         selected = ", ".join(f"m.{self.dialect.quote(name)}" for name in names)
         found = []
-        for start in range(0, len(keys), KEYED_CHUNK):
-            chunk = keys[start : start + KEYED_CHUNK]
-            parameters = {f"k_{k}_{i}": value for k, values in enumerate(chunk) for i, value in enumerate(values)}
-            where = self.dialect.keyed_predicate("m", names, len(chunk), "k")
-            found += self._execute(
-                connection, f"SELECT {selected} FROM {reference} AS m WHERE {where}", parameters, True
-            )
+        for predicate, parameters, keyed in self._keyed(names, keys):
+            sql = f"SELECT {selected} FROM {reference} AS m WHERE {predicate('m')}"
+            found += self._execute(connection, sql, parameters, keyed=keyed)
         return found
+
+    def _keyed(self, columns: list[str], keys: list[tuple]) -> list[tuple[Callable[[str], str], dict, bool]]:
+        """Statements matching exactly the rows whose `columns` hold one of `keys` (the first column a chat):
+        (predicate(alias), parameters, whether the parameters are scalars)."""
+        if len(keys) <= KEYED_CHUNK:
+            if not keys:
+                return []
+            parameters = {f"k_{k}_{i}": value for k, values in enumerate(keys) for i, value in enumerate(values)}
+            return [(lambda alias: self.dialect.keyed_predicate(alias, columns, len(keys), "k"), parameters, True)]
+        chat = self.dialect.quote(columns[0])
+        operator = self.dialect.batch_operator
+        chats_operand = self.dialect.batch_operand("chats", "text")
+        keys_operand = self.dialect.batch_operand("keys", "text")
+        chats = sorted({key[0] for key in keys})
+        statements = []
+        for start in range(0, len(chats), CHATS_PER_STATEMENT):
+            these = set(chats[start : start + CHATS_PER_STATEMENT])
+            parameters = {
+                "chats": sorted(these),
+                "keys": [self.dialect.key_value(key) for key in keys if key[0] in these],
+            }
+            statements.append(
+                (
+                    lambda alias: (
+                        f"{alias}.{chat} {operator} {chats_operand}"
+                        f" AND {self.dialect.key_text(alias, columns)} {operator} {keys_operand}"
+                    ),
+                    parameters,
+                    False,
+                )
+            )
+        return statements
 
     # Checks.
 

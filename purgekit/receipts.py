@@ -18,6 +18,7 @@ compares, and refuses (ConfigurationError, exit 2) with another salt, before any
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -91,6 +92,12 @@ def salt_check_value(salt: str, kdf: str | None = None) -> str:
     """The salt's check value (hex), by the named key derivation (this purgekit's, when None)."""
     if kdf is not None and kdf != kdf_name():
         raise ConfigurationError(f"the receipts' salt check was recorded with {kdf}, which this purgekit does not know")
+    return _derived(salt)
+
+
+# Slow on purpose (a tenth of a second): once per process and salt, not once per erase_user() call.
+@functools.lru_cache(maxsize=4)
+def _derived(salt: str) -> str:
     n, r, p = SALT_CHECK_KDF["n"], SALT_CHECK_KDF["r"], SALT_CHECK_KDF["p"]
     return hashlib.scrypt(
         salt.encode("utf-8"), salt=SALT_CHECK_CONTEXT, n=n, r=r, p=p, maxmem=256 * n * r, dklen=32

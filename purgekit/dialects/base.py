@@ -120,6 +120,14 @@ class Dialect(ABC):
             for k in range(keys)
         )
 
+    @abstractmethod
+    def key_text(self, alias: str, columns: Sequence[str]) -> str:
+        """SQL: the columns as one text value, joined by the character 31 (no jid or key id holds it)."""
+
+    @abstractmethod
+    def key_value(self, values: Sequence[object]) -> str:
+        """The text key_text() gives for a row with these values."""
+
     def is_retryable(self, error: BaseException) -> bool:
         """Whether a failed batch lost a deadlock or a serialization conflict: rolled back, it may run again."""
         return False

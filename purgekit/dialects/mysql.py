@@ -346,6 +346,13 @@ class MySQLDialect(Dialect):
             self.delete_statement(reference, predicate("t")),
         )
 
+    def key_text(self, alias: str, columns) -> str:
+        return "CONCAT(" + ", CHAR(31), ".join(f"{alias}.{mysql_ident(c)}" for c in columns) + ")"
+
+    def key_value(self, values) -> str:
+        # A boolean column is a TINYINT: CONCAT writes it 1 or 0.
+        return "\x1f".join(str(int(v)) if isinstance(v, bool) else str(v) for v in values)
+
     # ER_LOCK_DEADLOCK: InnoDB rolled the batch back to break a deadlock; it may run again.
     retryable_errors = frozenset({1213})
 
