@@ -540,22 +540,22 @@ BEGIN
     v_from := 1;
     WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
         SELECT string_agg(format('(o.key_remote_jid = %L AND o.key_from_me = %L AND o.key_id = %L)', k.key_remote_jid, NOT k.key_from_me, k.key_id), ' OR ') INTO v_arms
-            FROM unnest(k_key_remote_jid[v_from:v_from + 499], k_key_from_me[v_from:v_from + 499], k_key_id[v_from:v_from + 499]) AS k(key_remote_jid, key_from_me, key_id);
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id);
         EXECUTE 'SELECT array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) FROM purgekit.messages AS o WHERE ' || v_arms INTO v_found;
         v_left := v_left || coalesce(v_found, '{}');
-        v_from := v_from + 500;
+        v_from := v_from + 50;
     END LOOP;
     v_from := 1;
     WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
         SELECT string_agg(DISTINCT format('(t.key_remote_jid = %L AND t.key_id = %L)', k.key_remote_jid, k.key_id), ' OR ') INTO v_arms
-            FROM unnest(k_key_remote_jid[v_from:v_from + 499], k_key_from_me[v_from:v_from + 499], k_key_id[v_from:v_from + 499]) AS k(key_remote_jid, key_from_me, key_id)
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id)
             WHERE NOT (k.key_remote_jid::text || chr(31) || k.key_id::text = ANY(v_left));
         IF v_arms IS NOT NULL THEN
             EXECUTE 'DELETE FROM purgekit.messages_receipt_log AS t WHERE ' || v_arms;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
             v_deleted := v_deleted + v_rows;
         END IF;
-        v_from := v_from + 500;
+        v_from := v_from + 50;
     END LOOP;
     store := 'messageStore'; table_name := 'messages_receipt_log'; rows_deleted := v_deleted;
     RETURN NEXT;
@@ -573,13 +573,13 @@ BEGIN
     v_from := 1;
     WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
         SELECT string_agg(DISTINCT format('(t.msg_key_remote_jid = %L AND t.msg_key_from_me = %L AND t.msg_key_id = %L)', k.key_remote_jid, k.key_from_me, k.key_id), ' OR ') INTO v_arms
-            FROM unnest(k_key_remote_jid[v_from:v_from + 499], k_key_from_me[v_from:v_from + 499], k_key_id[v_from:v_from + 499]) AS k(key_remote_jid, key_from_me, key_id);
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id);
         IF v_arms IS NOT NULL THEN
             EXECUTE 'DELETE FROM purgekit.message_base_key AS t WHERE ' || v_arms;
             GET DIAGNOSTICS v_rows = ROW_COUNT;
             v_deleted := v_deleted + v_rows;
         END IF;
-        v_from := v_from + 500;
+        v_from := v_from + 50;
     END LOOP;
     store := 'axolotlStore'; table_name := 'message_base_key'; rows_deleted := v_deleted;
     RETURN NEXT;
