@@ -157,13 +157,17 @@ def examine(settings: Settings, plans: Iterable[object] = PLANS) -> Preflight:
 def _location_problems(settings: Settings, catalog: _Catalog, names: set[str]) -> list[str]:
     host = settings.store_name(HOST_STORE)
     named = catalog.named_database()
-    hint = _hint(settings, names, named)
     problems = []
+    hinted = False
     if named is not None and named != host:
-        problems.append(f"the URL names {catalog.kind} {named}; purgekit's routines live in {host}{hint}")
-        hint = ""
+        problems.append(
+            f"the URL names {catalog.kind} {named}; purgekit's routines live in {host}{_hint(settings, names, named)}"
+        )
+        hinted = True
     missing = [settings.store_name(store) for store in Store if settings.store_name(store) not in names]
     if missing:
+        # With <prefix>contactStore there, the prefix is right and a store is missing: no prefix to suggest.
+        hint = "" if hinted or host in names else _hint(settings, names, None)
         problems.append(f"no {catalog.kind} {', '.join(missing)} on this server{hint}")
     return problems
 
