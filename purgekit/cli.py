@@ -80,7 +80,7 @@ def main() -> None:
     """Run the CLI. Usage errors exit 2 (typer's own handling); a PurgekitError becomes its line(s) on
     stderr and its exit code; anything else one line and exit 1."""
     try:
-        app()
+        app(prog_name="purgekit")
     except PurgekitError as error:
         if _Options.debug:
             traceback.print_exc()

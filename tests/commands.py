@@ -18,7 +18,8 @@ SALT = "commands-test-salt-0123456789"
 def environment(**env: str) -> dict[str, str]:
     """The test's environment without any purgekit setting, then `env`."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("PURGEKIT_", "WA_DB_"))}
-    environ.update(COLUMNS="80", **env)
+    environ["COLUMNS"] = "80"
+    environ.update(env)
     return environ
 
 

@@ -163,3 +163,14 @@ def test_the_mysql_script_sets_delimiters_the_client_needs(mysql_server):
     assert lines[end - 2 : end] == ["END", "//"]
     # Before anything is created: a routine keeps the client character set it was created with.
     assert lines.index("SET NAMES utf8mb4;") < min(i for i, line in enumerate(lines) if line.startswith("CREATE "))
+
+
+def test_the_offline_upgrade_runs_where_a_downgrade_left_the_version_table(stores, tmp_path):
+    """A9: after `alembic downgrade base`, `psql -f upgrade.sql` stopped at `relation "purgekit_version" already
+    exists`."""
+    stores.upgrade()
+    stores.downgrade()  # leaves purgekit_version, empty
+    result = run_script(stores, deploy.upgrade_script(stores.settings), tmp_path, **variables(stores))
+    assert result.returncode == 0, result.stderr
+    assert deploy.current_revision(stores.settings) == head(stores.settings)
+    stores.downgrade()

@@ -67,7 +67,7 @@ def upgrade(
     """Install purgekit's revisions up to REV (default: head).
 
     With --sql, print the script instead, to review and run yourself. Online, the preflight checks
-    first that the URL is <prefix>contactStore and that the stores hold every table and column the
+    first that the URL is the prefixed contactStore and that the stores hold every table and column the
     routines use (exit 2, nothing installed, if not). Same as `alembic upgrade REV`.
     """
     command.upgrade(_config(url, sql), revision, sql=sql)

@@ -72,6 +72,10 @@ def _names(stores: SyntheticStores) -> str:
 
 
 def _fill(stores: SyntheticStores, users: int, messages: int) -> None:
+    existing = stores.existing()
+    stores.check_synthetic(existing)
+    if len(existing) == len(Store) and any(stores.table_counts().values()):
+        raise NotSynthetic("the sample stores hold rows already: drop them and create them again")
     counts = stores.fill(users=users, messages=messages, first_wa_id=FIRST_WA_ID)
     typer.echo(
         f"filled {_names(stores)}: {users:,} users (+{FIRST_WA_ID} to +{FIRST_WA_ID + users - 1}),"
