@@ -17,8 +17,8 @@ import hmac
 import json
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from alembic.operations import Operations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -27,6 +27,9 @@ from purgekit.dialects import Dialect, dialect_for
 from purgekit.errors import ConfigurationError
 from purgekit.objects import DatabaseObject
 from purgekit.report import ErasureReport
+
+if TYPE_CHECKING:  # Alembic loads slowly: the command line does not need it to erase
+    from alembic.operations import Operations
 
 SALT_VARIABLE = "PURGEKIT_RECEIPT_SALT"
 # An HMAC key should carry at least 128 bits; 16 characters is the least that could.

@@ -10,9 +10,7 @@ import logging
 import sys
 
 import typer
-from alembic import command
 
-from purgekit import deploy
 from purgekit.commands.common import DATABASE_VARIABLES, OUTPUT, URL_OPTION, environment, settings_from
 
 app = typer.Typer(
@@ -52,6 +50,8 @@ def _alembic_messages() -> None:
 
 
 def _config(url: str | None, sql: bool = False):
+    from purgekit import deploy  # Alembic loads slowly: only the db commands need it
+
     settings = settings_from(url)
     config = deploy.alembic_config(settings, sys.stdout if sql else None)
     _alembic_messages()
@@ -70,6 +70,8 @@ def upgrade(
     first that the URL is the prefixed contactStore and that the stores hold every table and column the
     routines use (exit 2, nothing installed, if not). Same as `alembic upgrade REV`.
     """
+    from alembic import command
+
     command.upgrade(_config(url, sql), revision, sql=sql)
 
 
@@ -86,16 +88,24 @@ def downgrade(
     """
     if sql and ":" not in revision:
         revision = f"head:{revision}"
+    from alembic import command
+
     command.downgrade(_config(url, sql), revision, sql=sql)
 
 
 @app.command(epilog=environment(DATABASE_VARIABLES))
 def current(url: str | None = URL_OPTION) -> None:
     """Print the revision installed (nothing when none is). Same as `alembic current`."""
+    from alembic import command
+
     command.current(_config(url))
 
 
 @app.command()
 def history() -> None:
     """List purgekit's revisions, newest first; connects to nothing. Same as `alembic history`."""
+    from alembic import command
+
+    from purgekit import deploy
+
     command.history(deploy.alembic_config(None))

@@ -9,7 +9,7 @@ import textwrap
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from purgekit import deploy, preflight
+from purgekit import preflight
 from purgekit.commands.common import DATABASE_VARIABLES, OUTPUT, URL_OPTION, environment, settings_from
 from purgekit.doctor import Diagnosis, diagnose
 from purgekit.errors import DatabaseProblem, reason
@@ -105,6 +105,8 @@ def _counted(flagged: list[Diagnosis]) -> str:
 
 
 def _nothing_installed(settings) -> bool:
+    from purgekit import deploy
+
     try:
         return deploy.current_revision(settings) is None
     except SQLAlchemyError:

@@ -7,7 +7,6 @@ import json
 import typer
 
 from purgekit.commands.common import DATABASE_VARIABLES, OUTPUT, URL_OPTION, checked_settings, environment
-from purgekit.verify import verify as verify_database
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +28,8 @@ def verify(
     role that ran the migration. Exit 0 when they match, 1 on any difference or when nothing is
     installed, 2 on bad configuration, an unreachable database or a failed preflight.
     """
+    from purgekit.verify import verify as verify_database  # loads Alembic: only for this command
+
     result = verify_database(checked_settings(url))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))

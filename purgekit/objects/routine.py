@@ -6,12 +6,13 @@ from sqlalchemy import text
 
 from purgekit.objects.base import DatabaseObject
 from purgekit.sql import Statement, mysql_account, mysql_ident, mysql_literal, pg_ident, pg_quote_ident
-from purgekit.sqlcheck import mask
 
 
 def same_body(installed: str, expected: str, dialect: str) -> bool:
     """Whether two routine bodies are the same code: compared without comments, whitespace collapsed
     (the mysql client drops the comments of a body it installs, unless run with --comments)."""
+
+    from purgekit.sqlcheck import mask  # sqlcheck loads sqlglot: only when a body is compared
 
     def normal(body: str) -> list[str]:
         return mask(body, dialect, comments_only=True).split()
