@@ -22,7 +22,7 @@ from sqlalchemy.schema import CreateTable
 
 from purgekit import preflight
 from purgekit.config import VERSION_TABLE, Settings, load_settings
-from purgekit.errors import DatabaseProblem, PurgekitError, connection_failed, reason
+from purgekit.errors import DatabaseFailed, DatabaseProblem, PurgekitError, connection_failed, reason
 
 # purgekit's Alembic version tables (purgekit.indexes has the index chain's; kept literal: no import cycle).
 VERSION_TABLES = {VERSION_TABLE, "purgekit_index_version"}
@@ -38,26 +38,19 @@ def _create_version_table(create: CreateTable, compiler, **kw) -> str:
 
 
 def run(context: EnvironmentContext, body: Callable[[], None]) -> None:
-    """Run an environment's body under purgekit's failure contract."""
+    """Run an environment's body under purgekit's failure contract. From purgekit (purgekit.deploy,
+    `purgekit db`) errors go to the caller as they are; the alembic command line gets the lines."""
     try:
         body()
-    except PurgekitError as error:
-        _failed(context, error)
-    except SQLAlchemyError as error:
+    except (PurgekitError, SQLAlchemyError) as error:
         settings = context.config.attributes.get("purgekit_settings")
-        if settings is None:
+        if context.config.cmd_opts is None or (settings is None and not isinstance(error, PurgekitError)):
             raise
-        _failed(context, DatabaseProblem("migration failed", settings.url, reason(error)), exit_code=1)
-
-
-def _failed(context: EnvironmentContext, error: PurgekitError, exit_code: int | None = None) -> None:
-    if context.config.cmd_opts is None:  # purgekit.deploy, `purgekit db`: the caller reports it
-        if exit_code is not None:
-            error.exit_code = exit_code
-        raise error
-    for line in str(error).splitlines():
-        print(f"purgekit: {line}", file=sys.stderr)
-    raise SystemExit(error.exit_code if exit_code is None else exit_code)
+        if not isinstance(error, PurgekitError):
+            error = DatabaseFailed("migration failed", settings.url, reason(error))
+        for line in str(error).splitlines():
+            print(f"purgekit: {line}", file=sys.stderr)
+        raise SystemExit(error.exit_code) from None
 
 
 def configure_logging(context: EnvironmentContext) -> None:

@@ -26,15 +26,23 @@ class BadInputError(PurgekitError):
     exit_code = 2
 
 
-class DatabaseProblem(ConfigurationError):
-    """The database cannot be reached, or is not what purgekit needs (wrong database, missing store or
-    column): exit 2, nothing changed. Each problem is one line `<what> (<url>): <reason>`."""
+class _OnDatabase(PurgekitError):
+    """An error about one database: each problem is one line `<what> (<url, password masked>): <reason>`."""
 
     def __init__(self, what: str, url: URL, reasons: str | list[str]) -> None:
         self.what, self.url = what, url
         self.reasons = [reasons] if isinstance(reasons, str) else list(reasons)
         shown = url.render_as_string(hide_password=True)
         super().__init__("\n".join(f"{what} ({shown}): {_without_password(r, url)}" for r in self.reasons))
+
+
+class DatabaseProblem(_OnDatabase, ConfigurationError):
+    """The database cannot be reached, or is not what purgekit needs (wrong database, missing store or
+    column): exit 2, nothing changed."""
+
+
+class DatabaseFailed(_OnDatabase):
+    """A statement failed once work began (a migration, say): exit 1."""
 
 
 def reason(error: BaseException) -> str:

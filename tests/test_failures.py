@@ -5,9 +5,10 @@ never a traceback (the hidden --debug shows one)."""
 from __future__ import annotations
 
 import pytest
-from commands import alembic, one_line, purgekit
+from commands import alembic, one_line, purgekit, settings_environment
 from sqlalchemy import create_engine, text
 
+from purgekit import deploy
 from purgekit.testing.deployment import synthetic_deployment
 
 NOWHERE = "postgresql://dba:s3cr3t-pw@127.0.0.1:9/contactStore"  # nothing listens there
@@ -104,3 +105,19 @@ def test_a_mysql_url_naming_an_unknown_database_is_one_line_not_a_traceback(mysq
             " axolotlStore, callbackStore on this server: did you mean WA_DB_NAME_PREFIX="
         )
         assert f"WA_DB_NAME_PREFIX={stores.settings.db_name_prefix}" in line
+
+
+@pytest.mark.parametrize(
+    ("tool", "command"),
+    [(purgekit, ["-q", "db", "upgrade"]), (alembic, ["-q", "upgrade", "head"])],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value.__name__,
+)
+def test_a_migration_that_fails_is_one_line_and_exit_1(postgres_server, tool, command):
+    """Work began (the preflight passed): a failing statement is exit 1, one line, and PostgreSQL rolls it all back."""
+    with synthetic_deployment(postgres_server, "mig") as stores:
+        env = settings_environment(stores, PURGEKIT_ROUTINE_OWNER="nobody_here")
+        result = tool(*command, **env)
+        assert result.returncode == 1
+        shown = stores.settings.url.render_as_string(hide_password=True)
+        assert one_line(result) == f'purgekit: migration failed ({shown}): role "nobody_here" does not exist'
+        assert deploy.current_revision(stores.settings) is None

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
 from purgekit.commands.common import DATABASE_VARIABLES, OUTPUT, URL_OPTION, environment, settings_from
+from purgekit.errors import DatabaseFailed, reason
 
 app = typer.Typer(
     name="db",
@@ -49,6 +52,18 @@ def _alembic_messages() -> None:
     migration_log.setLevel(logging.INFO)
 
 
+@contextmanager
+def _migrating(config) -> Iterator[None]:
+    """A statement that fails during a migration: one line with the URL, exit 1 (as from alembic)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except SQLAlchemyError as error:
+        url = config.attributes["purgekit_settings"].url
+        raise DatabaseFailed("migration failed", url, reason(error)) from None
+
+
 def _config(url: str | None, sql: bool = False):
     from purgekit import deploy  # Alembic loads slowly: only the db commands need it
 
@@ -72,7 +87,9 @@ def upgrade(
     """
     from alembic import command
 
-    command.upgrade(_config(url, sql), revision, sql=sql)
+    config = _config(url, sql)
+    with _migrating(config):
+        command.upgrade(config, revision, sql=sql)
 
 
 @app.command(epilog=ENVIRONMENT)
@@ -90,7 +107,9 @@ def downgrade(
         revision = f"head:{revision}"
     from alembic import command
 
-    command.downgrade(_config(url, sql), revision, sql=sql)
+    config = _config(url, sql)
+    with _migrating(config):
+        command.downgrade(config, revision, sql=sql)
 
 
 @app.command(epilog=environment(DATABASE_VARIABLES))
