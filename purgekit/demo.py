@@ -33,8 +33,8 @@ def report_table(title: str, report: ErasureReport) -> Table:
     table.add_column("table")
     table.add_column("rows deleted", justify="right")
     for count in report.tables:
-        table.add_row(count.store, count.table, str(count.rows))
-    table.add_row("", "total", str(report.total), style="bold")
+        table.add_row(count.store, count.table, f"{count.rows:,}")
+    table.add_row("", "total", f"{report.total:,}", style="bold")
     return table
 
 

@@ -121,3 +121,17 @@ def test_a_migration_that_fails_is_one_line_and_exit_1(postgres_server, tool, co
         shown = stores.settings.url.render_as_string(hide_password=True)
         assert one_line(result) == f'purgekit: migration failed ({shown}): role "nobody_here" does not exist'
         assert deploy.current_revision(stores.settings) is None
+
+
+def test_a_url_that_is_not_one_names_the_option_it_came_from():
+    """A7: `purgekit verify --url 'host=...'` complained about `alembic -x url`."""
+    result = purgekit("verify", "--url", "host=db-host dbname=contactStore password=s3cr3t-pw")
+    assert result.returncode == 2
+    assert one_line(result) == (
+        "purgekit: bad database URL in --url: not a URL like postgresql://user:password@host/contactStore"
+        " or mysql://user:password@host/"
+    )
+    assert "s3cr3t-pw" not in result.stderr
+    missing = purgekit("verify")
+    assert missing.returncode == 2
+    assert one_line(missing).startswith("purgekit: no database URL: set PURGEKIT_DATABASE_URL or pass --url (")
