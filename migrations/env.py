@@ -5,43 +5,43 @@ from __future__ import annotations
 from alembic import context
 
 import purgekit.operations  # noqa: F401  (registers op.create_object, op.drop_object, op.replace_object)
-from purgekit.alembic_env import configure_logging, connect, settings_of
-from purgekit.config import VERSION_TABLE
+from purgekit import alembic_env
+from purgekit.config import VERSION_TABLE, Settings
 from purgekit.dialects import dialect_for
 from purgekit.downgrade_guards import guard_downgrade
 
-configure_logging(context)
-settings = settings_of(context)
-dialect = dialect_for(settings.dialect)
-version_table = dict(version_table=VERSION_TABLE, version_table_schema=dialect.version_table_schema(settings))
+
+def version_table(settings: Settings) -> dict:
+    schema = dialect_for(settings.dialect).version_table_schema(settings)
+    return dict(version_table=VERSION_TABLE, version_table_schema=schema)
 
 
 def run_offline() -> None:
-    context.configure(
+    settings = alembic_env.settings_of(context)
+    alembic_env.run_offline(
+        context,
+        lambda secrets: dialect_for(settings.dialect).script_header(settings, secrets),
+        before=lambda: guard_downgrade(context, settings),
         url=settings.url,
         literal_binds=True,
         # Names as written: the drivers' pyformat would have SQLAlchemy write a name's '%' as '%%'.
         dialect_opts={"paramstyle": "named"},
         transaction_per_migration=False,
-        **version_table,
+        **version_table(settings),
     )
-    context.get_context().impl.static_output(dialect.script_header())
-    guard_downgrade(context, settings)
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 def run_online() -> None:
-    engine, connection = connect(settings)
+    settings = alembic_env.settings_of(context)
+    engine, connection = alembic_env.connect(settings)
     with connection:
-        context.configure(connection=connection, transaction_per_migration=False, **version_table)
+        context.configure(connection=connection, transaction_per_migration=False, **version_table(settings))
         guard_downgrade(context, settings)
+        alembic_env.preflight_before_upgrade(context, settings)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
 
 
-if context.is_offline_mode():
-    run_offline()
-else:
-    run_online()
+alembic_env.configure_logging(context)
+alembic_env.run(context, run_offline if context.is_offline_mode() else run_online)

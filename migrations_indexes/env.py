@@ -13,29 +13,34 @@ from __future__ import annotations
 
 from alembic import context
 
-from purgekit.alembic_env import configure_logging, connect, fail, settings_of
+from purgekit import alembic_env
 from purgekit.dialects import dialect_for
+from purgekit.errors import ConfigurationError
 from purgekit.indexes import INDEX_VERSION_TABLE
 
-configure_logging(context)
-settings = settings_of(context)
 
-if context.is_offline_mode():
-    fail(
-        "the index chain has no offline script: which indexes are missing is read from the catalog; "
-        "`purgekit doctor` prints the statements to review and run by hand"
-    )
+def run_online() -> None:
+    settings = alembic_env.settings_of(context)
+    if context.is_offline_mode():
+        raise ConfigurationError(
+            "the index chain has no offline script: which indexes are missing is read from the catalog;"
+            " `purgekit doctor` prints the statements to review and run by hand"
+        )
+    # AUTOCOMMIT: CREATE INDEX CONCURRENTLY waits for every open transaction of its database, this
+    # session's included; with autocommit the version table's update holds none while indexes build.
+    engine, connection = alembic_env.connect(settings, isolation_level="AUTOCOMMIT")
+    with connection:
+        context.configure(
+            connection=connection,
+            transactional_ddl=False,
+            version_table=INDEX_VERSION_TABLE,
+            version_table_schema=dialect_for(settings.dialect).version_table_schema(settings),
+        )
+        alembic_env.preflight_before_upgrade(context, settings)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
 
-# AUTOCOMMIT: CREATE INDEX CONCURRENTLY waits for every open transaction of its database, this
-# session's included; with autocommit the version table's update holds none while indexes build.
-engine, connection = connect(settings, isolation_level="AUTOCOMMIT")
-with connection:
-    context.configure(
-        connection=connection,
-        transactional_ddl=False,
-        version_table=INDEX_VERSION_TABLE,
-        version_table_schema=dialect_for(settings.dialect).version_table_schema(settings),
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-engine.dispose()
+
+alembic_env.configure_logging(context)
+alembic_env.run(context, run_online)

@@ -33,8 +33,8 @@ def report_table(title: str, report: ErasureReport) -> Table:
     table.add_column("table")
     table.add_column("rows deleted", justify="right")
     for count in report.tables:
-        table.add_row(count.store, count.table, str(count.rows))
-    table.add_row("", "total", str(report.total), style="bold")
+        table.add_row(count.store, count.table, f"{count.rows:,}")
+    table.add_row("", "total", f"{report.total:,}", style="bold")
     return table
 
 
@@ -59,20 +59,27 @@ def run(dialect: str, users: int, messages: int, console: Console) -> None:
                         f"fix: {'; '.join(diagnosis.fixes)}"
                     )
             dry_run = erase_user(deployment.engine, SAMPLE_USER, dry_run=True, settings=deployment.settings)
-            console.print(f"dry run: {dry_run.total} rows would go")
+            console.print(f"dry run: {dry_run.total:,} rows to delete")
             report = erase_user(deployment.engine, SAMPLE_USER, settings=deployment.settings, salt=DEMO_SALT)
             console.print(report_table(f"{dialect}: erased +{SAMPLE_USER}", report))
             again = deployment.erase_with_routine(SAMPLE_USER)
-            console.print(f"second run (the installed routine) deleted {again.total} rows")
+            console.print(f"second run (the installed routine) deleted {again.total:,} rows")
             deployment.downgrade()
             console.print(f"alembic downgrade base -> {current_revision(deployment.settings)}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="purgekit-demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--dialect", choices=["postgresql", "mysql"], action="append")
-    parser.add_argument("--users", type=int, default=1_000)
-    parser.add_argument("--messages", type=int, default=20_000)
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dialect",
+        choices=["postgresql", "mysql"],
+        action="append",
+        help="run on this server family only (repeat for both; default: both)",
+    )
+    parser.add_argument("--users", type=int, default=1_000, metavar="N", help="synthetic users (default: 1,000)")
+    parser.add_argument(
+        "--messages", type=int, default=20_000, metavar="N", help="synthetic messages (default: 20,000)"
+    )
     args = parser.parse_args(argv)
     console = Console(soft_wrap=True)
     try:

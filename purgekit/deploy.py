@@ -1,25 +1,57 @@
-"""Run purgekit's Alembic migrations from Python: what `alembic upgrade` does, with Settings in hand."""
+"""Run purgekit's Alembic migrations from Python: what `alembic upgrade` does, with Settings in hand.
+
+The migrations ship with the package: a wheel maps the clone's top-level migrations/ and
+migrations_indexes/ into purgekit/ (pyproject.toml), so `purgekit db upgrade` works where there is no
+clone; in a clone they are read where they are, and alembic.ini there keeps working too. Both use
+the same revisions, version table and offline scripts.
+"""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
 
 from purgekit.config import Settings
 
-# migrations/ and alembic.ini sit at the top of a purgekit checkout, beside the package.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# A clone: migrations/, migrations_indexes/ and alembic.ini at its top, beside the package.
+PROJECT_ROOT = PACKAGE_DIR.parent
 
 
-def alembic_config(settings: Settings, output: io.StringIO | None = None) -> Config:
-    config = Config(str(ALEMBIC_INI), output_buffer=output)
-    config.attributes["purgekit_settings"] = settings
+def _shipped(name: str) -> Path:
+    """A directory of the clone's top level, where an installed wheel holds it (purgekit/<name>) or the clone's."""
+    packaged = PACKAGE_DIR / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+MIGRATIONS = _shipped("migrations")
+INDEX_MIGRATIONS = _shipped("migrations_indexes")
+INDEX_SECTION = "indexes"  # alembic.ini's section for the index chain (`alembic -n indexes`)
+
+
+def alembic_config(settings: Settings | None, output: TextIO | None = None) -> Config:
+    """Alembic's configuration as alembic.ini has it, built in code: no file needed. Settings are for
+    the environment (None: a command that runs none, such as history)."""
+    config = Config(output_buffer=output)
+    for section, location in (("alembic", MIGRATIONS), (INDEX_SECTION, INDEX_MIGRATIONS)):
+        # ConfigParser interpolates '%': a path holding one is written %%.
+        config.set_section_option(section, "script_location", str(location).replace("%", "%%"))
+        config.set_section_option(section, "path_separator", "os")
+    if settings is not None:
+        config.attributes["purgekit_settings"] = settings
     config.attributes["purgekit_quiet_logging"] = True
     return config
+
+
+def head_revision() -> str:
+    """The newest revision of the main chain this purgekit ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
@@ -29,7 +61,7 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 def downgrade(settings: Settings, revision: str = "base", drop_receipts: bool = False) -> None:
     """`alembic downgrade REVISION`; past revision 0002 only with drop_receipts while receipts exist
     (`-x drop_receipts=yes`, purgekit/downgrade_guards.py)."""
-    command.downgrade(_downgrading(alembic_config(settings), drop_receipts), revision)
+    command.downgrade(downgrading(alembic_config(settings), drop_receipts), revision)
 
 
 def upgrade_script(settings: Settings, revision: str = "head") -> str:
@@ -41,11 +73,12 @@ def upgrade_script(settings: Settings, revision: str = "head") -> str:
 
 def downgrade_script(settings: Settings, revision: str = "head:base", drop_receipts: bool = False) -> str:
     buffer = io.StringIO()
-    command.downgrade(_downgrading(alembic_config(settings, buffer), drop_receipts), revision, sql=True)
+    command.downgrade(downgrading(alembic_config(settings, buffer), drop_receipts), revision, sql=True)
     return buffer.getvalue()
 
 
-def _downgrading(config: Config, drop_receipts: bool) -> Config:
+def downgrading(config: Config, drop_receipts: bool) -> Config:
+    """The configuration, told whether a downgrade may drop the receipts (purgekit/downgrade_guards.py)."""
     from purgekit.downgrade_guards import DROP_RECEIPTS_ATTRIBUTE
 
     config.attributes[DROP_RECEIPTS_ATTRIBUTE] = drop_receipts

@@ -2,8 +2,9 @@
 
 Released revisions never change (migrations/released.json), so these checks live outside them: the Alembic
 environment calls `guard_downgrade` once the migration context is configured. Online it reads the catalog
-and stops with one line and exit 2 before the first statement; offline it writes each guard at the top of
-the script, where the database's client stops the script before anything is dropped.
+and stops with one line (`purgekit: downgrade refused (<url>): <why>`) and exit 2 before the first
+statement; offline it writes each guard at the top of the script, where the database's client stops the
+script before anything is dropped.
 
 - Revision 0002's downgrade drops purgekit_receipts, the record of every erasure: while it holds receipts
   the downgrade stops, unless told to drop them (`alembic -x drop_receipts=yes ...`, `purgekit.deploy.
@@ -19,10 +20,11 @@ from __future__ import annotations
 from alembic.environment import EnvironmentContext
 from sqlalchemy import text
 
-from purgekit.alembic_env import fail
+from purgekit.alembic_env import planned_steps
 from purgekit.config import Settings
 from purgekit.dialects import dialect_for
 from purgekit.dialects.base import Guard
+from purgekit.errors import DatabaseProblem
 
 # The revision whose downgrade drops the receipts, and the one whose downgrade drops the foreign servers.
 RECEIPTS_REVISION = "0002"
@@ -34,10 +36,7 @@ DROP_RECEIPTS_ATTRIBUTE = "purgekit_drop_receipts"
 
 def planned_downgrades(context: EnvironmentContext) -> list[str]:
     """The revisions this command downgrades, in order; none for an upgrade."""
-    migration_context = context.get_context()
-    # Alembic's own plan of steps for the command (upgrade or downgrade) that is running.
-    steps = migration_context._migrations_fn(migration_context.get_current_heads(), migration_context)
-    return [step.revision.revision for step in steps if not step.is_upgrade]
+    return [step.revision.revision for step in planned_steps(context) if not step.is_upgrade]
 
 
 def drop_receipts(context: EnvironmentContext) -> bool:
@@ -69,6 +68,6 @@ def guard_downgrade(context: EnvironmentContext, settings: Settings) -> None:
         for guard in guards:
             found = [row[0] for row in connection.execute(text(guard.check))]
             if found:
-                fail(guard.refusal(found))
+                raise DatabaseProblem("downgrade refused", settings.url, guard.refusal(found))
     finally:
         connection.rollback()  # the checks only read; the migrations begin their own transaction

@@ -44,11 +44,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids, receipts
-from purgekit.config import Settings, load_settings
+from purgekit.config import Settings, load_settings, parse_url
 from purgekit.dialects import Dialect, dialect_for
 from purgekit.dialects.base import CarriedKey
 from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRES_KEYED_CHUNK
-from purgekit.errors import PurgekitError
+from purgekit.errors import PurgekitError, connection_failed, reason
 from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
@@ -81,13 +81,17 @@ class ErasureFailed(PurgekitError):
 
     exit_code = 1
 
-    def __init__(self, phone: Phone, reason: str, done: Sequence[ErasureReport]) -> None:
+    def __init__(self, phone: Phone, reason: str, done: Sequence[ErasureReport], dry_run: bool = False) -> None:
         self.phone, self.reason, self.done = phone, reason, list(done)
         where = f" ({phone.source})" if phone.source else ""
-        super().__init__(
-            f"erasure stopped at {phone.display}{where}: {reason}; the {len(done)} user(s) before it are erased,"
-            " it and those after it are not; run the same erasure again to finish"
-        )
+        if dry_run:
+            message = f"dry run stopped at {phone.display}{where}: {reason}; nothing was erased"
+        else:
+            message = (
+                f"erasure stopped at {phone.display}{where}: {reason}; the {len(done):,} user(s) before it are"
+                " erased, it and those after it are not; run the same erasure again to finish"
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -176,13 +180,15 @@ def erase_users(
         receipts.check_salt(salt)
     elif salt is None:
         salt = receipts.salt_if_set()  # to read receipts as the erasure would; a dry run needs none
-    engine, owned = (
-        (url_or_engine, False)
-        if isinstance(url_or_engine, Engine)
-        else (create_engine(url_or_engine, hide_parameters=True), True)
-    )
+    if isinstance(url_or_engine, Engine):
+        engine, owned = url_or_engine, False
+    else:
+        # The URL as every command reads it: plain postgresql:// and mysql:// get purgekit's drivers.
+        engine, owned = create_engine(parse_url(url_or_engine, "the URL given"), hide_parameters=True), True
     if settings is None:
-        settings = load_settings(overrides={"url": engine.url.render_as_string(hide_password=False)})
+        settings = load_settings(
+            overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
+        )
     try:
         return _Erasure(engine, settings, dry_run, salt, batch_size, progress).run(targets)
     finally:
@@ -234,7 +240,7 @@ class _Erasure:
         try:
             connection = self.engine.connect()
         except SQLAlchemyError as error:
-            raise PurgekitError(f"cannot connect to {self._where()}: {_reason(error)}") from None
+            raise connection_failed(self.settings.url, error) from None
         with connection:
             for statement in self.dialect.session_statements(self.settings):
                 execute_as_written(connection, statement)
@@ -293,13 +299,13 @@ class _Erasure:
         except DBAPIError as error:
             connection.rollback()
             if self.dialect.is_retryable(error):
-                raise _Retry(_reason(error)) from None
-            raise ErasureFailed(batch[0], _reason(error), reports) from None
+                raise _Retry(reason(error)) from None
+            raise ErasureFailed(batch[0], reason(error), reports) from None
         except PurgekitError as error:
             connection.rollback()
-            raise ErasureFailed(batch[0], _reason(error), reports) from None
+            raise ErasureFailed(batch[0], reason(error), reports, self.dry_run) from None
         if refused is not None:
-            raise ErasureFailed(batch[refused.index], refused.reason, reports + done)
+            raise ErasureFailed(batch[refused.index], refused.reason, reports + done, self.dry_run)
         return done
 
     def _snapshot(self) -> tuple:
@@ -567,7 +573,7 @@ class _Erasure:
             if not required:
                 return False
             raise PurgekitError(
-                f"cannot write receipts to {reference} ({_reason(error)}):"
+                f"cannot write receipts to {reference} ({reason(error)}):"
                 " run `alembic upgrade head` first; nothing was erased"
             ) from None
         connection.rollback()
@@ -584,15 +590,6 @@ class _Erasure:
                 return  # no salt check installed yet: the dry run reads the receipts as they are
             reference = self.dialect.salt_check_reference(self.settings)
             raise PurgekitError(
-                f"cannot check the receipts' salt in {reference} ({_reason(error)}):"
+                f"cannot check the receipts' salt in {reference} ({reason(error)}):"
                 " run `alembic upgrade head` first; nothing was erased"
             ) from None
-
-    def _where(self) -> str:
-        return self.settings.url.render_as_string(hide_password=True)
-
-
-def _reason(error: BaseException) -> str:
-    original = getattr(error, "orig", None) or error
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__

@@ -273,11 +273,12 @@ def drop_created(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLAN_
 
 
 def alembic_config(settings: Settings):
-    """purgekit.deploy's Alembic configuration, on the [indexes] section of alembic.ini."""
+    """purgekit.deploy's Alembic configuration, on its [indexes] section (as alembic.ini has it)."""
+    from purgekit.deploy import INDEX_SECTION
     from purgekit.deploy import alembic_config as main_config
 
     config = main_config(settings)
-    config.config_ini_section = "indexes"
+    config.config_ini_section = INDEX_SECTION
     return config
 
 

@@ -49,6 +49,11 @@ def _guarded_secrets(context: MigrationContext) -> set[str]:
     return context._purgekit_guarded_secrets  # type: ignore[attr-defined]
 
 
+def secrets_used(context: MigrationContext) -> set[str]:
+    """The secrets an offline script rendered so far asks for (the names of the client's variables)."""
+    return set(_guarded_secrets(context))
+
+
 def emit(operations: Operations, statement: Statement) -> None:
     context = operations.migration_context
     dialect = dialect_for(context.dialect.name)

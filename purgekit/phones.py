@@ -54,7 +54,7 @@ class BadPhones(BadInputError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("\npurgekit: ".join(problems))
+        super().__init__("\n".join(problems))  # the CLI prefixes each line with "purgekit: "
 
 
 def quote(raw: str) -> str:

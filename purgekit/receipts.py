@@ -24,8 +24,8 @@ import hmac
 import json
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from alembic.operations import Operations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -35,6 +35,9 @@ from purgekit.errors import ConfigurationError
 from purgekit.objects import DatabaseObject
 from purgekit.report import ErasureReport
 from purgekit.sql import percent_escaped
+
+if TYPE_CHECKING:  # Alembic loads slowly: the command line does not need it to erase
+    from alembic.operations import Operations
 
 SALT_VARIABLE = "PURGEKIT_RECEIPT_SALT"
 # An HMAC key should carry at least 128 bits; 16 characters is the least that could.

@@ -15,7 +15,7 @@ import re
 from purgekit import deploy
 from purgekit.config import Settings, load_settings
 
-RELEASED = deploy.PROJECT_ROOT / "migrations" / "released.json"
+RELEASED = deploy.MIGRATIONS / "released.json"
 # Fixed, non-secret settings the fingerprints are rendered with.
 REFERENCE_URLS = {
     "postgresql": "postgresql+psycopg2://purgekit@db-host/contactStore",

@@ -8,6 +8,9 @@ after changing a migration, regenerate them with `scripts/render-sql` (this modu
 
     python -m purgekit.review render [DIRECTORY]   write the renders that changed, list them
     python -m purgekit.review check [DIRECTORY]    list out-of-date renders and sqlglot's findings; exit 1 if any
+    python -m purgekit.review check FILE [--dialect postgresql|mysql]
+                                                  sqlglot's findings on your own script (`purgekit db upgrade
+                                                  --sql > FILE`); the dialect is read from its header
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from purgekit import deploy
 from purgekit.config import Settings
+from purgekit.dialects import dialect_for
 from purgekit.released import REFERENCE_URLS, reference_settings
 
 SQL_DIR = deploy.PROJECT_ROOT / "sql"
@@ -57,11 +61,46 @@ def _read(path: Path) -> str | None:
     return path.read_text() if path.exists() else None
 
 
+def script_dialect(script: str) -> str | None:
+    """The dialect an offline script was rendered for, from its header's first line (None: not purgekit's)."""
+    first = script.lstrip().split("\n", 1)[0]
+    for name in REFERENCE_URLS:
+        if first.startswith(f"-- {dialect_for(name).script_title}"):
+            return name
+    return None
+
+
+def check_own_script(path: Path, dialect: str | None) -> int:
+    """sqlglot's findings on a DBA's own rendered script: exit 0 none, 1 some, 2 the dialect is unknown."""
+    from purgekit.sqlcheck import check_file
+
+    dialect = dialect or script_dialect(path.read_text())
+    if dialect is None:
+        print(f"{path}: no purgekit script header to tell its dialect by: pass --dialect postgresql|mysql")
+        return 2
+    problems = check_file(path, dialect)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{path}: sqlglot finds every statement well-formed ({dialect})")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m purgekit.review", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m purgekit.review",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("command", choices=["render", "check"])
-    parser.add_argument("directory", nargs="?", type=Path, default=SQL_DIR, help="default: the checkout's sql/")
+    parser.add_argument(
+        "directory", nargs="?", type=Path, default=SQL_DIR, help="a directory of renders (default: sql/), or a script"
+    )
+    parser.add_argument("--dialect", choices=sorted(REFERENCE_URLS), help="a script's dialect (default: its header's)")
     args = parser.parse_args(argv)
+    if args.command == "check" and args.directory.is_file():
+        return check_own_script(args.directory, args.dialect)
     if args.command == "render":
         changed = render(args.directory)
         for path in changed:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from purgekit import deploy
 from purgekit.config import Settings
-from purgekit.errors import ConfigurationError
+from purgekit.errors import connection_failed
 from purgekit.objects import DatabaseObject, ForeignServer, UserMapping
 from purgekit.operations import LEDGER, ObjectLedger
 
@@ -56,12 +56,13 @@ class Verification:
     def ok(self) -> bool:
         return self.revision is not None and not self.differences
 
-    def lines(self) -> list[str]:
-        """What `purgekit verify` prints: one line per difference, then a verdict."""
+    def lines(self, verbose: bool = False) -> list[str]:
+        """What `purgekit verify` prints: one line per difference (verbose: and what it could not inspect),
+        then a verdict."""
         if self.revision is None:
             return [f"purgekit verify: nothing installed in {self.url}: no revision in purgekit_version"]
         lines = list(self.differences)
-        if self.unchecked:
+        if self.unchecked and verbose:
             lines.append(
                 f"purgekit verify: not inspected (no catalog check for their kind yet): {', '.join(self.unchecked)}"
             )
@@ -75,6 +76,16 @@ class Verification:
             lines.append(f"purgekit verify: {self.url} matches revision {self.revision}")
         return lines
 
+    def as_dict(self) -> dict:
+        """What `purgekit verify --json` prints."""
+        return {
+            "url": self.url,
+            "revision": self.revision,
+            "matches": self.ok,
+            "differences": list(self.differences),
+            "not_inspected": list(self.unchecked),
+        }
+
 
 def verify(settings: Settings) -> Verification:
     """Compare the database at settings.url with what its installed revision installs."""
@@ -82,8 +93,7 @@ def verify(settings: Settings) -> Verification:
     try:
         revision = deploy.current_revision(settings)
     except DBAPIError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-        raise ConfigurationError(f"cannot connect to {url}: {reason}") from None
+        raise connection_failed(settings.url, error) from None
     if revision is None:
         return Verification(url, None)
     try:

@@ -29,7 +29,7 @@ def test_no_url_is_one_line_naming_what_is_missing():
 def test_a_malformed_url_is_refused_with_the_variable_named():
     result = run_alembic("upgrade", "head", PURGEKIT_DATABASE_URL="not a url")
     assert result.returncode == 2
-    assert "purgekit: PURGEKIT_DATABASE_URL is not a SQLAlchemy URL" in result.stderr
+    assert "purgekit: bad database URL in PURGEKIT_DATABASE_URL: not a URL like postgresql://" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -38,7 +38,7 @@ def test_an_unreachable_server_is_one_line_without_the_password():
         "upgrade", "head", PURGEKIT_DATABASE_URL="postgresql+psycopg2://dba:s3cr3t-pw@127.0.0.1:9/contactStore"
     )
     assert result.returncode == 2
-    assert "purgekit: cannot connect to postgresql+psycopg2://dba:***@127.0.0.1:9/contactStore" in result.stderr
+    assert "purgekit: cannot connect (postgresql+psycopg2://dba:***@127.0.0.1:9/contactStore): " in result.stderr
     assert "s3cr3t-pw" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
 

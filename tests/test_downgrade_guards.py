@@ -55,8 +55,10 @@ def test_downgrading_past_the_receipts_stops_while_they_exist_unless_told_to_dro
     assert refused.returncode == 2, refused.stderr
     [line] = refused.stderr.strip().splitlines()[-1:]
     reference = installed.dialect.receipts_reference(installed.settings)
+    url = installed.settings.url.render_as_string(hide_password=True)
     assert line == (
-        f"purgekit: downgrading past revision 0002 drops {reference} and the 1 receipts in it, the record of"
+        f"purgekit: downgrade refused ({url}): downgrading past revision 0002 drops {reference}"
+        " and the 1 receipts in it, the record of"
         " every erasure: export them, then downgrade again with -x drop_receipts=yes; nothing was changed"
     )
     assert "Traceback" not in refused.stderr
@@ -108,9 +110,9 @@ def test_another_roles_user_mapping_on_purgekits_servers_stops_the_downgrade(pos
             refused = alembic(deployment, "downgrade", "base")
             assert refused.returncode == 2, refused.stderr
             line = refused.stderr.strip().splitlines()[-1]
-            assert line.startswith("purgekit: user mapping pk_other_role on purgekit_messagestore is not purgekit's"), (
-                line
-            )
+            url = deployment.settings.url.render_as_string(hide_password=True)
+            expected = f"purgekit: downgrade refused ({url}): user mapping pk_other_role on purgekit_messagestore"
+            assert line.startswith(f"{expected} is not purgekit's"), line
             assert "Traceback" not in refused.stderr and "their-own-pw" not in refused.stderr
             assert catalog(deployment) == before
 

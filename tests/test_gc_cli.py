@@ -222,7 +222,8 @@ def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
         ),
         (
             ["--older-than", "30d", "--node", "a=not a url"],
-            "--node a is not a SQLAlchemy URL (dialect+driver://user:password@host/db)",
+            "bad database URL in --node a: not a URL like postgresql://user:password@host/contactStore"
+            " or mysql://user:password@host/",
         ),
     ],
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from alembic.script import ScriptDirectory
 from clients import catalog, run_script
 from spec import nonzero, user_rows
 
@@ -22,10 +21,6 @@ from purgekit.testing.deployment import synthetic_deployment
 USER = 13655559020
 # Quotes, a colon and percent signs: what psql's :'fdw_password' and the bound parameter must carry intact.
 PASSWORD = "pk'se:cr%s%%et"
-
-
-def head(settings) -> str:
-    return ScriptDirectory.from_config(deploy.alembic_config(settings)).get_current_head()
 
 
 def erase(deployment) -> list[tuple[str, str, int]]:
@@ -74,7 +69,7 @@ def test_the_offline_upgrade_and_downgrade_leave_what_the_online_ones_leave(onli
         assert as_the_mysql_client_sends_it(installed) != installed  # the procedure's body has comments
     assert installed != before
     assert (
-        deploy.current_revision(offline.settings) == deploy.current_revision(online.settings) == head(online.settings)
+        deploy.current_revision(offline.settings) == deploy.current_revision(online.settings) == deploy.head_revision()
     )
 
     for deployment in (online, offline):
@@ -163,3 +158,14 @@ def test_the_mysql_script_sets_delimiters_the_client_needs(mysql_server):
     assert lines[end - 2 : end] == ["END", "//"]
     # Before anything is created: a routine keeps the client character set it was created with.
     assert lines.index("SET NAMES utf8mb4;") < min(i for i, line in enumerate(lines) if line.startswith("CREATE "))
+
+
+def test_the_offline_upgrade_runs_where_a_downgrade_left_the_version_table(stores, tmp_path):
+    """A9: after `alembic downgrade base`, `psql -f upgrade.sql` stopped at `relation "purgekit_version" already
+    exists`."""
+    stores.upgrade()
+    stores.downgrade()  # leaves purgekit_version, empty
+    result = run_script(stores, deploy.upgrade_script(stores.settings), tmp_path, **variables(stores))
+    assert result.returncode == 0, result.stderr
+    assert deploy.current_revision(stores.settings) == deploy.head_revision()
+    stores.downgrade()

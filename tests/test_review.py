@@ -255,3 +255,76 @@ def test_review_check_lists_stale_renders_and_syntax_errors(tmp_path):
         f"{upgrade}: out of date; run scripts/render-sql",
         f"{upgrade}:{line}: sqlglot: Expecting ). Line 1, Col: 19.: SET n0 = ROW_COUNT(;",
     ]
+
+
+# A DBA's own script --------------------------------------------------------------------------------------
+
+
+def test_script_headers_name_the_prefixed_database_and_ask_only_for_what_the_script_uses():
+    for dialect, url in REFERENCE_URLS.items():
+        settings = load_settings({"PURGEKIT_DATABASE_URL": url, "WA_DB_NAME_PREFIX": "acme_"})
+        upgrade, downgrade = deploy.upgrade_script(settings), deploy.downgrade_script(settings)
+        if dialect == "postgresql":
+            assert upgrade.splitlines()[:2] == [
+                "-- purgekit offline script for PostgreSQL, to run in the acme_contactStore database as it is:",
+                "--   psql -v ON_ERROR_STOP=1 -v fdw_password=... -d acme_contactStore -f THIS_SCRIPT",
+            ]
+            # The downgrade drops user mappings: it needs no password, and its header asks for none.
+            assert downgrade.splitlines()[:3] == [
+                "-- purgekit offline script for PostgreSQL, to run in the acme_contactStore database as it is:",
+                "--   psql -v ON_ERROR_STOP=1 -d acme_contactStore -f THIS_SCRIPT",
+                "-- The whole script runs in one transaction: any error leaves the database as it was.",
+            ]
+            assert "fdw_password" not in downgrade
+        else:
+            for script in (upgrade, downgrade):
+                assert script.splitlines()[0] == (
+                    "-- purgekit offline script for MySQL / MariaDB, schema acme_contactStore, to run as it is:"
+                )
+
+
+def review_check(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "purgekit.review", "check", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_review_check_reads_a_dbas_own_script(tmp_path, dialect):
+    """A11: `python -m purgekit.review check my-upgrade.sql` took the file for a directory."""
+    rendered = subprocess.run(
+        [sys.executable, "-m", "purgekit.cli", "db", "upgrade", "--sql"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_environment(
+            PURGEKIT_DATABASE_URL=REFERENCE_URLS[dialect].replace("+psycopg2", "").replace("+pymysql", ""),
+            WA_DB_NAME_PREFIX="acme_",
+            **CONFIGURED[dialect],
+        ),
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    script = tmp_path / "my-upgrade.sql"
+    script.write_text(rendered.stdout)
+    result = review_check(str(script))
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"{script}: sqlglot finds every statement well-formed ({dialect})\n",
+    )
+
+    broken = tmp_path / "broken.sql"
+    statement = "DROP SCHEMA purgekit" if dialect == "postgresql" else "DROP PROCEDURE `acme_contactStore`"
+    broken.write_text(rendered.stdout + f"\n{statement} (;\n")
+    result = review_check(str(broken))
+    assert result.returncode == 1
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"{broken}:{len(rendered.stdout.splitlines()) + 2}: sqlglot: ")
+
+    headless = tmp_path / "headless.sql"
+    headless.write_text(rendered.stdout.split("\n", 1)[1])
+    result = review_check(str(headless))
+    assert (result.returncode, result.stdout) == (
+        2,
+        f"{headless}: no purgekit script header to tell its dialect by: pass --dialect postgresql|mysql\n",
+    )
+    assert review_check(str(headless), "--dialect", dialect).returncode == 0

@@ -1,4 +1,4 @@
-"""Install the erase routine: deleteUserDataByPhoneNumber, per document 000, done right.
+"""The erase routine deleteUserDataByPhoneNumber, and what it reaches the stores through.
 
 PostgreSQL: purgekit's schema, postgres_fdw (only if missing), a foreign server and user mapping per
 other store, foreign tables for every table the function deletes from, and the function.

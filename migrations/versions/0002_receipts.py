@@ -1,4 +1,4 @@
-"""Receipts: purgekit's own record of each erasure (purgekit.receipts).
+"""purgekit_receipts, purgekit's record of each erasure (purgekit.receipts).
 
 The table purgekit_receipts — PostgreSQL: in purgekit's schema of contactStore, with an index on
 number_hash; MySQL: in the contactStore schema. Downgrade drops it, and the receipts with it.

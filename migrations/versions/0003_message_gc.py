@@ -1,4 +1,4 @@
-"""Install the messages garbage collector's server side (document 001, issue 7).
+"""The messages garbage collector: its checkpoint table and batch routines.
 
 PostgreSQL: schema purgekit_gc in contactStore holding foreign tables on revision 0001's servers (the
 columns the collector reads), the checkpoint table, and functions gc_begin(retention_ms) and

@@ -1,5 +1,6 @@
-"""Erase routine v2 (plan v2, purgekit/plans.py): exact user jids, the dependents of the messages deleted,
-and (MySQL) no temporary table of the caller's standing in for a client's table.
+"""The erase routine, version 2: exact user jids, and the deleted messages' receipts and base keys with them.
+
+Plan v2 (purgekit/plans.py); (MySQL) no temporary table of the caller's stands in for a client's table.
 
 - The jid wa_phones resolves a phone to must be exactly `<digits>@s.whatsapp.net` (purgekit/jids.py): a
   group, a broadcast list or a near miss stops the erasure before anything is deleted.

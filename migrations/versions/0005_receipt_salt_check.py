@@ -1,7 +1,9 @@
-"""The receipts' salt check: a one-row table holding the check value of the salt the receipts are written
-with (purgekit.receipts), so that an erasure with another salt is refused instead of silently matching no
-receipt. PostgreSQL: purgekit_receipt_salt in purgekit's schema; MySQL: in the contactStore schema. Never the
-salt itself: `purgekit erase` records the check value on its first erasure. Downgrade drops the table.
+"""The receipts' salt check: the check value of the salt receipts are written with.
+
+A one-row table holding the check value of the salt the receipts are written with (purgekit.receipts), so that
+an erasure with another salt is refused instead of silently matching no receipt. PostgreSQL:
+purgekit_receipt_salt in purgekit's schema; MySQL: in the contactStore schema. Never the salt itself:
+`purgekit erase` records the check value on its first erasure. Downgrade drops the table.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Indexes for the erasure's deletes: one on every column of the plan that leads no index.
+"""An index on each column the erasure's deletes match on that leads no index.
 
 Created online (PostgreSQL: CREATE INDEX CONCURRENTLY in each store's database; MySQL: ALTER TABLE
 ... ADD INDEX, ALGORITHM=INPLACE, LOCK=NONE), named purgekit_<table>_<column>. Downgrade drops

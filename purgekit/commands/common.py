@@ -1,20 +1,64 @@
-"""What every command shares: where the database is, and how to connect to it."""
+"""What every command shares: where the database is, how to connect to it, and the help's last section."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import typer
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from purgekit.config import Settings, load_settings
+from purgekit import preflight
+from purgekit.config import ENVIRONMENT, Settings, load_settings
 
 URL_OPTION = typer.Option(
-    None, "--url", help="SQLAlchemy URL of the database hosting the routines (default: $PURGEKIT_DATABASE_URL)."
+    None,
+    "--url",
+    metavar="URL",
+    help="Database URL: postgresql://USER@HOST/contactStore or mysql://USER@HOST/ (default: $PURGEKIT_DATABASE_URL).",
 )
 
 
+@dataclass
+class Output:
+    """The global options: -v shows the SQL run (on stderr), -q prints only errors."""
+
+    verbose: bool = False
+    quiet: bool = False
+
+
+OUTPUT = Output()
+
+# The settings every command that connects reads (PostgreSQL's FDW settings reach the other stores).
+DATABASE_VARIABLES = (
+    "PURGEKIT_DATABASE_URL",
+    "WA_DB_NAME_PREFIX",
+    "PURGEKIT_FDW_HOST",
+    "PURGEKIT_FDW_PORT",
+    "PURGEKIT_FDW_USER",
+    "PURGEKIT_FDW_PASSWORD",
+    "PURGEKIT_SCHEMA",
+)
+
+
+def environment(names: Iterable[str]) -> str:
+    """The help's last section: the environment variables a command reads, one a line (kept as written)."""
+    names = list(names)
+    width = max(map(len, names))
+    lines = [f"  {name.ljust(width)}  {ENVIRONMENT[name]}" for name in names]
+    return "\b\nEnvironment:\n" + "\n".join(lines)
+
+
 def settings_from(url: str | None) -> Settings:
-    return load_settings(overrides={"url": url} if url else None)
+    return load_settings(overrides={"url": url} if url else None, url_option="--url")
+
+
+def checked_settings(url: str | None, plans: Iterable[object] = preflight.PLANS) -> Settings:
+    """The settings, after the preflight (exit 2 on a wrong database, store, table or column)."""
+    settings = settings_from(url)
+    preflight.check(settings, plans)
+    return settings
 
 
 def engine_for(settings: Settings) -> Engine:

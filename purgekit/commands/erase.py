@@ -18,11 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from purgekit import receipts
-from purgekit.commands.common import URL_OPTION, engine_for, settings_from
+from purgekit import preflight, receipts
+from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, checked_settings, engine_for, environment
 from purgekit.erase import BATCH_SIZE, ErasureFailed, erase_users
 from purgekit.errors import BadInputError
 from purgekit.phones import Phone, parse_arguments, read_file
+from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.report import ErasureReport
 
 # With --fail-if-not-found: some number matched no row of any store (the others are erased).
@@ -31,15 +32,12 @@ EXIT_NOT_FOUND = 3
 
 def register(app: typer.Typer) -> None:
     """Add `purgekit erase` to the CLI."""
-    app.command(name="erase")(erase)
+    variables = (*DATABASE_VARIABLES, receipts.SALT_VARIABLE)
+    app.command(name="erase", epilog=environment(variables))(erase)
 
 
 def erase(
-    phones: list[str] | None = typer.Argument(
-        None,
-        metavar="PHONE...",
-        help="Phone numbers in international form: +1 365 555 9020, 1-365-555-9020, 13655559020.",
-    ),
+    phones: list[str] | None = typer.Argument(None, metavar="PHONE", hidden=True),
     from_file: Path | None = typer.Option(
         None, "--from-file", metavar="FILE", help="One phone number a line (blank lines and # comments skipped)."
     ),
@@ -48,24 +46,34 @@ def erase(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
     batch_size: int = typer.Option(
-        BATCH_SIZE, "--batch-size", min=1, help="Users erased per statement and transaction."
+        BATCH_SIZE, "--batch-size", metavar="N", min=1, help="Users erased per statement and transaction."
     ),
     fail_if_not_found: bool = typer.Option(
         False, "--fail-if-not-found", help=f"Exit {EXIT_NOT_FOUND} when a number matches no row of any store."
     ),
     url: str | None = URL_OPTION,
 ) -> None:
-    """Erase users' data from the four stores (exit 0 done, 1 failed, 2 bad input: nothing erased, 3 with
-    --fail-if-not-found: a number matched nothing)."""
+    """Erase users' data from the four stores.
+
+    Each PHONE in international form (+1 365 555 9020, 1-365-555-9020, 13655559020), or each line of
+    --from-file FILE.
+
+    Exit 0 done, 1 failed (the line names the user it stopped at; a re-run finishes the job), 2 bad input,
+    configuration or connection problem (nothing erased), 3 with --fail-if-not-found when a number matched
+    no row of any store. A real erasure writes a receipt per user, salted with PURGEKIT_RECEIPT_SALT; a dry
+    run needs no salt.
+    """
     targets = _phones(phones or [], from_file)
     # Everything that can be refused is refused before the first connection.
     salt = receipts.salt_if_set() if dry_run else receipts.salt_from_environment()
-    settings = settings_from(url)
+    settings = checked_settings(url, (ERASURE_PLAN_V2,))
+    preflight.require_installed(settings)
     engine = engine_for(settings)
     console = Console(highlight=False)
     failure: ErasureFailed | None = None
+    users = len({phone.wa_id for phone in targets})  # the same number twice is erased once
     try:
-        with _progress(console, len(targets), enabled=not as_json and sys.stdout.isatty()) as advance:
+        with _progress(console, users, dry_run, enabled=not as_json and sys.stdout.isatty()) as advance:
             reports = erase_users(
                 engine, targets, dry_run=dry_run, settings=settings, salt=salt, batch_size=batch_size, progress=advance
             )
@@ -108,12 +116,12 @@ def _phones(arguments: list[str], from_file: Path | None) -> list[Phone]:
 class _progress:
     """A progress bar on a terminal; elsewhere (pipes, --json) nothing at all."""
 
-    def __init__(self, console: Console, total: int, enabled: bool) -> None:
+    def __init__(self, console: Console, total: int, dry_run: bool, enabled: bool) -> None:
         self.enabled = enabled and total > 1
         self.total = total
         self.bar = (
             Progress(
-                TextColumn("erasing"),
+                TextColumn("counting (dry run)" if dry_run else "erasing"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
@@ -136,31 +144,34 @@ class _progress:
             self.bar.stop()
 
 
+def _rows(count: int, dry_run: bool) -> str:
+    verb = "to delete (dry run)" if dry_run else "deleted"
+    return f"{count:,} {'row' if count == 1 else 'rows'} {verb}"
+
+
 def _title(report: ErasureReport) -> str:
     if report.skipped:
         return f"+{report.wa_id}: skipped, {report.skipped}"
     if report.status in ("not found", "erased before"):
         return f"+{report.wa_id} ({report.jid}): {report.status}, 0 rows"
-    verb = "would delete (dry run)" if report.dry_run else "deleted"
-    return f"+{report.wa_id} ({report.jid}): {report.total} rows {verb}"
+    return f"+{report.wa_id} ({report.jid}): {_rows(report.total, report.dry_run)}"
 
 
 def _user_table(report: ErasureReport) -> Table:
     table = Table(title=_title(report), title_justify="left")
     table.add_column("store")
     table.add_column("table")
-    table.add_column("rows" if report.dry_run else "rows deleted", justify="right")
+    table.add_column("rows to delete" if report.dry_run else "rows deleted", justify="right")
     for count in report.tables:
-        table.add_row(count.store, count.table, str(count.rows))
-    table.add_row("", "total", str(report.total), style="bold")
+        table.add_row(count.store, count.table, f"{count.rows:,}")
+    table.add_row("", "total", f"{report.total:,}", style="bold")
     return table
 
 
 def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
-    verb = "would delete (dry run)" if dry_run else "deleted"
     statuses = [r.status for r in reports]
-    title = f"{len(reports)} users: {sum(r.total for r in reports)} rows {verb}" + "".join(
-        f", {statuses.count(status)} {status}"
+    title = f"{len(reports):,} users: {_rows(sum(r.total for r in reports), dry_run)}" + "".join(
+        f", {statuses.count(status):,} {status}"
         for status in ("not found", "erased before", "skipped")
         if status in statuses
     )
@@ -173,8 +184,8 @@ def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:
         for count in report.tables:
             totals[(count.store, count.table)] = totals.get((count.store, count.table), 0) + count.rows
     for (store, name), rows in totals.items():
-        table.add_row(store, name, str(rows))
-    table.add_row("", "total", str(sum(totals.values())), style="bold")
+        table.add_row(store, name, f"{rows:,}")
+    table.add_row("", "total", f"{sum(totals.values()):,}", style="bold")
     return table
 
 

@@ -19,10 +19,11 @@ from datetime import datetime, timezone
 
 import typer
 
-from purgekit.commands.common import settings_from
+from purgekit import preflight
+from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, environment, settings_from
 from purgekit.config import Settings, parse_url
 from purgekit.errors import BadInputError
-from purgekit.gc.plan import MAX_BATCH_SIZE
+from purgekit.gc.plan import GC_PLAN_V1, MAX_BATCH_SIZE
 from purgekit.gc.retention import parse_retention
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE, Collector, Outcome, Progress
 from purgekit.gc.webhook import WebhookError, check_url, notification, post
@@ -44,7 +45,7 @@ def _nodes(url: str | None, nodes: list[str]) -> list[tuple[str | None, Settings
         if any(name == seen for seen, _ in named):
             raise BadInputError(f"--node {name!r} is given twice")
         parse_url(node_url, f"--node {name}")
-        named.append((name, settings_from(node_url)))
+        named.append((name, settings_from(node_url).prefixed_as_url()))
     return named
 
 
@@ -134,18 +135,18 @@ def gc(
     older_than: str = typer.Option(
         ..., "--older-than", metavar="AGE", help="Collect messages older than this: a number and s, m, h, d or w (30d)."
     ),
-    url: str | None = typer.Option(
-        None, "--url", help="SQLAlchemy URL of the database hosting purgekit (default: $PURGEKIT_DATABASE_URL)."
-    ),
+    url: str | None = URL_OPTION,
     node: list[str] | None = typer.Option(
         None,
         "--node",
         metavar="NAME=URL",
         help="Multiconnect: one database per node, repeat for each; notifications carry the node's name.",
     ),
-    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", help="Messages ids per batch (transaction)."),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH_SIZE, "--batch-size", metavar="N", help="Messages ids per batch (transaction)."
+    ),
     max_batches: int | None = typer.Option(
-        None, "--max-batches", help="Stop after this many batches per database; the next run continues."
+        None, "--max-batches", metavar="N", help="Stop after this many batches per database; the next run continues."
     ),
     webhook: str | None = typer.Option(
         None, "--webhook", metavar="URL", help="POST document 001's notification here when each database is done."
@@ -161,6 +162,8 @@ def gc(
     if webhook:
         check_url(webhook)
     databases = _nodes(url, node or [])
+    for _, settings in databases:
+        preflight.check(settings, (GC_PLAN_V1,))  # every database checked before any is touched
 
     failed = False
     stop = _StopFlag()
@@ -191,4 +194,4 @@ def gc(
 
 def register(app: typer.Typer) -> None:
     """Add `purgekit gc` to the CLI."""
-    app.command("gc")(gc)
+    app.command("gc", epilog=environment(DATABASE_VARIABLES))(gc)

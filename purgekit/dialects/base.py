@@ -184,9 +184,14 @@ class Dialect(ABC):
 
     # Offline scripts -----------------------------------------------------------------------------
 
+    #: The first words of every offline script's header, by which `python -m purgekit.review check FILE`
+    #: tells the script's dialect.
+    script_title: str
+
     @abstractmethod
-    def script_header(self) -> str:
-        """Comment lines at the top of an offline script: how to run it."""
+    def script_header(self, settings: Settings, secrets: set[str]) -> str:
+        """Comment lines at the top of an offline script: how to run it, on which database, passing
+        which of the client's variables (`secrets`, the names of those the script asks for)."""
 
     def secret_guard(self, secret: Secret) -> str:
         """Lines that stop an offline script, before its first use of `secret`, when it was not passed."""

@@ -445,10 +445,14 @@ class MySQLDialect(Dialect):
             ),
         )
 
-    def script_header(self) -> str:
+    script_title = "purgekit offline script for MySQL / MariaDB"
+
+    def script_header(self, settings: Settings, secrets: set[str]) -> str:
+        schema = settings.store_name(HOST_STORE)
         return "\n".join(
             [
-                "-- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT",
+                f"-- {self.script_title}, schema {schema}, to run as it is:",
+                "--   mysql < THIS_SCRIPT",
                 "-- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.",
                 "-- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.",
                 "-- The mysql client leaves out the -- comments inside routine bodies unless run with --comments",

@@ -461,16 +461,22 @@ class PostgreSQLDialect(Dialect):
             )
         ]
 
-    def script_header(self) -> str:
-        return "\n".join(
-            [
-                "-- purgekit offline script for PostgreSQL, to run in the contactStore database as it is:",
-                f"--   psql -v ON_ERROR_STOP=1 -v {FDW_PASSWORD}=... -d contactStore -f THIS_SCRIPT",
+    script_title = "purgekit offline script for PostgreSQL"
+
+    def script_header(self, settings: Settings, secrets: set[str]) -> str:
+        database = settings.store_name(HOST_STORE)
+        variables = "".join(f" -v {name}=..." for name in sorted(secrets))
+        lines = [
+            f"-- {self.script_title}, to run in the {database} database as it is:",
+            f"--   psql -v ON_ERROR_STOP=1{variables} -d {database} -f THIS_SCRIPT",
+        ]
+        if FDW_PASSWORD in secrets:
+            lines += [
                 f"-- {FDW_PASSWORD} is the password of the user mappings' remote user (empty when the server needs",
                 "-- none). It is never written into this script; psql substitutes it where :'fdw_password' stands.",
-                "-- The whole script runs in one transaction: any error leaves the database as it was.",
             ]
-        )
+        lines.append("-- The whole script runs in one transaction: any error leaves the database as it was.")
+        return "\n".join(lines)
 
     def secret_guard(self, secret: Secret) -> str:
         message = f"purgekit: pass -v {secret.name}=... to psql; this script never contains it"

@@ -15,12 +15,13 @@ from purgekit.sql import (
     pg_ident,
     pg_quote_ident,
 )
-from purgekit.sqlcheck import mask
 
 
 def same_body(installed: str, expected: str, dialect: str) -> bool:
     """Whether two routine bodies are the same code: compared without comments, whitespace collapsed
     (the mysql client drops the comments of a body it installs, unless run with --comments)."""
+
+    from purgekit.sqlcheck import mask  # sqlcheck loads sqlglot: only when a body is compared
 
     def normal(body: str) -> list[str]:
         return mask(body, dialect, comments_only=True).split()

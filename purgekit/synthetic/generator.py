@@ -38,8 +38,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 
+from purgekit.errors import ConfigurationError
 from purgekit.stores import DEFAULT_JID_DOMAIN, ERASURE_PLAN_V1, PHONE_COLUMN, Store
 from purgekit.synthetic import schema
+
+# What marks a store as created by SyntheticStores: PostgreSQL, its database's comment; MySQL, a table
+# of that name holding it. A store without the mark is never filled or dropped, nor created over.
+MARK = "purgekit sample store: created by purgekit.synthetic, which alone may fill or drop it"
+MARK_TABLE = "purgekit_sample_store"
+
+
+class NotSynthetic(ConfigurationError):
+    """A database the synthetic stores did not create: it is left untouched (exit 2)."""
+
 
 # (store value, table name), e.g. ("messageStore", "messages").
 TableKey = tuple[str, str]
@@ -81,7 +92,9 @@ class _Dialect:
     """How one server family creates stores and feeds bulk loads; the SQL of the rows is shared."""
 
     create_database = "CREATE DATABASE {name}"
-    drop_database = "DROP DATABASE IF EXISTS {name}"
+    drop_database = "DROP DATABASE {name}"
+    # The stores' database (PostgreSQL) or schema (MySQL) names on the server.
+    list_databases: str
     analyze_table = "ANALYZE {name}"
     # Session settings for bulk loads, set before and put back to DEFAULT after.
     bulk_settings: dict[str, str] = {}
@@ -89,6 +102,14 @@ class _Dialect:
     def table_schema(self, store_name: str) -> str:
         """The schema holding a store's tables: the store itself (MySQL) or its database's `public`."""
         return store_name
+
+    def mark(self, stores: SyntheticStores, store: Store) -> None:
+        """Mark a store just created as the synthetic stores': only a marked store is ever filled or dropped."""
+        raise NotImplementedError
+
+    def marked(self, admin: Connection) -> set[str]:
+        """The names of the stores on the server that carry the mark."""
+        raise NotImplementedError
 
     def numbers(self, lo: int, hi: int) -> FromClause:
         """A FROM item with one BIGINT column `n`, holding lo .. hi-1."""
@@ -105,11 +126,25 @@ class _Dialect:
 
 class _PostgreSQL(_Dialect):
     # WITH (FORCE), PostgreSQL 13+, ends the sessions still connected (pools of tests, benchmarks).
-    drop_database = "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    drop_database = "DROP DATABASE {name} WITH (FORCE)"
     bulk_settings = {"maintenance_work_mem": "'256MB'"}  # faster index builds after the load
+    list_databases = "SELECT datname FROM pg_catalog.pg_database"
 
     def table_schema(self, store_name: str) -> str:
         return "public"
+
+    # The mark: the database's comment (in the cluster's shared catalog, readable from any database).
+    def mark(self, stores: SyntheticStores, store: Store) -> None:
+        with stores._admin_engine().connect() as conn:
+            quote = conn.dialect.identifier_preparer.quote_identifier
+            conn.exec_driver_sql(f"COMMENT ON DATABASE {quote(stores.store_name(store))} IS '{MARK}'")
+
+    def marked(self, admin: Connection) -> set[str]:
+        query = (
+            "SELECT d.datname FROM pg_catalog.pg_database AS d JOIN pg_catalog.pg_shdescription AS s"
+            " ON s.objoid = d.oid AND s.classoid = 'pg_catalog.pg_database'::regclass WHERE s.description = :mark"
+        )
+        return set(admin.execute(text(query), {"mark": MARK}).scalars())
 
     def numbers(self, lo: int, hi: int) -> FromClause:
         # BIGINT, so that the arithmetic on n is BIGINT too (psycopg2 sends bare integer literals).
@@ -125,6 +160,7 @@ class _MySQL(_Dialect):
 
     create_database = "CREATE DATABASE {name} CHARACTER SET utf8mb4"
     analyze_table = "ANALYZE TABLE {name}"
+    list_databases = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
     # InnoDB may then buffer unique secondary-index changes; fill()'s keys are unique by construction.
     bulk_settings = {"unique_checks": "0"}
 
@@ -140,6 +176,18 @@ class _MySQL(_Dialect):
 
     def quotient(self, dividend: ColumnElement, divisor: int) -> ColumnElement:
         return dividend.op("DIV", return_type=BigInteger)(divisor)
+
+    # The mark: a table of its own in the schema (MySQL 8 has no schema comments).
+    def mark(self, stores: SyntheticStores, store: Store) -> None:
+        with stores.engine(store).begin() as conn:
+            conn.exec_driver_sql(
+                f"CREATE TABLE {stores.qualified(store, MARK_TABLE)} (mark VARCHAR(200) NOT NULL) ENGINE=InnoDB"
+            )
+            conn.exec_driver_sql(f"INSERT INTO {stores.qualified(store, MARK_TABLE)} VALUES ('{MARK}')")
+
+    def marked(self, admin: Connection) -> set[str]:
+        query = "SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = :table"
+        return set(admin.execute(text(query), {"table": MARK_TABLE}).scalars())
 
     def digest(self, value: ColumnElement) -> ColumnElement:
         return func.unhex(func.md5(value), type_=LargeBinary)
@@ -741,26 +789,55 @@ class SyntheticStores:
             self._admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         return self._admin
 
-    # Creating and dropping.
+    # Creating and dropping: only ever the stores this class created (they carry its mark).
 
     def create(self) -> None:
-        """(Re)create the four stores, empty, with their tables and indexes."""
-        self.drop()
-        self._on_each_store(self._dialect.create_database)
+        """Create the four stores, empty, with their tables and indexes, and mark them as synthetic.
+        Refused (NotSynthetic, nothing created) when any of them exists already: never created over."""
+        existing = self.existing()
+        if existing:
+            raise NotSynthetic(
+                f"{', '.join(sorted(existing))} already exist{'s' * (len(existing) == 1)} on this server:"
+                " sample stores are never created over a database (drop them first if they are samples)"
+            )
+        for store in Store:
+            self._on_store(self._dialect.create_database, store)
+            self._dialect.mark(self, store)
         for store, metadata in schema.METADATA.items():
             metadata.create_all(self.engine(store))
 
     def drop(self) -> None:
-        """Drop the four stores if present."""
+        """Drop the four stores, those that exist; refused (NotSynthetic, nothing dropped) when any of them
+        was not created by this class."""
+        existing = self.existing()
+        self.check_synthetic(existing)
         self.close()  # our own pooled sessions would hold the databases open
-        self._on_each_store(self._dialect.drop_database)
+        for store in Store:
+            if self.store_name(store) in existing:
+                self._on_store(self._dialect.drop_database, store)
 
-    def _on_each_store(self, statement: str) -> None:
+    def existing(self) -> set[str]:
+        """The names of the four stores that exist on the server."""
+        with self._admin_engine().connect() as conn:
+            names = set(conn.exec_driver_sql(self._dialect.list_databases).scalars())
+        return {self.store_name(store) for store in Store} & names
+
+    def check_synthetic(self, existing: set[str] | None = None) -> None:
+        """NotSynthetic unless every store that exists carries the synthetic stores' mark."""
+        existing = self.existing() if existing is None else existing
+        with self._admin_engine().connect() as conn:
+            foreign = existing - self._dialect.marked(conn)
+        if foreign:
+            raise NotSynthetic(
+                f"{', '.join(sorted(foreign))} {'was' if len(foreign) == 1 else 'were'} not created as sample"
+                " stores: left untouched"
+            )
+
+    def _on_store(self, statement: str, store: Store) -> None:
         engine = self._admin_engine()
         quote = engine.dialect.identifier_preparer.quote_identifier
         with engine.connect() as conn:
-            for store in Store:
-                conn.exec_driver_sql(statement.format(name=quote(self.store_name(store))))
+            conn.exec_driver_sql(statement.format(name=quote(self.store_name(store))))
 
     # Rows.
 
@@ -792,10 +869,16 @@ class SyntheticStores:
     ) -> dict[TableKey, int]:
         """Bulk-fill fresh stores; return the rows inserted per (store, table).
 
-        groups defaults to one per 20 users. Same arguments, same day: same rows.
+        groups defaults to one per 20 users. Same arguments, same day: same rows. Refused (NotSynthetic)
+        unless the four stores exist and were created by this class.
         """
         if users < 1 or messages < 0:
             raise ValueError("fill needs at least one user and a non-negative number of messages")
+        existing = self.existing()
+        missing = {self.store_name(store) for store in Store} - existing
+        if missing:
+            raise NotSynthetic(f"{', '.join(sorted(missing))}: no such store on this server; create the stores first")
+        self.check_synthetic(existing)
         population = _Population(
             users=users,
             groups=users // 20 if groups is None else groups,

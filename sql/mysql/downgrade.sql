@@ -1,4 +1,5 @@
--- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT
+-- purgekit offline script for MySQL / MariaDB, schema contactStore, to run as it is:
+--   mysql < THIS_SCRIPT
 -- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.
 -- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.
 -- The mysql client leaves out the -- comments inside routine bodies unless run with --comments

@@ -1,11 +1,12 @@
--- purgekit offline script for MySQL / MariaDB, to run as it is:  mysql < THIS_SCRIPT
+-- purgekit offline script for MySQL / MariaDB, schema contactStore, to run as it is:
+--   mysql < THIS_SCRIPT
 -- Routine bodies are wrapped in DELIMITER lines, which the mysql client needs.
 -- MySQL commits each DDL statement by itself: on error, fix the cause and re-run from there.
 -- The mysql client leaves out the -- comments inside routine bodies unless run with --comments
 -- (mysql --comments < THIS_SCRIPT): the routine works the same either way.
 SET NAMES utf8mb4;
 
-CREATE TABLE `contactStore`.purgekit_version (
+CREATE TABLE IF NOT EXISTS `contactStore`.purgekit_version (
     version_num VARCHAR(32) NOT NULL, 
     CONSTRAINT purgekit_version_pkc PRIMARY KEY (version_num)
 );

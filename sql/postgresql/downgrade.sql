@@ -1,7 +1,5 @@
 -- purgekit offline script for PostgreSQL, to run in the contactStore database as it is:
---   psql -v ON_ERROR_STOP=1 -v fdw_password=... -d contactStore -f THIS_SCRIPT
--- fdw_password is the password of the user mappings' remote user (empty when the server needs
--- none). It is never written into this script; psql substitutes it where :'fdw_password' stands.
+--   psql -v ON_ERROR_STOP=1 -d contactStore -f THIS_SCRIPT
 -- The whole script runs in one transaction: any error leaves the database as it was.
 
 -- purgekit: this downgrade drops purgekit.purgekit_receipts, the record of every erasure. While it holds

@@ -6,7 +6,7 @@
 
 BEGIN;
 
-CREATE TABLE purgekit_version (
+CREATE TABLE IF NOT EXISTS purgekit_version (
     version_num VARCHAR(32) NOT NULL, 
     CONSTRAINT purgekit_version_pkc PRIMARY KEY (version_num)
 );
