@@ -1,30 +1,34 @@
-"""Benchmark: collecting old messages with purgekit gc, with pt-archiver (MariaDB) and with one plain DELETE.
+"""Benchmark: collecting old messages with purgekit gc, pt-archiver (MariaDB), a DBA's batched loop and one
+plain DELETE, while a client writes 200 messages/s.
 
-    python -m bench.gc                                   # both dialects, 10,000,000 messages
-    python -m bench.gc --dialect mysql --messages 1000000 --sweep 1000,2000,5000,10000,20000
+    python -m bench.gc --messages 1000000                 # both dialects
+    python -m bench.gc --dialect mysql --messages 1000000 --sweep 1000,5000,20000
+    python -m bench.gc --markdown results.json            # docs/benchmarks.md's tables, from a saved run
 
 For each dialect, on a throwaway server (purgekit.testing.servers): build the synthetic stores
-(SyntheticStores.fill), empty callbackStore.queue (the client has delivered its callbacks; with
-callbacks queued for every 1:1 chat, as fill() makes them, the 1:1 chats would all be kept), `alembic
-upgrade head`, and copy the three tables the collection changes aside. Then, each on the same rows
-(restored from the copies in between):
-1. purgekit gc (`--older-than 30d`, --batch-size): rows/s and the longest batch, one transaction each;
-   with --sweep, first one run per batch size;
-2. MariaDB only: pt-archiver --purge --bulk-delete --commit-each --limit <batch size>, with the same
-   WHERE clause as the collector's definition (cutoff, no pending action, no queued callback);
-3. one plain DELETE of the same messages, in one transaction.
-Each starts from the same restore (TRUNCATE, load in key order, then build the secondary indexes).
-With --methods pt-archiver-cutoff, pt-archiver also runs with `WHERE timestamp < cutoff` alone (it then
-deletes the messages with pending work too): how much of its time the definition's subqueries take.
-pt-archiver and the plain DELETE delete the messages only; purgekit deletes their receipts and base
-keys too (counted apart). The longest transaction is read from performance_schema on MariaDB (every
-transaction's TIMER_WAIT), from pg_stat_activity sampled every 10 ms on PostgreSQL.
+(SyntheticStores.fill), empty callbackStore.queue but for one chat in 50 (the client has delivered most of
+its callbacks; with one queued for every 1:1 chat, as fill() makes them, those chats would all be kept),
+`alembic upgrade head`, and copy the three tables the collection changes aside. Then, each on the same
+rows (restored from the copies in between: TRUNCATE, load in key order, then build the secondary indexes):
+1. purgekit gc with the defaults (`--older-than 30d`, --batch-size), then throttled (--throttled-batch-size,
+   --throttled-sleep); with --sweep, first one run per batch size;
+2. MariaDB only: pt-archiver --purge --bulk-delete --commit-each --limit <batch size>, with the definition as
+   its WHERE clause (cutoff, no pending action, no queued callback): `apt-get install percona-toolkit`;
+3. a DBA's batched loop in messageStore (the queued chats copied there first, PostgreSQL): DELETE of the next
+   <batch size> messages done with, by id, one transaction each, until none is left;
+4. one plain DELETE of the same messages, in one transaction.
+pt-archiver, the loop and the plain DELETE delete the messages only; purgekit deletes their receipts and base
+keys too (counted apart). During each, a client in its own process inserts one message per transaction at
+200/s into messageStore, and its insert latencies (p50, p99, max) are reported. The longest transaction is
+read from performance_schema on MariaDB (every transaction's TIMER_WAIT), from pg_stat_activity sampled
+every 10 ms on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -39,6 +43,7 @@ from sqlalchemy import create_engine, text
 
 from purgekit import deploy
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE, Collector
+from purgekit.gc.throttle import Throttle
 from purgekit.stores import Store
 from purgekit.synthetic import SyntheticStores, schema, secondary_indexes
 from purgekit.testing import servers
@@ -48,6 +53,10 @@ RETENTION_MS = 30 * 86_400_000
 PREFIX = "bench_gc_"
 CHANGED = ((Store.MESSAGE, "messages"), (Store.MESSAGE, "messages_receipt_log"), (Store.AXOLOTL, "message_base_key"))
 PRISTINE = "_pristine"
+# PostgreSQL's batched loop and plain DELETE: the queued chats, copied into messageStore first.
+QUEUED = "bench_queued_chats"
+# The client's writes during each method: messages per second (what Meta publishes for a real client).
+CLIENT_RATE = 200
 # Every transaction's duration, for the longest one (MariaDB); ring buffer big enough for a run.
 PERFORMANCE_SCHEMA = {
     "performance-schema": "ON",
@@ -68,6 +77,7 @@ class Measure:
     other_rows_deleted: dict[str, int] = field(default_factory=dict)
     longest_transaction_seconds: float | None = None
     note: str = ""
+    client: dict[str, float] = field(default_factory=dict)  # the writing client's insert latency, ms
 
     @property
     def rows_per_second(self) -> float:
@@ -97,7 +107,7 @@ class Bench:
         self.stores.create()
         self.stores.fill(users=self.users, messages=self.messages)
         with self.stores.engine(Store.CALLBACK).begin() as connection:
-            connection.execute(text(f"DELETE FROM {self.q(Store.CALLBACK, 'queue')}"))
+            connection.execute(text(f"DELETE FROM {self.q(Store.CALLBACK, 'queue')} WHERE MOD(id, 50) <> 0"))
         log(f"{self.dialect}: filled in {time.monotonic() - started:.0f} s")
         deploy.upgrade(self.settings)
         for store, table in CHANGED:
@@ -192,46 +202,84 @@ class Bench:
             sampler.join()
             engine.dispose()
 
+    # The client ---------------------------------------------------------------------------------------
+
+    @contextmanager
+    def client(self) -> Iterator[dict[str, float]]:
+        """A client in its own process inserting CLIENT_RATE messages/s into messageStore, one per transaction;
+        yields a dict that holds, afterwards, its insert latencies (p50, p99, max, in ms) and inserts done."""
+        context = multiprocessing.get_context("spawn")
+        stop, results = context.Event(), context.Queue()
+        url = self.stores.store_url(Store.MESSAGE)
+        writer = context.Process(target=client_writer, args=(url, self.q(Store.MESSAGE, "messages"), stop, results))
+        writer.start()
+        found: dict[str, float] = {}
+        time.sleep(1.0)  # connected and writing before the method starts
+        try:
+            yield found
+        finally:
+            stop.set()
+            found.update(results.get(timeout=60))
+            writer.join(60)
+
     # Methods -----------------------------------------------------------------------------------------
 
-    def purgekit_gc(self, batch_size: int) -> Measure:
-        log(f"{self.dialect}: purgekit gc, batch {batch_size}")
-        with self.longest_transaction() as longest:
+    def purgekit_gc(self, batch_size: int, sleep: float = 0.0) -> Measure:
+        log(f"{self.dialect}: purgekit gc, batch {batch_size}, sleep {sleep:g} s")
+        with self.client() as client, self.longest_transaction() as longest:
             started = time.monotonic()
-            outcome = Collector(self.settings).run(RETENTION_MS, batch_size=batch_size)
+            outcome = Collector(self.settings).run(RETENTION_MS, batch_size=batch_size, throttle=Throttle(sleep=sleep))
             seconds = time.monotonic() - started
         assert outcome.status == "complete", outcome.error
         self.cutoff_ms = outcome.progress.cutoff_ms
         deleted = dict(outcome.deleted)
+        steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in outcome.steps.items())
         return Measure(
             self.dialect,
-            "purgekit gc",
+            "purgekit gc" + (f" --sleep {sleep:g}" if sleep else ""),
             batch_size,
             seconds,
             deleted.pop("messages"),
             deleted,
             longest[0],
-            f"{outcome.batches} batches; longest batch call {outcome.longest_batch_seconds:.3f} s",
+            f"{outcome.batches} batches ({outcome.retries} retried);"
+            f" longest batch {outcome.longest_batch_seconds:.3f} s; {steps}",
+            client,
         )
+
+    def copy_queued_chats(self) -> None:
+        """PostgreSQL: the queued chats, copied into messageStore (the queue is in callbackStore's database)."""
+        with self.stores.engine(Store.CALLBACK).connect() as connection:
+            queue = self.q(Store.CALLBACK, "queue")
+            chats = [r[0] for r in connection.execute(text(f"SELECT DISTINCT key_remote_jid FROM {queue}"))]
+        with self.stores.engine(Store.MESSAGE).begin() as connection:
+            connection.execute(text(f"DROP TABLE IF EXISTS {self.q(Store.MESSAGE, QUEUED)}"))
+            connection.execute(
+                text(f"CREATE TABLE {self.q(Store.MESSAGE, QUEUED)} (key_remote_jid varchar(256) PRIMARY KEY)")
+            )
+            if chats:
+                connection.execute(
+                    text(f"INSERT INTO {self.q(Store.MESSAGE, QUEUED)} VALUES (:jid)"), [{"jid": c} for c in chats]
+                )
 
     def where(self, alias: str) -> str:
         """The definition as one WHERE clause on messages (the collector's own cutoff)."""
         pending = self.q(Store.MESSAGE, "messages_pending_actions")
-        queue = self.q(Store.CALLBACK, "queue") if self.dialect == "mysql" else None
-        clauses = [
-            f"{alias}.timestamp < {self.cutoff_ms}",
-            f"NOT EXISTS (SELECT 1 FROM {pending} AS p WHERE p.key_remote_jid = {alias}.key_remote_jid"
-            f" AND p.key_from_me = {alias}.key_from_me AND p.key_id = {alias}.key_id)",
-        ]
-        if queue:  # PostgreSQL: callbackStore is another database; the queue is empty anyway
-            clauses.append(f"NOT EXISTS (SELECT 1 FROM {queue} AS q WHERE q.key_remote_jid = {alias}.key_remote_jid)")
-        return " AND ".join(clauses)
+        queue = self.q(Store.CALLBACK, "queue") if self.dialect == "mysql" else self.q(Store.MESSAGE, QUEUED)
+        return " AND ".join(
+            [
+                f"{alias}.timestamp < {self.cutoff_ms}",
+                f"NOT EXISTS (SELECT 1 FROM {pending} AS p WHERE p.key_remote_jid = {alias}.key_remote_jid"
+                f" AND p.key_from_me = {alias}.key_from_me AND p.key_id = {alias}.key_id)",
+                f"NOT EXISTS (SELECT 1 FROM {queue} AS q WHERE q.key_remote_jid = {alias}.key_remote_jid)",
+            ]
+        )
 
     def plain_delete(self) -> Measure:
         log(f"{self.dialect}: one plain DELETE")
         messages = self.q(Store.MESSAGE, "messages")
         engine = self.stores.engine(Store.MESSAGE)
-        with self.longest_transaction() as longest:
+        with self.client() as client, self.longest_transaction() as longest:
             started = time.monotonic()
             with engine.begin() as connection:
                 if self.dialect == "postgresql":
@@ -240,7 +288,54 @@ class Bench:
                     sql = f"DELETE FROM {messages} WHERE {self.where(messages)}"
                 deleted = connection.execute(text(sql)).rowcount
             seconds = time.monotonic() - started
-        return Measure(self.dialect, "one plain DELETE", None, seconds, deleted, {}, longest[0], "messages only")
+        return Measure(
+            self.dialect, "one plain DELETE", None, seconds, deleted, {}, longest[0], "messages only", client
+        )
+
+    def idle(self, seconds: float = 10.0) -> Measure:
+        """The client alone: its latency with nothing collecting."""
+        log(f"{self.dialect}: the client alone, {seconds:g} s")
+        with self.client() as client:
+            time.sleep(seconds)
+        return Measure(self.dialect, "(client alone)", None, seconds, 0, {}, None, "nothing collecting", client)
+
+    def batched_loop(self, batch_size: int) -> Measure:
+        """A DBA's loop: DELETE the next batch_size messages done with, by id, one transaction each."""
+        log(f"{self.dialect}: a DBA's batched loop, batch {batch_size}")
+        messages = self.q(Store.MESSAGE, "messages")
+        engine = self.stores.engine(Store.MESSAGE)
+        if self.dialect == "postgresql":
+            sql = (
+                f"WITH b AS (SELECT m.id FROM {messages} AS m WHERE m.id > :last AND {self.where('m')}"
+                f" ORDER BY m.id LIMIT {batch_size})"
+                f" DELETE FROM {messages} AS d USING b WHERE d.id = b.id RETURNING d.id"
+            )
+        else:
+            sql = (
+                f"DELETE FROM {messages} WHERE {messages}.id > :last AND {self.where(messages)}"
+                f" ORDER BY id LIMIT {batch_size} RETURNING id"
+            )
+        deleted, batches, last = 0, 0, 0
+        with self.client() as client, self.longest_transaction() as longest:
+            started = time.monotonic()
+            while True:
+                with engine.begin() as connection:
+                    ids = [row[0] for row in connection.execute(text(sql), {"last": last})]
+                if not ids:
+                    break
+                deleted, batches, last = deleted + len(ids), batches + 1, max(ids)
+            seconds = time.monotonic() - started
+        return Measure(
+            self.dialect,
+            "a DBA's batched loop",
+            batch_size,
+            seconds,
+            deleted,
+            {},
+            longest[0],
+            f"messages only; {batches} transactions",
+            client,
+        )
 
     def pt_archiver(self, batch_size: int, timestamp_only: bool = False) -> Measure:
         """pt-archiver with the definition as its WHERE clause or, timestamp_only, with the cutoff alone
@@ -270,7 +365,7 @@ class Bench:
         env = dict(os.environ)
         if self.server.password:
             env["MYSQL_PWD"] = self.server.password
-        with self.longest_transaction() as longest:
+        with self.client() as client, self.longest_transaction() as longest:
             started = time.monotonic()
             result = subprocess.run(args, capture_output=True, text=True, env=env)
             seconds = time.monotonic() - started
@@ -287,11 +382,49 @@ class Bench:
             longest[0],
             "messages only; --purge --bulk-delete --commit-each"
             + ("; WHERE timestamp < cutoff: pending work not spared" if timestamp_only else ""),
+            client,
         )
 
     def count(self, store: Store, table: str) -> int:
         with self.stores.engine(store).connect() as connection:
             return connection.execute(text(f"SELECT COUNT(*) FROM {self.q(store, table)}")).scalar_one()
+
+
+def client_writer(url: str, messages: str, stop, results) -> None:
+    """The client: one message per transaction, CLIENT_RATE a second, until stopped; sends its latencies."""
+    engine = create_engine(url)
+    latencies: list[float] = []
+    interval, n = 1.0 / CLIENT_RATE, 0
+    sql = text(
+        f"INSERT INTO {messages} (key_remote_jid, key_from_me, key_id, status, data, timestamp, media_wa_type)"
+        " VALUES (:jid, :from_me, :key_id, 0, 'bench', :ts, 0)"
+    )
+    with engine.connect() as connection:
+        started = time.monotonic()
+        while not stop.is_set():
+            n += 1
+            began = time.monotonic()
+            connection.execute(
+                sql,
+                {
+                    "jid": "19990000000@s.whatsapp.net",
+                    "from_me": True,
+                    "key_id": f"BENCH{os.getpid()}-{n}",
+                    "ts": int(time.time() * 1000),
+                },
+            )
+            connection.commit()
+            latencies.append((time.monotonic() - began) * 1000)
+            pause = started + n * interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+    engine.dispose()
+    latencies.sort()
+
+    def at(q: float) -> float:
+        return latencies[min(int(q * len(latencies)), len(latencies) - 1)] if latencies else 0.0
+
+    results.put({"inserts": len(latencies), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})
 
 
 def run(dialect: str, args) -> list[Measure]:
@@ -302,6 +435,8 @@ def run(dialect: str, args) -> list[Measure]:
         bench = Bench(server, args.messages, args.users)
         bench.build()
         bench.restore()  # every method starts from the same restore, the first one too
+        results.append(bench.idle())
+        report([results[-1]])
         for size in args.sweep:
             results.append(bench.purgekit_gc(size))
             report([results[-1]])
@@ -310,7 +445,11 @@ def run(dialect: str, args) -> list[Measure]:
             results.append(bench.purgekit_gc(args.batch_size))
             report([results[-1]])
             bench.restore()
-        elif not hasattr(bench, "cutoff_ms"):
+        if "gc-throttled" in args.methods:
+            results.append(bench.purgekit_gc(args.throttled_batch_size, sleep=args.throttled_sleep))
+            report([results[-1]])
+            bench.restore()
+        if not hasattr(bench, "cutoff_ms"):
             bench.cutoff_ms = int(time.time() * 1000) - RETENTION_MS
         if "pt-archiver" in args.methods and dialect == "mysql":
             if shutil.which("pt-archiver") is None:
@@ -320,6 +459,12 @@ def run(dialect: str, args) -> list[Measure]:
             bench.restore(CHANGED[:1])
         if "pt-archiver-cutoff" in args.methods and dialect == "mysql":
             results.append(bench.pt_archiver(args.batch_size, timestamp_only=True))
+            report([results[-1]])
+            bench.restore(CHANGED[:1])
+        if dialect == "postgresql":
+            bench.copy_queued_chats()
+        if "loop" in args.methods:
+            results.append(bench.batched_loop(args.batch_size))
             report([results[-1]])
             bench.restore(CHANGED[:1])
         if "delete" in args.methods:
@@ -337,9 +482,33 @@ def report(results: list[Measure]) -> None:
         print(
             f"{m.dialect:10} {m.method:17} batch {str(m.batch_size or '-'):>6}  {m.messages_deleted:>10,} messages"
             f" in {m.seconds:8.1f} s = {m.rows_per_second:>9,.0f} rows/s; longest transaction {longest}"
-            f"{'; also ' + others if others else ''}; {m.note}",
+            f"{'; also ' + others if others else ''}; client p99 {m.client.get('p99_ms', 0):.1f} ms"
+            f" (max {m.client.get('max_ms', 0):.0f} ms); {m.note}",
             flush=True,
         )
+
+
+def markdown(results: list[dict]) -> str:
+    """docs/benchmarks.md's table, one per dialect, from a saved run (--output)."""
+    lines = []
+    for dialect in dict.fromkeys(r["dialect"] for r in results):
+        lines += [
+            f"**{dialect}**",
+            "",
+            "| method | batch | messages/s | longest transaction | also deleted | client p50 / p99 / max |",
+            "| --- | ---: | ---: | ---: | --- | ---: |",
+        ]
+        for r in (r for r in results if r["dialect"] == dialect):
+            others = ", ".join(f"{n:,} {t}" for t, n in r["other_rows_deleted"].items()) or "messages only"
+            longest = r["longest_transaction_seconds"]
+            client = r.get("client") or {}
+            lines.append(
+                f"| {r['method']} | {r['batch_size'] or '-'} | {r['rows_per_second']:,.0f} |"
+                f" {'-' if longest is None else f'{longest:.2f} s'} | {others if r['messages_deleted'] else '-'} |"
+                f" {client.get('p50_ms', 0):.1f} / {client.get('p99_ms', 0):.1f} / {client.get('max_ms', 0):.0f} ms |"
+            )
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -357,11 +526,18 @@ def main() -> None:
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=["gc", "pt-archiver", "delete"],
-        choices=["gc", "pt-archiver", "pt-archiver-cutoff", "delete"],
+        default=["gc", "gc-throttled", "pt-archiver", "loop", "delete"],
+        choices=["gc", "gc-throttled", "pt-archiver", "pt-archiver-cutoff", "loop", "delete"],
     )
+    parser.add_argument("--throttled-batch-size", type=int, default=1_000)
+    parser.add_argument("--throttled-sleep", type=float, default=0.05)
     parser.add_argument("--output", help="write the figures here as JSON")
+    parser.add_argument("--markdown", metavar="RESULTS", help="print the tables of a saved run (--output) and exit")
     args = parser.parse_args()
+    if args.markdown:
+        with open(args.markdown) as saved:
+            print(markdown(json.load(saved)))
+        return
     log(f"{platform.node()}: {os.cpu_count()} CPUs; {args}")
     results = [m for dialect in args.dialect for m in run(dialect, args)]
     print()

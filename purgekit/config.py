@@ -65,6 +65,10 @@ class Settings:
     execute_grantees: tuple[str, ...] = ()
     # PostgreSQL: the schema of purgekit's own that holds the foreign tables.
     schema: str = "purgekit"
+    # Roles (PostgreSQL) or accounts (MySQL) granted EXECUTE on the garbage collector's routines (revision 0006).
+    gc_grantees: tuple[str, ...] = ()
+    # The shortest retention the installed collector accepts, whoever calls it (revision 0006), in ms.
+    gc_min_retention_ms: int = 86_400_000
 
     def __post_init__(self) -> None:
         _check(self)
@@ -278,6 +282,10 @@ def load_settings(
             user=env.get("PURGEKIT_FDW_USER") or url.username or "postgres",
             password=env.get("PURGEKIT_FDW_PASSWORD", url.password),
         )
+    # Imported here: purgekit.gc imports this module.
+    from purgekit.gc.retention import parse_retention
+
+    min_retention = env.get("PURGEKIT_GC_MIN_RETENTION") or "1d"
     return Settings(
         url=url,
         db_name_prefix=env.get("WA_DB_NAME_PREFIX", ""),
@@ -285,4 +293,6 @@ def load_settings(
         routine_owner=env.get("PURGEKIT_ROUTINE_OWNER") or None,
         execute_grantees=_split(env.get("PURGEKIT_EXECUTE_GRANTEES")),
         schema=env.get("PURGEKIT_SCHEMA") or "purgekit",
+        gc_grantees=_split(env.get("PURGEKIT_GC_GRANTEES")),
+        gc_min_retention_ms=parse_retention(min_retention, "PURGEKIT_GC_MIN_RETENTION", ConfigurationError),
     )

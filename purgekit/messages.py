@@ -30,6 +30,8 @@ class Messages:
     id: Column
     timestamp: Column
     key: tuple[Column, ...]
+    # What a collector needs the table for, in the one line refusing a client schema without a column.
+    purpose: str = "to walk, age and identify the messages"
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -43,6 +45,8 @@ class Related:
     store: Store
     name: str
     match: tuple[tuple[Column, str], ...]
+    # What a collector needs the table for, in the one line refusing a client schema without a column.
+    purpose: str = ""
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -79,8 +83,14 @@ PENDING_WORK: tuple[Related, ...] = (
         Store.MESSAGE,
         "messages_pending_actions",
         ((KEY_REMOTE_JID, "key_remote_jid"), (KEY_FROM_ME, "key_from_me"), (KEY_ID_COLUMN, "key_id")),
+        purpose="to keep the messages a pending action names",
     ),
-    Related(Store.CALLBACK, "queue", ((KEY_REMOTE_JID, "key_remote_jid"),)),
+    Related(
+        Store.CALLBACK,
+        "queue",
+        ((KEY_REMOTE_JID, "key_remote_jid"),),
+        purpose="to keep the chats with callbacks queued",
+    ),
 )
 
 # Rows that exist only for a message and go with it, unless a message left matches them too (a receipt names
@@ -94,6 +104,12 @@ DEPENDENTS: tuple[Related, ...] = (
             (Column("msg_key_from_me", "boolean"), "key_from_me"),
             (Column("msg_key_id", KEY_ID), "key_id"),
         ),
+        purpose="to delete a collected message's base key",
     ),
-    Related(Store.MESSAGE, "messages_receipt_log", ((KEY_REMOTE_JID, "key_remote_jid"), (KEY_ID_COLUMN, "key_id"))),
+    Related(
+        Store.MESSAGE,
+        "messages_receipt_log",
+        ((KEY_REMOTE_JID, "key_remote_jid"), (KEY_ID_COLUMN, "key_id")),
+        purpose="to delete a collected message's receipts",
+    ),
 )

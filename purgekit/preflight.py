@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL, Connection
@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit.config import Settings
 from purgekit.errors import DatabaseProblem, connection_failed, reason
-from purgekit.gc.plan import GC_PLAN_V1, CollectionPlan
+from purgekit.gc.plan import GC_PLAN_V2, CollectionPlan
 from purgekit.indexes import store_url
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Store, UserTable
@@ -44,6 +44,8 @@ class ColumnUse:
     table: str
     column: str
     kind: str  # "text", "integer" or "boolean"
+    # What the routines need it for ("to keep the messages a pending action names"), for the problem line.
+    purpose: str = field(default="", compare=False)
 
 
 def _kind(sql_type: str) -> str:
@@ -68,9 +70,13 @@ def _erasure_plan(plan: tuple) -> tuple[ColumnUse, ...]:
     """An erasure plan (UserTables): their identity columns, and wa_phones, where the jid is resolved."""
     if not all(isinstance(table, UserTable) for table in plan):
         raise TypeError("an erasure plan is a tuple of UserTable")
-    uses = [ColumnUse(PHONE_TABLE.store, PHONE_TABLE.name, PHONE_COLUMN, "text")]
-    uses += [ColumnUse(PHONE_TABLE.store, PHONE_TABLE.name, c.name, _kind(c.type)) for c in PHONE_TABLE.columns]
-    uses += [ColumnUse(t.store, t.name, c.name, _kind(c.type)) for t in plan for c in t.columns]
+    resolve = "to resolve a phone number to the user's jid"
+    uses = [ColumnUse(PHONE_TABLE.store, PHONE_TABLE.name, PHONE_COLUMN, "text", resolve)]
+    uses += [
+        ColumnUse(PHONE_TABLE.store, PHONE_TABLE.name, c.name, _kind(c.type), resolve) for c in PHONE_TABLE.columns
+    ]
+    find = "to find the user's rows"
+    uses += [ColumnUse(t.store, t.name, c.name, _kind(c.type), find) for t in plan for c in t.columns]
     return tuple(dict.fromkeys(uses))
 
 
@@ -78,9 +84,13 @@ def _erasure_plan(plan: tuple) -> tuple[ColumnUse, ...]:
 def _collection_plan(plan: CollectionPlan) -> tuple[ColumnUse, ...]:
     """The garbage collector's plan: the messages it walks and ages, and the rows that reference them."""
     messages = plan.messages
-    uses = [ColumnUse(messages.store, messages.name, c.name, _kind(c.pg_type)) for c in messages.columns]
+    uses = [
+        ColumnUse(messages.store, messages.name, c.name, _kind(c.pg_type), messages.purpose) for c in messages.columns
+    ]
     for related in (*plan.pending, *plan.dependents):
-        uses += [ColumnUse(related.store, related.name, c.name, _kind(c.pg_type)) for c in related.columns]
+        uses += [
+            ColumnUse(related.store, related.name, c.name, _kind(c.pg_type), related.purpose) for c in related.columns
+        ]
     return tuple(dict.fromkeys(uses))
 
 
@@ -88,14 +98,20 @@ def _collection_plan(plan: CollectionPlan) -> tuple[ColumnUse, ...]:
 def _erasure_plan_with_dependents(plan: ErasurePlan) -> tuple[ColumnUse, ...]:
     """Erasure plan v2: plan v1's columns, the messages' key, and the columns its dependents match on."""
     uses = list(_erasure_plan(plan.tables))
-    uses += [ColumnUse(plan.messages.store, plan.messages.name, c.name, _kind(c.pg_type)) for c in plan.messages.key]
+    keys = "to delete the receipts and base keys of the messages deleted"
+    uses += [
+        ColumnUse(plan.messages.store, plan.messages.name, c.name, _kind(c.pg_type), keys) for c in plan.messages.key
+    ]
     for dependent in plan.dependents:
-        uses += [ColumnUse(dependent.store, dependent.name, c.name, _kind(c.pg_type)) for c in dependent.columns]
+        uses += [
+            ColumnUse(dependent.store, dependent.name, c.name, _kind(c.pg_type), dependent.purpose)
+            for c in dependent.columns
+        ]
     return tuple(dict.fromkeys(uses))
 
 
 # What the installed revisions' routines use (the newest plan of each kind: it uses all its elders do).
-PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V1)
+PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2)
 
 
 @dataclass(frozen=True)
@@ -120,9 +136,10 @@ class Preflight:
         return f"schema: {stores} hold every table and column the routines use ({counted})"
 
 
-def check(settings: Settings, plans: Iterable[object] = PLANS) -> Preflight:
-    """Run the preflight; DatabaseProblem (exit 2) with a line per problem when anything is wrong."""
-    result = examine(settings, plans)
+def check(settings: Settings, plans: Iterable[object] = PLANS, stores: Iterable[Store] = tuple(Store)) -> Preflight:
+    """Run the preflight; DatabaseProblem (exit 2) with a line per problem when anything is wrong.
+    `stores`: those that must exist (an account allowed EXECUTE alone may see only contactStore)."""
+    result = examine(settings, plans, stores)
     if not result.ok:
         raise DatabaseProblem("preflight", settings.url, list(result.problems))
     return result
@@ -143,11 +160,11 @@ def require_installed(settings: Settings) -> str:
     return revision
 
 
-def examine(settings: Settings, plans: Iterable[object] = PLANS) -> Preflight:
+def examine(settings: Settings, plans: Iterable[object] = PLANS, stores: Iterable[Store] = tuple(Store)) -> Preflight:
     """The preflight's findings; DatabaseProblem only when the URL's server cannot be reached at all."""
     catalog = _CATALOGS[settings.url.get_backend_name()](settings)
     names = catalog.database_names()
-    problems = _location_problems(settings, catalog, names)
+    problems = _location_problems(settings, catalog, names, tuple(stores))
     if problems:
         return Preflight(settings.url, tuple(problems))
     uses = [use for plan in plans for use in columns_used(plan)]
@@ -165,7 +182,7 @@ def examine(settings: Settings, plans: Iterable[object] = PLANS) -> Preflight:
     return Preflight(settings.url, tuple(dict.fromkeys(problems)), tables, len(uses))
 
 
-def _location_problems(settings: Settings, catalog: _Catalog, names: set[str]) -> list[str]:
+def _location_problems(settings: Settings, catalog: _Catalog, names: set[str], stores: tuple[Store, ...]) -> list[str]:
     host = settings.store_name(HOST_STORE)
     named = catalog.named_database()
     problems = []
@@ -175,7 +192,7 @@ def _location_problems(settings: Settings, catalog: _Catalog, names: set[str]) -
             f"the URL names {catalog.kind} {named}; purgekit's routines live in {host}{_hint(settings, names, named)}"
         )
         hinted = True
-    missing = [settings.store_name(store) for store in Store if settings.store_name(store) not in names]
+    missing = [settings.store_name(store) for store in stores if settings.store_name(store) not in names]
     if missing:
         # With <prefix>contactStore there, the prefix is right and a store is missing: no prefix to suggest.
         hint = "" if hinted or host in names else _hint(settings, names, None)
@@ -201,13 +218,20 @@ def _prefix_of(name: str) -> str | None:
     return name.removesuffix(HOST_STORE.value) if name.endswith(HOST_STORE.value) else None
 
 
+def missing_column(settings: Settings, use: ColumnUse) -> str:
+    """The line for a column the routines use that the stores lack (the preflight's, and the MySQL
+    collector's when its installed routine, reading as its definer, finds one missing)."""
+    table = f"{settings.store_name(use.store)}.{use.table}"
+    return f"column {table}.{use.column} does not exist; the routines use it {use.purpose}".rstrip()
+
+
 def _column_problems(settings: Settings, catalog: _Catalog, use: ColumnUse, found: dict) -> list[str]:
     table = f"{settings.store_name(use.store)}.{use.table}"
     if use.table not in {name for name, _ in found}:
         return [f"table {table} does not exist; the routines use it"]
     data_type = found.get((use.table, use.column))
     if data_type is None:
-        return [f"column {table}.{use.column} does not exist; the routines use it"]
+        return [missing_column(settings, use)]
     if data_type not in catalog.types[use.kind]:
         return [f"column {table}.{use.column} is {data_type}; the routines compare it with {use.kind} values"]
     return []

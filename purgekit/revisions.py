@@ -42,3 +42,22 @@ def replace(op: Operations, old: list[DatabaseObject], new: list[DatabaseObject]
     for before, after in zip(old, new, strict=True):
         if before != after:
             op.replace_object(before, after)
+
+
+Change = tuple[DatabaseObject | None, DatabaseObject | None]
+
+
+def apply_changes(op: Operations, changes: list[Change]) -> None:
+    """(old, new) pairs in order: a replacement, a creation (no old) or a drop (no new)."""
+    for old, new in changes:
+        if old is not None and new is not None:
+            op.replace_object(old, new)
+        elif new is not None:
+            op.create_object(new)
+        elif old is not None:
+            op.drop_object(old)
+
+
+def revert_changes(op: Operations, changes: list[Change]) -> None:
+    """Undo apply_changes(changes): each pair reversed, in reverse order."""
+    apply_changes(op, [(new, old) for old, new in reversed(changes)])

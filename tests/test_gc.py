@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from purgekit.gc.retention import timestamp
 from purgekit.gc.runner import Collector, one_line
 from purgekit.stores import ERASURE_PLAN_V1, Store
 
@@ -271,24 +272,24 @@ def test_a_run_stopped_half_way_loses_nothing_and_the_next_one_finishes_the_same
     before = snapshot(installed.stores)
 
     first = Collector(installed.settings).run(RETENTION_MS, batch_size=100, max_batches=3)
-    assert first.status == "failed"
+    assert (first.status, first.stopped, first.error, first.finished) == ("complete", "at --max-batches", None, False)
     assert first.batches == 3
-    assert first.error == (
-        f"stopped at --max-batches after 3 batches, at message id {first.progress.last_id} of "
-        f"{first.progress.end_id}; run purgekit gc again to continue"
-    )
     stopped = checkpoint(installed)
     assert stopped["finished_at"] is None and stopped["batches"] == 3
     assert stopped["messages_deleted"] == first.messages_deleted > 0
 
-    # Later, with another retention: the unfinished pass goes on with its own cutoff and end.
-    second = Collector(installed.settings).run(RETENTION_MS + DAY_MS, batch_size=1_000)
+    # Later, with a shorter retention: the unfinished pass goes on with its own cutoff (the stricter) and end.
+    second = Collector(installed.settings).run(RETENTION_MS - DAY_MS, batch_size=1_000)
     assert second.status == "complete", second.error
     assert second.progress.resumed is True
     assert (second.progress.pass_number, second.progress.cutoff_ms, second.progress.end_id) == (
         first.progress.pass_number,
         first.progress.cutoff_ms,
         first.progress.end_id,
+    )
+    assert second.progress.cutoff_reason == (
+        f"the cutoff of unfinished pass {first.progress.pass_number}, resumed: stricter than now minus"
+        " --older-than 29d; run again once it is finished to collect with yours"
     )
     assert second.progress.start_id == first.progress.last_id
 
@@ -314,31 +315,64 @@ def test_a_run_stopped_half_way_loses_nothing_and_the_next_one_finishes_the_same
     assert third.messages_deleted == 0
 
 
+def test_resuming_a_pass_never_deletes_what_the_runs_own_retention_keeps(installed):
+    """Issue 11: `--older-than 1d --max-batches 1`, then `--older-than 300d`, deleted messages younger than 300 days."""
+    make_stores(installed)
+    first = Collector(installed.settings).run(DAY_MS, batch_size=100, max_batches=1)
+    assert (first.status, first.stopped) == ("complete", "at --max-batches")
+    kept = snapshot(installed.stores)
+
+    second = Collector(installed.settings).run(300 * DAY_MS, batch_size=1_000)
+    assert second.status == "complete", second.error
+    assert second.progress.resumed and second.progress.cutoff_ms < first.progress.cutoff_ms
+    assert second.progress.cutoff_reason == (
+        f"--older-than 300d, stricter than the cutoff {timestamp(first.progress.cutoff_ms)} of unfinished pass"
+        f" {first.progress.pass_number}, resumed"
+    )
+    young = [m for m in kept[MESSAGES].elements() if dict(m)["timestamp"] >= now_ms() - 300 * DAY_MS]
+    left = snapshot(installed.stores)[MESSAGES]
+    assert young and not [m for m in young if m not in left]
+    # What it did delete is exactly what a pass with its own cutoff deletes from the rest of the ids.
+    rest = {
+        key: Counter({r: n for r, n in rows.items() if key != MESSAGES or dict(r)["id"] > first.progress.last_id})
+        for key, rows in kept.items()
+    }
+    assert expected(rest, second.progress.cutoff_ms)[1] == second.deleted
+
+
 def test_nothing_is_collected_without_a_pass_and_bad_arguments_are_refused(installed):
     make_stores(installed, messages=200)
     before = snapshot(installed.stores)
     collector = Collector(installed.settings)
     with collector.engine().connect() as connection:
-        assert collector.batch(connection, 10) == (
-            {"messages": 0, "message_base_key": 0, "messages_receipt_log": 0},
+        batch = text(collector.sql.batch_call(installed.settings, collector.plan))
+        assert tuple(connection.execute(batch, {"batch_size": 10, "cutoff_ms": now_ms()}).one())[:-1] == (
+            0,
+            0,
+            0,
             0,
             0,
             True,
         )
+        connection.rollback()
         with pytest.raises(DBAPIError) as refused:
-            connection.execute(
-                text(collector.sql.batch_call(installed.settings, collector.plan)), {"batch_size": 0}
-            ).all()
+            connection.execute(batch, {"batch_size": 0, "cutoff_ms": now_ms()}).all()
         assert one_line(refused.value) in (
             "batch_size 0 is not between 1 and 1000000",
             "batch_size is not between 1 and 1000000",
         )
-        with pytest.raises(DBAPIError) as refused:
-            connection.execute(text(collector.sql.begin_call(installed.settings)), {"retention_ms": -1}).all()
-        assert one_line(refused.value) in (
-            "retention_ms -1 is not a retention: milliseconds, 0 or more",
-            "retention_ms is not a retention: milliseconds, 0 or more",
-        )
+        connection.rollback()
+        for retention in (-1, 0, DAY_MS - 1):
+            with pytest.raises(DBAPIError) as refused:
+                connection.execute(
+                    text(collector.sql.begin_call(installed.settings)), {"retention_ms": retention}
+                ).all()
+            assert one_line(refused.value) in (
+                f"retention_ms {retention} is below the minimum retention installed (86400000 ms,"
+                " PURGEKIT_GC_MIN_RETENTION)",
+                "retention_ms is below the minimum retention installed (86400000 ms, PURGEKIT_GC_MIN_RETENTION)",
+            )
+            connection.rollback()
     assert snapshot(installed.stores) == before
 
 

@@ -103,9 +103,10 @@ def test_the_webhook_gets_document_001s_notification_when_the_collection_is_done
         ("/callbacks", "application/json", json.dumps(gc_notification(deleted["messages"])).encode())
     ]
     assert result.stdout.startswith(
-        f"complete: deleted {deleted['messages']} messages, {deleted['message_base_key']} message_base_key,"
-        f" {deleted['messages_receipt_log']} messages_receipt_log (pass 1, older than "
+        f"complete: deleted {deleted['messages']:,} messages, {deleted['message_base_key']:,} message_base_key,"
+        f" {deleted['messages_receipt_log']:,} messages_receipt_log in "
     )
+    assert result.stdout.endswith(": now minus --older-than 30d, pass 1 started)\n")
     assert result.stderr == ""
 
 
@@ -143,7 +144,7 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
             assert snapshot(deployment.stores) == after
             deleted[deployment.settings.db_name_prefix] = counts["messages"]
         if server.dialect == "postgresql":
-            missing = 'schema "purgekit_gc" does not exist'
+            missing = 'relation "purgekit_gc.batch_intent" does not exist'
         else:
             missing = f"PROCEDURE {wacore4.settings.store_name(Store.CONTACT)}.purgekit_gc_begin does not exist"
         expected_notifications = [
@@ -154,10 +155,15 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
             ),
         ]
         assert callbacks.bodies() == expected_notifications
-        assert [json.loads(line) for line in result.stdout.splitlines()] == expected_notifications
+        shown = [json.loads(line) for line in result.stdout.splitlines()]
+        for notified in shown:
+            assert notified["services"][0]["message"]["gc"].pop("finished") == (
+                notified["services"][0]["message"]["gc"]["status"] == "complete"
+            )
+        assert shown == expected_notifications
 
 
-def test_a_run_stopped_by_max_batches_reports_failed_and_the_next_run_the_rest(installed):
+def test_a_run_stopped_by_max_batches_is_not_a_failure_and_the_next_run_does_the_rest(installed):
     make_stores(installed, messages=2_000)
     before = snapshot(installed.stores)
     env = {
@@ -165,22 +171,46 @@ def test_a_run_stopped_by_max_batches_reports_failed_and_the_next_run_the_rest(i
         "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix,
     }
 
-    first = purgekit("gc", "--older-than", "30d", "--batch-size", "100", "--max-batches", "2", "--json", **env)
-    assert first.returncode == 1
-    stopped = checkpoint(installed)
+    with CallbackServer() as callbacks:
+        first = purgekit(
+            "gc",
+            "--older-than",
+            "30d",
+            "--batch-size",
+            "100",
+            "--max-batches",
+            "2",
+            "--json",
+            "--webhook",
+            callbacks.url,
+            **env,
+        )
+        human = purgekit("gc", "--older-than", "30d", "--batch-size", "100", "--max-batches", "1", **env)
+    assert (first.returncode, first.stderr) == (0, "")
+    assert callbacks.received == []  # the pass is not complete: nothing to notify yet
     (line,) = first.stdout.splitlines()
-    assert json.loads(line) == gc_notification(
-        stopped["messages_deleted"],
-        error=f"stopped at --max-batches after 2 batches, at message id {stopped['last_id']} of {stopped['end_id']};"
-        " run purgekit gc again to continue",
+    notified = json.loads(line)
+    deleted_first = notified["services"][0]["message"]["gc"]["messages_deleted"]
+    assert notified == {
+        "services": [
+            {"message": {"gc": {"messages_deleted": deleted_first, "status": "processing", "finished": False}}}
+        ]
+    }
+    assert deleted_first > 0
+    stopped = checkpoint(installed)
+    assert (human.returncode, human.stderr) == (0, "")
+    assert human.stdout.startswith(
+        f"stopped at --max-batches, more to do (at message id {stopped['last_id']:,} of {stopped['end_id']:,}:"
+        " run purgekit gc again to continue); deleted "
     )
-    assert stopped["messages_deleted"] > 0
 
     second = purgekit("gc", "--older-than", "30d", "--json", **env)
     assert second.returncode == 0, second.stderr
     after, deleted = expected(before, stopped["cutoff_ms"])
     assert snapshot(installed.stores) == after
-    assert json.loads(second.stdout) == gc_notification(deleted["messages"] - stopped["messages_deleted"])
+    done = gc_notification(deleted["messages"] - stopped["messages_deleted"])
+    done["services"][0]["message"]["gc"]["finished"] = True
+    assert json.loads(second.stdout) == done
 
 
 def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
@@ -202,7 +232,7 @@ def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
             ["--older-than", "30 days"],
             "--older-than '30 days' is not a retention: a whole number and a unit, s m h d or w (e.g. 30d)",
         ),
-        (["--older-than", "30d", "--batch-size", "0"], "--batch-size 0 is not between 1 and 1000000"),
+        (["--older-than", "30d", "--batch-size", "0"], "--batch-size 0 is not between 1 and 1,000,000"),
         (["--older-than", "30d", "--max-batches", "0"], "--max-batches 0 is not 1 or more"),
         (
             ["--older-than", "30d", "--webhook", "ftp://callbacks/"],

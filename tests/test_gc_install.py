@@ -79,14 +79,14 @@ def test_the_offline_script_installs_what_the_online_upgrade_does_and_its_downgr
         for deployment in (online, offline):
             deployment.upgrade("0002")
         before = catalog(offline)
-        script = deploy.upgrade_script(offline.settings, "0002:0003")
-        result = run_script(
-            offline, script, tmp_path, **({"fdw_password": ""} if server.dialect == "postgresql" else {})
-        )
+        script = deploy.upgrade_script(offline.settings, "0002:head")
+        # mysql --comments: the erase procedure's body keeps its comments, as an online install does.
+        options, variables = (("--comments",), {}) if server.dialect == "mysql" else ((), {"fdw_password": ""})
+        result = run_script(offline, script, tmp_path, *options, **variables)
         assert result.returncode == 0, result.stderr
-        online.upgrade("0003")
+        online.upgrade("head")
         assert catalog(offline) == catalog(online)
-        assert deploy.current_revision(offline.settings) == "0003"
+        assert deploy.current_revision(offline.settings) == deploy.head_revision()
 
         make_stores(offline, messages=500)
         snap = snapshot(offline.stores)
@@ -94,7 +94,7 @@ def test_the_offline_script_installs_what_the_online_upgrade_does_and_its_downgr
         assert outcome.status == "complete", outcome.error
         assert snapshot(offline.stores) == expected(snap, outcome.progress.cutoff_ms)[0]
 
-        result = run_script(offline, deploy.downgrade_script(offline.settings, "0003:0002"), tmp_path)
+        result = run_script(offline, deploy.downgrade_script(offline.settings, "head:0002"), tmp_path, *options)
         assert result.returncode == 0, result.stderr
         assert catalog(offline) == before
         assert deploy.current_revision(offline.settings) == "0002"
@@ -107,7 +107,8 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
         raw = deployment.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            cursor.execute("SELECT * FROM purgekit_gc.gc_begin(%s)", (RETENTION_MS,))
+            cursor.execute("SELECT cutoff_ms FROM purgekit_gc.gc_begin(%s)", (RETENTION_MS,))
+            (cutoff,) = cursor.fetchone()
             raw.commit()
             # auto_explain reports the plan of every statement the function runs, as notices.
             for setting in (
@@ -118,7 +119,7 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
                 "SET auto_explain.log_level = notice",
             ):
                 cursor.execute(setting)
-            cursor.execute("SELECT messages_deleted FROM purgekit_gc.gc_batch(1000)")
+            cursor.execute("SELECT messages_deleted FROM purgekit_gc.gc_batch(1000, %s)", (cutoff,))
             assert cursor.fetchone()[0] > 0
             raw.commit()
             plans = list(raw.driver_connection.notices)
@@ -149,39 +150,59 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
         assert any("Aggregate on (purgekit_gc.queue p)" in p for p in lookups)
 
 
-def test_a_role_granted_execute_collects_and_may_not_delete_directly(postgres_server):
-    role = "pk_gc_operator_test"
-    with synthetic_deployment(postgres_server, PURGEKIT_EXECUTE_GRANTEES=role) as deployment:
+def test_a_gc_grantee_collects_and_may_not_delete_directly_and_an_erase_grantee_may_not_collect(postgres_server):
+    gc_role, erase_role = "pk_gc_operator_test", "pk_erase_operator_test"
+    with synthetic_deployment(
+        postgres_server, PURGEKIT_GC_GRANTEES=gc_role, PURGEKIT_EXECUTE_GRANTEES=erase_role
+    ) as deployment:
         with deployment.engine.begin() as connection:
-            connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
-            connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+            for role in (gc_role, erase_role):
+                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+                connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
         try:
             deployment.upgrade()
             make_stores(deployment, messages=300)
+            before = snapshot(deployment.stores)
             with deployment.engine.connect() as connection:
-                connection.execute(text(f"SET LOCAL ROLE {role}"))
+                # EXECUTE on the erase routine grants nothing on the collector (issue 11).
+                connection.execute(text(f"SET LOCAL ROLE {erase_role}"))
+                with pytest.raises(DBAPIError, match="permission denied for schema purgekit_gc"):
+                    connection.execute(text("SELECT * FROM purgekit_gc.gc_begin(:r)"), {"r": RETENTION_MS})
+            with deployment.engine.connect() as connection:
+                connection.execute(text(f"SET LOCAL ROLE {gc_role}"))
                 with pytest.raises(DBAPIError, match="permission denied"):
                     connection.execute(text("DELETE FROM purgekit_gc.messages"))
             with deployment.engine.connect() as connection:
-                connection.execute(text(f"SET LOCAL ROLE {role}"))
-                connection.execute(text("SELECT * FROM purgekit_gc.gc_begin(:r)"), {"r": RETENTION_MS}).all()
+                # The installed minimum holds whoever calls.
+                connection.execute(text(f"SET LOCAL ROLE {gc_role}"))
+                with pytest.raises(DBAPIError, match="below the minimum retention installed"):
+                    connection.execute(text("SELECT * FROM purgekit_gc.gc_begin(0)"))
+            assert snapshot(deployment.stores) == before
+            with deployment.engine.connect() as connection:
+                connection.execute(text(f"SET LOCAL ROLE {gc_role}"))
+                cutoff = connection.execute(
+                    text("SELECT cutoff_ms FROM purgekit_gc.gc_begin(:r)"), {"r": RETENTION_MS}
+                ).scalar_one()
                 connection.commit()
-                connection.execute(text(f"SET LOCAL ROLE {role}"))
+                connection.execute(text(f"SET LOCAL ROLE {gc_role}"))
+                # A caller's own later cutoff does not reach past the pass's.
                 deleted = connection.execute(
-                    text("SELECT messages_deleted FROM purgekit_gc.gc_batch(100000)")
+                    text("SELECT messages_deleted FROM purgekit_gc.gc_batch(100000, :c)"), {"c": cutoff + 10**12}
                 ).scalar_one()
                 connection.commit()
             assert deleted > 0
+            assert snapshot(deployment.stores) == expected(before, cutoff)[0]
             deployment.downgrade()
         finally:
             with deployment.engine.begin() as connection:
-                connection.execute(text(f"DROP OWNED BY {role}"))
-                connection.execute(text(f"DROP ROLE {role}"))
+                for role in (gc_role, erase_role):
+                    connection.execute(text(f"DROP OWNED BY {role}"))
+                    connection.execute(text(f"DROP ROLE {role}"))
 
 
 def test_an_account_with_execute_alone_collects_with_purgekit_gc(mysql_server):
     account, password = "pk_gc_operator", "gc-operator-pw-1"
-    with synthetic_deployment(mysql_server, PURGEKIT_EXECUTE_GRANTEES=f"{account}@%") as deployment:
+    with synthetic_deployment(mysql_server, PURGEKIT_GC_GRANTEES=f"{account}@%") as deployment:
         with deployment.engine.begin() as connection:
             connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
             connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))

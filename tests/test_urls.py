@@ -119,6 +119,8 @@ def test_the_whole_job_with_plain_urls(stores):
         " receipts and base keys with them.",
         "Running upgrade 0004 -> 0005, The receipts' salt check: the check value of the salt receipts are written"
         " with.",
+        "Running upgrade 0005 -> 0006, The messages garbage collector, version 2: exact while the client writes,"
+        " for its own grantees.",
     ]
     assert purgekit("db", "current", **env).stdout == f"{deploy.head_revision()} (head)\n"
     verify = purgekit("verify", "--json", **env)

@@ -271,7 +271,7 @@ def test_privileges_granted_beyond_what_purgekit_grants_are_drift(server):
                 expected = [
                     f'function public."deleteUserDataByPhoneNumber"(bigint): EXECUTE granted to {role},'
                     " which purgekit did not grant",
-                    f'function purgekit_gc."gc_batch"(integer): EXECUTE granted to {role},'
+                    f'function purgekit_gc."gc_batch"(integer, bigint): EXECUTE granted to {role},'
                     " which purgekit did not grant",
                     f"schema purgekit: USAGE granted to {role}, which purgekit did not grant",
                     f"schema purgekit_gc: USAGE granted to {role}, which purgekit did not grant",

@@ -1,27 +1,68 @@
 """The messages garbage collector (document 001): batched, resumable, on PostgreSQL and MySQL/MariaDB.
 
-plan.py says what is collected; postgresql.py and mysql.py render it as the objects revision 0003
-installs; runner.py drives a pass batch by batch; webhook.py builds and posts document 001's
+plan.py says what is collected; postgresql.py and mysql.py render it as the routines revisions 0003 and
+0006 install; direct.py runs PostgreSQL batches on direct connections to each store; runner.py drives a
+pass batch by batch; throttle.py keeps it gentle on the client; webhook.py posts document 001's
 notifications.
 """
 
 from __future__ import annotations
 
-from purgekit.gc.mysql import MySQLCollector
-from purgekit.gc.plan import GC_PLAN_V1, CollectionPlan
-from purgekit.gc.postgresql import PostgreSQLCollector
+from purgekit.config import Settings
+from purgekit.gc.mysql import MySQLCollector, MySQLCollectorV2
+from purgekit.gc.plan import GC_PLAN_V1, GC_PLAN_V2, CollectionPlan
+from purgekit.gc.postgresql import PostgreSQLCollector, PostgreSQLCollectorV2
+from purgekit.objects import DatabaseObject
+from purgekit.objects.routine import MySqlProcedure, PgFunction
 
 Collector = PostgreSQLCollector | MySQLCollector
 
-_COLLECTORS = {"postgresql": PostgreSQLCollector, "mysql": MySQLCollector, "mariadb": MySQLCollector}
+# Per revision: the renderer of the routines it installs.
+_COLLECTORS = {
+    "0003": {"postgresql": PostgreSQLCollector, "mysql": MySQLCollector, "mariadb": MySQLCollector},
+    "0006": {"postgresql": PostgreSQLCollectorV2, "mysql": MySQLCollectorV2, "mariadb": MySQLCollectorV2},
+}
+CURRENT = "0006"
 
 
-def collector_for(dialect: str) -> Collector:
-    """The collector's SQL for a SQLAlchemy dialect name."""
+def collector_for(dialect: str, revision: str = "0003") -> Collector:
+    """The collector's SQL, as `revision` installs it, for a SQLAlchemy dialect name."""
     try:
-        return _COLLECTORS[dialect]()
+        return _COLLECTORS[revision][dialect]()
     except KeyError:
         raise ValueError(f"purgekit supports postgresql, mysql and mariadb, not {dialect!r}") from None
 
 
-__all__ = ["GC_PLAN_V1", "CollectionPlan", "Collector", "MySQLCollector", "PostgreSQLCollector", "collector_for"]
+def changes_in_0006(dialect: str, settings: Settings) -> list[tuple[DatabaseObject | None, DatabaseObject | None]]:
+    """What revision 0006 changes, as (old, new) pairs in order: both, a replacement; no old, a creation; no
+    new, a drop. Its downgrade undoes them in reverse order."""
+    before = collector_for(dialect, "0003").objects(settings, GC_PLAN_V1)
+    after = collector_for(dialect, "0006")
+    routines = {obj.name: obj for obj in before if isinstance(obj, PgFunction | MySqlProcedure)}
+    if isinstance(after, PostgreSQLCollectorV2):
+        begin, batch = after.functions(settings, GC_PLAN_V2)
+        return [
+            *((usage, None) for usage in after.grant_objects(settings, settings.execute_grantees)),
+            (routines[begin.name], begin),
+            # A new argument makes gc_batch another function: the old one goes, the new one comes.
+            (routines[batch.name], None),
+            (None, batch),
+            (None, after.intent_table(settings, GC_PLAN_V2)),
+            *((None, usage) for usage in after.grant_objects(settings, settings.gc_grantees)),
+        ]
+    return [(routines[new.name], new) for new in after.objects(settings, GC_PLAN_V2)]
+
+
+__all__ = [
+    "CURRENT",
+    "GC_PLAN_V1",
+    "GC_PLAN_V2",
+    "CollectionPlan",
+    "Collector",
+    "MySQLCollector",
+    "MySQLCollectorV2",
+    "PostgreSQLCollector",
+    "PostgreSQLCollectorV2",
+    "changes_in_0006",
+    "collector_for",
+]

@@ -14,21 +14,24 @@ installed offline must be the one installed online. The explanations are here, b
 from __future__ import annotations
 
 from purgekit.config import Settings
-from purgekit.dialects.mysql import HOST_STORE
+from purgekit.dialects.mysql import HOST_STORE, temporary_table_guard
 from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Related, counted, deleted_column
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
-from purgekit.sql import mysql_ident
+from purgekit.sql import mysql_ident, mysql_literal
 
 CHECKPOINT = "purgekit_gc_checkpoint"
 BEGIN_PROCEDURE = "purgekit_gc_begin"
 BATCH_PROCEDURE = "purgekit_gc_batch"
 # A session's scratch table: the keys of one batch's collected messages.
 BATCH_TABLE = "purgekit_gc_batch_keys"
+# How revision 0006's purgekit_gc_begin starts the message refusing a client schema without a column.
+MISSING_COLUMN = "purgekit gc: missing column "
 
 
 class MySQLCollector:
     name = "mysql"
+    revision = "0003"
 
     def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
         host = settings.store_name(HOST_STORE)
@@ -257,3 +260,220 @@ class MySQLCollector:
             f"        DELETE t FROM {self._table(settings, dependent)} AS t JOIN {batch} AS b ON {join}{where};",
             f"        SET {counter} = ROW_COUNT();",
         ]
+
+
+class MySQLCollectorV2(MySQLCollector):
+    """Revision 0006's procedures: the same definition, made exact on a live client and safe for any caller.
+
+    - `purgekit_gc_begin(retention_ms)` refuses a retention below PURGEKIT_GC_MIN_RETENTION (installed as a
+      constant) and returns, beside the pass, the cutoff this run may apply: the earlier of the pass's and
+      now - retention_ms, so resuming a pass never deletes what the caller's retention keeps.
+    - `purgekit_gc_batch(batch_size, cutoff_ms)` applies the earliest of the pass's cutoff, the caller's and
+      now - the minimum retention, and returns it.
+    - Pending work protects by locking: a batch runs at REPEATABLE READ, locks its window's old messages
+      (FOR UPDATE, by primary key), then reads the pending actions and the queue for them as locking reads
+      (InnoDB sets shared next-key locks on the rows and gaps a DELETE's subquery reads). A pending action or
+      callback committed before the batch's read keeps its messages; one for these messages or chats
+      written after waits until the batch commits (at most one batch), and then names a message already
+      deleted — after, not before. A client reading a locked message waits the same way.
+    - Every table the procedures read is probed first: a temporary table of the caller's session that
+      shadows one refuses the call (purgekit.dialects.mysql.temporary_table_guard).
+    """
+
+    revision = "0006"
+
+    def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
+        host = settings.store_name(HOST_STORE)
+        return [
+            MySqlProcedure(
+                schema=host,
+                name=BEGIN_PROCEDURE,
+                parameters="IN retention_ms BIGINT",
+                body=self.begin_body(settings, plan),
+                comment="purgekit: starts a messages garbage collection pass, or finds the unfinished one (0006)",
+                definer=settings.routine_owner,
+                grantees=settings.gc_grantees,
+            ),
+            MySqlProcedure(
+                schema=host,
+                name=BATCH_PROCEDURE,
+                parameters="IN batch_size INT, IN cutoff_ms BIGINT",
+                body=self.batch_body(settings, plan),
+                comment="purgekit: collects the next batch_size messages by id, in one transaction (0006)",
+                definer=settings.routine_owner,
+                grantees=settings.gc_grantees,
+            ),
+        ]
+
+    def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
+        schema = mysql_ident(self.call_schema(settings))
+        return f"CALL {schema}.{mysql_ident(BATCH_PROCEDURE)}(:batch_size, :cutoff_ms)"
+
+    def _guard(self, settings: Settings, plan: CollectionPlan, tables) -> list[str]:
+        host = settings.store_name(HOST_STORE)
+        named = [(host, CHECKPOINT)] + [(settings.store_name(t.store), t.name) for t in tables]
+        return temporary_table_guard(named)
+
+    @staticmethod
+    def _now_ms() -> str:
+        return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+
+    def _minimum(self, settings: Settings) -> list[str]:
+        minimum = settings.gc_min_retention_ms
+        return [
+            f"    IF retention_ms IS NULL OR retention_ms < {minimum} THEN",
+            "        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = "
+            f"'retention_ms is below the minimum retention installed ({minimum} ms, PURGEKIT_GC_MIN_RETENTION)';",
+            "    END IF;",
+        ]
+
+    def begin_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        checkpoint = self._host(settings, CHECKPOINT)
+        messages = self._table(settings, plan.messages)
+        m_id = mysql_ident(plan.messages.id.name)
+        counters = [mysql_ident(deleted_column(name)) for name in counted(plan)]
+        returned = "v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms,"
+        return "\n".join(
+            [
+                "BEGIN",
+                "    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max, v_now BIGINT;",
+                "    DECLARE v_finished DATETIME(3);",
+                "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+                "    BEGIN",
+                "        ROLLBACK;",
+                "        RESIGNAL;",
+                "    END;",
+                *self._minimum(settings),
+                *self._schema_check(settings, plan),
+                *self._guard(settings, plan, [plan.messages]),
+                "    START TRANSACTION;",
+                f"    INSERT INTO {checkpoint} (id, pass, cutoff_ms, last_id, end_id, batches, {', '.join(counters)},"
+                " started_at, updated_at, finished_at)",
+                f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)},"
+                " UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+                "        ON DUPLICATE KEY UPDATE id = id;",
+                "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at"
+                " INTO v_pass, v_cutoff, v_last, v_end, v_finished",
+                f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+                f"    SET v_now = {self._now_ms()};",
+                "    IF v_finished IS NULL THEN",
+                "        COMMIT;",
+                f"        SELECT {returned} v_last AS last_id, v_end AS end_id, TRUE AS resumed;",
+                "    ELSE",
+                "        SET v_cutoff = v_now - retention_ms;",
+                f"        SELECT MIN(m.{m_id}), MAX(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
+                "        SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);",
+                f"        UPDATE {checkpoint} AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last,"
+                f" k.end_id = v_end, k.batches = 0, {', '.join(f'k.{c} = 0' for c in counters)},",
+                "            k.started_at = UTC_TIMESTAMP(3), k.updated_at = UTC_TIMESTAMP(3),",
+                "            k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END",
+                "            WHERE k.id = 1;",
+                "        COMMIT;",
+                f"        SELECT {returned} v_last AS last_id, v_end AS end_id, FALSE AS resumed;",
+                "    END IF;",
+                "END",
+            ]
+        )
+
+    def _schema_check(self, settings: Settings, plan: CollectionPlan) -> list[str]:
+        """Refuse, before anything, a client schema without a column the definition uses: SQLSTATE 42S22 and
+        MISSING_COLUMN, which purgekit gc turns into one line saying what the column is needed for."""
+        tables = [plan.messages, *plan.pending, *plan.dependents]
+        lines = []
+        for table in tables:
+            schema = settings.store_name(table.store)
+            for column in table.columns:
+                lines += [
+                    "    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c"
+                    f" WHERE c.TABLE_SCHEMA = {mysql_literal(schema)} AND c.TABLE_NAME = {mysql_literal(table.name)}"
+                    f" AND c.COLUMN_NAME = {mysql_literal(column.name)}) THEN",
+                    "        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = "
+                    f"{mysql_literal(f'{MISSING_COLUMN}{table.name}.{column.name}')};",
+                    "    END IF;",
+                ]
+        return lines
+
+    def _pending_exists(self, settings: Settings, plan: CollectionPlan, alias: str) -> str:
+        arms = []
+        for pending in plan.pending:
+            match = " AND ".join(
+                f"p.{mysql_ident(column.name)} = {alias}.{mysql_ident(message_column)}"
+                for column, message_column in pending.match
+            )
+            arms.append(f"EXISTS (SELECT 1 FROM {self._table(settings, pending)} AS p WHERE {match})")
+        return "\n               OR ".join(arms)
+
+    def batch_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        msg = plan.messages
+        checkpoint = self._host(settings, CHECKPOINT)
+        messages = self._table(settings, msg)
+        batch = self._host(settings, BATCH_TABLE)
+        m_id, m_ts = mysql_ident(msg.id.name), mysql_ident(msg.timestamp.name)
+        carried = ", ".join(f"m.{mysql_ident(c.name)}" for c in (msg.id, *msg.key))
+        counters = [deleted_column(name) for name in counted(plan)]
+        n = [f"n_{index}" for index in range(len(counters))]
+        minimum = settings.gc_min_retention_ms
+        lines = [
+            "gc: BEGIN",
+            "    DECLARE v_cutoff, v_last, v_end, v_first, v_window_end BIGINT;",
+            "    DECLARE v_finished DATETIME(3);",
+            f"    DECLARE {', '.join(n)} BIGINT DEFAULT 0;",
+            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+            "    BEGIN",
+            "        ROLLBACK;",
+            "        RESIGNAL;",
+            "    END;",
+            f"    IF batch_size IS NULL OR batch_size < 1 OR batch_size > {MAX_BATCH_SIZE} THEN",
+            f"        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'batch_size is not between 1 and {MAX_BATCH_SIZE}';",
+            "    END IF;",
+            "    IF cutoff_ms IS NULL THEN",
+            "        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'cutoff_ms is not a time: ms since the epoch';",
+            "    END IF;",
+            *self._guard(settings, plan, [msg, *plan.pending, *plan.dependents]),
+            f"    DROP TEMPORARY TABLE IF EXISTS {batch};",
+            f"    CREATE TEMPORARY TABLE {batch} (PRIMARY KEY ({m_id})) ENGINE=InnoDB",
+            f"        SELECT {carried} FROM {messages} AS m LIMIT 0;",
+            "    COMMIT;",
+            "    SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;",
+            "    START TRANSACTION;",
+            "    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished",
+            f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+            "    IF v_end IS NULL OR v_finished IS NOT NULL THEN",
+            "        COMMIT;",
+            f"        DROP TEMPORARY TABLE {batch};",
+            f"        SELECT {', '.join(f'0 AS {mysql_ident(c)}' for c in counters)}, IFNULL(v_last, 0) AS last_id,"
+            " IFNULL(v_end, 0) AS end_id, TRUE AS finished,",
+            "            LEAST(IFNULL(v_cutoff, cutoff_ms), cutoff_ms) AS applied_cutoff_ms;",
+            "        LEAVE gc;",
+            "    END IF;",
+            f"    SET v_cutoff = LEAST(v_cutoff, cutoff_ms, {self._now_ms()} - {minimum});",
+            f"    SELECT m.{m_id} INTO v_first FROM {messages} AS m FORCE INDEX (PRIMARY)",
+            f"        WHERE m.{m_id} > v_last AND m.{m_id} <= v_end AND m.{m_ts} < v_cutoff ORDER BY m.{m_id} LIMIT 1;",
+            "    IF v_first IS NULL THEN",
+            "        SET v_window_end = v_end;",
+            "    ELSE",
+            "        SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);",
+            f"        INSERT INTO {batch} SELECT {carried} FROM {messages} AS m FORCE INDEX (PRIMARY)",
+            f"            WHERE m.{m_id} >= v_first AND m.{m_id} <= v_window_end AND m.{m_ts} < v_cutoff FOR UPDATE;",
+            f"        DELETE b FROM {batch} AS b",
+            f"            WHERE {self._pending_exists(settings, plan, 'b')};",
+            f"        DELETE m FROM {messages} AS m JOIN {batch} AS b ON b.{m_id} = m.{m_id};",
+            "        SET n_0 = ROW_COUNT();",
+        ]
+        for index, dependent in enumerate(plan.dependents, start=1):
+            lines += self._dependent_delete(settings, plan, dependent, batch, f"n_{index}")
+        lines += [
+            "    END IF;",
+            f"    UPDATE {checkpoint} AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,",
+            *[f"        k.{mysql_ident(c)} = k.{mysql_ident(c)} + {v}," for c, v in zip(counters, n, strict=True)],
+            "        k.updated_at = UTC_TIMESTAMP(3),",
+            "        k.finished_at = CASE WHEN v_window_end >= v_end THEN UTC_TIMESTAMP(3) END",
+            "        WHERE k.id = 1;",
+            "    COMMIT;",
+            f"    DROP TEMPORARY TABLE {batch};",
+            f"    SELECT {', '.join(f'{v} AS {mysql_ident(c)}' for c, v in zip(counters, n, strict=True))},"
+            " v_window_end AS last_id, v_end AS end_id, v_window_end >= v_end AS finished,",
+            "        v_cutoff AS applied_cutoff_ms;",
+            "END",
+        ]
+        return "\n".join(lines)

@@ -31,6 +31,7 @@ __all__ = [
     "Related",
     "CollectionPlan",
     "GC_PLAN_V1",
+    "GC_PLAN_V2",
     "MAX_BATCH_SIZE",
     "counted",
     "deleted_column",
@@ -55,6 +56,8 @@ class CollectionPlan:
 
 
 GC_PLAN_V1 = CollectionPlan(messages=MESSAGES, pending=PENDING_WORK, dependents=DEPENDENTS)
+# Revision 0006's: the same definition (what "done with" means did not change; how batches keep to it did).
+GC_PLAN_V2 = GC_PLAN_V1
 
 # The largest batch the routines take: a batch is one transaction, and should stay a short one.
 MAX_BATCH_SIZE = 1_000_000

@@ -48,6 +48,7 @@ def _key(alias: str, columns: tuple[str, ...]) -> str:
 
 class PostgreSQLCollector:
     name = "postgresql"
+    revision = "0003"
 
     def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
         owner = settings.routine_owner
@@ -227,15 +228,18 @@ class PostgreSQLCollector:
             "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
             f"            MESSAGE = format('batch_size %s is not between 1 and {MAX_BATCH_SIZE}', batch_size);",
             "    END IF;",
+            *self._batch_checks(settings),
             "    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished",
             f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
             "    IF v_end IS NULL OR v_finished IS NOT NULL THEN",
             "        -- No pass in progress: nothing to do.",
             *[f"        {c} := 0;" for c in counters],
             "        last_id := coalesce(v_last, 0); end_id := coalesce(v_end, 0); finished := true;",
+            *self._applied_cutoff("        "),
             "        RETURN NEXT;",
             "        RETURN;",
             "    END IF;",
+            *self._effective_cutoff(settings),
             "    -- Joins run on the remote store only (see LOCAL_JOINS in purgekit/gc/postgresql.py);"
             " put back at the end.",
             f"    v_joins := ARRAY[{', '.join(f'current_setting({pg_literal(g)})' for g in LOCAL_JOINS)}];",
@@ -308,10 +312,22 @@ class PostgreSQLCollector:
             + ";",
             *[f"    {c} := n_{index};" for index, c in enumerate(counters)],
             "    last_id := v_window_end; end_id := v_end; finished := v_window_end >= v_end;",
+            *self._applied_cutoff("    "),
             "    RETURN NEXT;",
             "END",
         ]
         return "\n".join(declare + body)
+
+    # What revision 0006 adds to the batch (nothing in 0003's) ---------------------------------------------
+
+    def _batch_checks(self, settings: Settings) -> list[str]:
+        return []
+
+    def _effective_cutoff(self, settings: Settings) -> list[str]:
+        return []
+
+    def _applied_cutoff(self, indent: str) -> list[str]:
+        return []
 
     def _joined_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
         """A dependent in the messages' store: DELETE ... USING messages, one remote statement. A row a
@@ -371,3 +387,171 @@ class PostgreSQLCollector:
             f"                v_from := v_from + {KEYED_CHUNK};",
             "            END LOOP;",
         ]
+
+
+# One collection at a time per contactStore database: purgekit gc holds it (per batch, for the session),
+# the functions for their transaction. Any constant serves; it names purgekit's collector.
+GC_LOCK_KEY = 7_170_375_018_001
+INTENT = "batch_intent"
+
+
+class PostgreSQLCollectorV2(PostgreSQLCollector):
+    """Revision 0006's functions, and the table purgekit gc's direct batches keep their intent in.
+
+    - `gc_begin(retention_ms)` refuses a retention below PURGEKIT_GC_MIN_RETENTION (a constant of the
+      function) and returns, beside the pass, `cutoff_ms`: the earlier of the pass's cutoff and now -
+      retention_ms, the most a run with this retention may collect.
+    - `gc_batch(batch_size, cutoff_ms)` applies the earliest of the pass's cutoff, the caller's and now -
+      the minimum retention, and returns it as `applied_cutoff_ms`. It takes the collector's advisory lock,
+      so it never runs beside a batch of purgekit gc's.
+    - EXECUTE (and USAGE on the schema) go to PURGEKIT_GC_GRANTEES, no longer to the erase routine's grantees.
+
+    These still reach the stores through postgres_fdw, whose remote transactions read one snapshot and
+    commit one after the other: pending work committed while a batch runs is not seen by it, and a failed
+    commit on one store can leave another's committed. purgekit gc does not use them for its batches: see
+    purgekit/gc/direct.py, which closes both.
+    """
+
+    revision = "0006"
+
+    def grant_objects(self, settings: Settings, grantees: tuple[str, ...]) -> list[DatabaseObject]:
+        return [SchemaUsage(gc_schema(settings), grantee) for grantee in grantees]
+
+    def functions(self, settings: Settings, plan: CollectionPlan) -> list[PgFunction]:
+        schema = gc_schema(settings)
+        outputs = ", ".join(f"{deleted_column(name)} bigint" for name in counted(plan))
+        return [
+            PgFunction(
+                schema=schema,
+                name=BEGIN_FUNCTION,
+                arguments="retention_ms bigint",
+                signature="bigint",
+                returns="TABLE (pass bigint, pass_cutoff_ms bigint, cutoff_ms bigint, last_id bigint, end_id bigint,"
+                " resumed boolean)",
+                body=self.begin_body(settings, plan),
+                owner=settings.routine_owner,
+                grantees=settings.gc_grantees,
+            ),
+            PgFunction(
+                schema=schema,
+                name=BATCH_FUNCTION,
+                arguments="batch_size integer, cutoff_ms bigint",
+                signature="integer, bigint",
+                returns=f"TABLE ({outputs}, last_id bigint, end_id bigint, finished boolean, applied_cutoff_ms bigint)",
+                body=self.batch_body(settings, plan),
+                owner=settings.routine_owner,
+                grantees=settings.gc_grantees,
+            ),
+        ]
+
+    def intent_table(self, settings: Settings, plan: CollectionPlan) -> PgTable:
+        """purgekit gc's record of the batch it is committing (at most one row): written and committed before
+        any store commits, so that a run stopped or failed half-way through the commits leaves what the
+        next run needs to finish that batch (purgekit/gc/direct.py)."""
+        keys = [f"{c.name} {c.pg_type}[] NOT NULL" for c in plan.messages.key]
+        counters = [f"{deleted_column(name)} bigint NOT NULL" for name in counted(plan)]
+        return PgTable(
+            gc_schema(settings),
+            INTENT,
+            (
+                "id smallint PRIMARY KEY CHECK (id = 1)",
+                "window_end bigint NOT NULL",
+                "messages_xid bigint NOT NULL",
+                "others_xid bigint NOT NULL",
+                "messages_recorded boolean NOT NULL DEFAULT false",
+                *counters,
+                *keys,
+                "created_at timestamp with time zone NOT NULL DEFAULT clock_timestamp()",
+            ),
+            settings.routine_owner,
+        )
+
+    def begin_call(self, settings: Settings) -> str:
+        return (
+            "SELECT pass, pass_cutoff_ms, cutoff_ms, last_id, end_id, resumed"
+            f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BEGIN_FUNCTION)}(:retention_ms)"
+        )
+
+    def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
+        counters = ", ".join(deleted_column(name) for name in counted(plan))
+        return (
+            f"SELECT {counters}, last_id, end_id, finished, applied_cutoff_ms"
+            f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BATCH_FUNCTION)}(:batch_size, :cutoff_ms)"
+        )
+
+    def begin_body(self, settings: Settings, plan: CollectionPlan) -> str:
+        checkpoint = self._table(settings, CHECKPOINT)
+        messages = self._table(settings, plan.messages.name)
+        m_id = pg_ident(plan.messages.id.name)
+        counters = [deleted_column(name) for name in counted(plan)]
+        minimum = settings.gc_min_retention_ms
+        return "\n".join(
+            [
+                "DECLARE",
+                "    v_pass bigint;",
+                "    v_cutoff bigint;",
+                "    v_last bigint;",
+                "    v_end bigint;",
+                "    v_finished timestamp with time zone;",
+                "    v_min bigint;",
+                "    v_max bigint;",
+                "    v_now bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;",
+                "BEGIN",
+                f"    IF retention_ms IS NULL OR retention_ms < {minimum} THEN",
+                "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
+                "            MESSAGE = format('retention_ms %s is below the minimum retention installed"
+                f" ({minimum} ms, PURGEKIT_GC_MIN_RETENTION)', retention_ms);",
+                "    END IF;",
+                "    -- The checkpoint's one row, made on first use; locked, so two runs never share a pass.",
+                f"    INSERT INTO {checkpoint} AS k (id, pass, cutoff_ms, last_id, end_id, batches,"
+                f" {', '.join(counters)}, started_at, updated_at, finished_at)",
+                f"        VALUES (1, 0, 0, 0, 0, 0, {', '.join('0' for _ in counters)},"
+                " clock_timestamp(), clock_timestamp(), clock_timestamp())",
+                "        ON CONFLICT DO NOTHING;",
+                "    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at",
+                "        INTO v_pass, v_cutoff, v_last, v_end, v_finished",
+                f"        FROM {checkpoint} AS k WHERE k.id = 1 FOR UPDATE;",
+                "    IF v_finished IS NULL THEN",
+                "        -- A pass stopped half-way: continue it, never collecting what this retention keeps.",
+                "        pass := v_pass; pass_cutoff_ms := v_cutoff;",
+                "        cutoff_ms := least(v_cutoff, v_now - retention_ms);",
+                "        last_id := v_last; end_id := v_end; resumed := true;",
+                "        RETURN NEXT;",
+                "        RETURN;",
+                "    END IF;",
+                "    v_cutoff := v_now - retention_ms;",
+                "    -- The pass walks the ids there are now; messages written later are newer than the cutoff.",
+                f"    SELECT min(m.{m_id}), max(m.{m_id}) INTO v_min, v_max FROM {messages} AS m;",
+                f"    UPDATE {checkpoint} AS k SET pass = k.pass + 1, cutoff_ms = v_cutoff,"
+                " last_id = coalesce(v_min - 1, 0),",
+                f"        end_id = coalesce(v_max, 0), batches = 0, {', '.join(f'{c} = 0' for c in counters)},",
+                "        started_at = clock_timestamp(), updated_at = clock_timestamp(),",
+                "        finished_at = CASE WHEN v_max IS NULL THEN clock_timestamp() END",
+                "        WHERE k.id = 1",
+                "        RETURNING k.pass, k.cutoff_ms, k.cutoff_ms, k.last_id, k.end_id",
+                "        INTO pass, pass_cutoff_ms, cutoff_ms, last_id, end_id;",
+                "    resumed := false;",
+                "    RETURN NEXT;",
+                "END",
+            ]
+        )
+
+    def _batch_checks(self, settings: Settings) -> list[str]:
+        return [
+            "    IF cutoff_ms IS NULL THEN",
+            "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
+            "            MESSAGE = 'cutoff_ms is not a time: milliseconds since the epoch';",
+            "    END IF;",
+            "    -- Never beside a batch of purgekit gc's (purgekit/gc/direct.py), which holds this lock.",
+            f"    PERFORM pg_advisory_xact_lock({GC_LOCK_KEY});",
+        ]
+
+    def _effective_cutoff(self, settings: Settings) -> list[str]:
+        return [
+            "    -- The earliest of the pass's cutoff, the caller's and the minimum retention's.",
+            "    v_cutoff := least(v_cutoff, cutoff_ms,"
+            f" (extract(epoch FROM clock_timestamp()) * 1000)::bigint - {settings.gc_min_retention_ms});",
+        ]
+
+    def _applied_cutoff(self, indent: str) -> list[str]:
+        return [f"{indent}applied_cutoff_ms := least(coalesce(v_cutoff, cutoff_ms), cutoff_ms);"]

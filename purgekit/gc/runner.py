@@ -1,9 +1,13 @@
-"""Drive one database's collection: begin (or resume) a pass, then one routine call per batch.
+"""Drive one database's collection: begin (or resume) a pass, then one batch at a time.
 
-Each batch is one call of the routine revision 0003 installed, hence one round trip and one short
-transaction that also records the checkpoint: a run stopped anywhere loses nothing, and the next run
-continues the same pass and reports only what it deleted itself. A batch that loses a deadlock, a
-serialization conflict or a lock wait is rolled back whole and tried again.
+MySQL / MariaDB: each batch is one call of revision 0006's procedure (one round trip, one transaction that
+also records the checkpoint). PostgreSQL: each batch runs on direct connections to the stores
+(purgekit/gc/direct.py). A run stopped anywhere loses nothing: the next run continues the same pass and
+reports only what it deleted itself. A batch that loses a deadlock, a serialization conflict or a lock wait,
+or that finds pending work appeared while it ran, is rolled back whole and tried again.
+
+The cutoff a run applies is the earlier of the pass's and now minus its own --older-than: resuming a pass
+started with a shorter retention never deletes what this run's retention keeps (Progress.cutoff_reason).
 """
 
 from __future__ import annotations
@@ -16,18 +20,27 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from purgekit import preflight
 from purgekit.config import Settings
-from purgekit.gc import GC_PLAN_V1, collector_for
+from purgekit.errors import BadInputError, DatabaseProblem
+from purgekit.gc import CURRENT, GC_PLAN_V2, collector_for
+from purgekit.gc.direct import DirectBatches, PendingWorkAppeared
+from purgekit.gc.mysql import MISSING_COLUMN
 from purgekit.gc.plan import CollectionPlan, counted
+from purgekit.gc.retention import describe, timestamp
+from purgekit.gc.throttle import Throttle, Waited
+from purgekit.stores import Store
 
-# Measured (README, "Benchmarks: gc"): past it rows/s hardly grow while the longest transaction does.
+# Measured (docs/gc.md): past it rows/s hardly grow while the longest transaction does.
 DEFAULT_BATCH_SIZE = 5_000
 # A batch waits at most this long for a lock the client holds, then is rolled back and tried again.
 LOCK_WAIT_SECONDS = 10
-ATTEMPTS = 5
+ATTEMPTS = 8
 # SQLSTATEs (PostgreSQL) and error numbers (MySQL) after which a batch is simply tried again.
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 _RETRY_MYSQL_ERRORS = {1205, 1213}
+# What the routines answer a bad argument with (a retention below the installed minimum, say).
+_BAD_ARGUMENT = {"22023"}
 
 
 class GcFailed(Exception):
@@ -39,17 +52,35 @@ class Progress:
     """Where a pass stands: its ids run from start_id (exclusive) to end_id; last_id is done."""
 
     pass_number: int
-    cutoff_ms: int
+    pass_cutoff_ms: int
+    cutoff_ms: int  # what this run applies: the earlier of the pass's and now minus its retention
     start_id: int
     last_id: int
     end_id: int
     resumed: bool
+    retention_ms: int = 0
     batches: int = 0
     deleted: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def finished(self) -> bool:
         return self.last_id >= self.end_id
+
+    @property
+    def cutoff_reason(self) -> str:
+        mine = f"--older-than {describe(self.retention_ms)}"
+        if not self.resumed:
+            return f"now minus {mine}, pass {self.pass_number} started"
+        if self.cutoff_ms < self.pass_cutoff_ms:
+            return (
+                f"{mine}, stricter than the cutoff {timestamp(self.pass_cutoff_ms)} of unfinished pass"
+                f" {self.pass_number}, resumed"
+            )
+        return (
+            f"the cutoff of unfinished pass {self.pass_number}, resumed: stricter than now minus {mine};"
+            " run again once it is finished to collect with yours"
+        )
 
 
 @dataclass
@@ -57,16 +88,25 @@ class Outcome:
     """What one run did on one database."""
 
     node: str | None
-    status: str  # "complete" or "failed"
+    status: str  # "complete" (the run did what it was asked: finished the pass, or stopped as told) or "failed"
     deleted: dict[str, int]  # rows deleted by this run, per table (messages first)
     batches: int = 0
     longest_batch_seconds: float = 0.0
     error: str | None = None
     progress: Progress | None = None
+    stopped: str | None = None  # why a complete run stopped before the end of its pass
+    seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
+    waited: Waited = field(default_factory=Waited)
+    retries: int = 0
 
     @property
     def messages_deleted(self) -> int:
-        return self.deleted.get(GC_PLAN_V1.messages.name, 0)
+        return self.deleted.get(GC_PLAN_V2.messages.name, 0)
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "complete" and self.stopped is None
 
 
 def one_line(error: BaseException) -> str:
@@ -80,20 +120,32 @@ def one_line(error: BaseException) -> str:
     return lines[0] if lines else type(original).__name__
 
 
-def _stopped(why: str, batches: int, progress: Progress) -> str:
-    plural = "batch" if batches == 1 else "batches"
-    return (
-        f"stopped {why} after {batches} {plural}, at message id {progress.last_id} of {progress.end_id};"
-        " run purgekit gc again to continue"
-    )
-
-
-def _retryable(error: DBAPIError) -> bool:
+def _code(error: DBAPIError) -> str | int | None:
     original = error.orig
-    if getattr(original, "pgcode", None) in _RETRY_SQLSTATES:
-        return True
+    if getattr(original, "pgcode", None):
+        return original.pgcode
     args = getattr(original, "args", ())
-    return bool(args) and args[0] in _RETRY_MYSQL_ERRORS
+    if args and isinstance(args[0], int):
+        sqlstate = getattr(original, "sqlstate", None)
+        return sqlstate if sqlstate in _BAD_ARGUMENT else args[0]
+    return None
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, PendingWorkAppeared):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    code = _code(error)
+    return code in _RETRY_SQLSTATES or code in _RETRY_MYSQL_ERRORS
+
+
+def _bad_argument(error: DBAPIError) -> bool:
+    if getattr(error.orig, "pgcode", None) in _BAD_ARGUMENT:
+        return True
+    args = getattr(error.orig, "args", ())
+    # MySQL: any SIGNAL arrives as error 1644 (ER_SIGNAL_EXCEPTION); the routines' own refusals name the argument.
+    return bool(args) and args[0] == 1644 and one_line(error).startswith(("retention_ms", "batch_size", "cutoff_ms"))
 
 
 def _not_installed(message: str) -> bool:
@@ -107,56 +159,113 @@ class Collector:
         self,
         settings: Settings,
         node: str | None = None,
-        plan: CollectionPlan = GC_PLAN_V1,
+        plan: CollectionPlan = GC_PLAN_V2,
         engine: Engine | None = None,
     ) -> None:
         self.settings = settings
         self.node = node
         self.plan = plan
-        self.sql = collector_for(settings.dialect)
+        self.sql = collector_for(self.settings.dialect, CURRENT)
         self._engine = engine
-        self._stop_requested: Callable[[], bool] = lambda: False
+
+    @property
+    def direct(self) -> bool:
+        """PostgreSQL batches run on direct connections to the stores (purgekit/gc/direct.py)."""
+        return self.settings.dialect == "postgresql"
 
     def engine(self) -> Engine:
         if self._engine is None:
-            # hide_parameters: nothing bound ever shows in an error; AUTOCOMMIT: each call is its own
-            # transaction (the MySQL procedures commit their own; the PostgreSQL functions' commits here).
-            self._engine = create_engine(
-                self.settings.url, hide_parameters=True, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool
-            )
+            # hide_parameters: nothing bound ever shows in an error. MySQL: AUTOCOMMIT, each call is its own
+            # transaction (the procedures commit their own); PostgreSQL's direct batches commit themselves.
+            options = {} if self.direct else {"isolation_level": "AUTOCOMMIT"}
+            self._engine = create_engine(self.settings.url, hide_parameters=True, poolclass=pool.NullPool, **options)
         return self._engine
 
     def _session(self, connection) -> None:
         if self.settings.dialect == "postgresql":
             connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_WAIT_SECONDS}s'")
+            connection.commit()
         else:
             connection.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}")
 
+    def check_schema(self) -> None:
+        """The preflight (DatabaseProblem, exit 2), before any change. Batches that read the stores directly
+        (PostgreSQL) check every column the definition uses there. Batches run by the installed routines
+        (MySQL) need only contactStore, where they live: an account allowed EXECUTE alone sees no store's
+        table, and purgekit_gc_begin checks the columns as its definer (begin() turns its refusal into a
+        preflight line)."""
+        if self.direct:
+            preflight.check(self.settings, (self.plan,))
+        else:
+            preflight.check(self.settings, (), stores=(Store.CONTACT,))
+
+    def _schema_refusal(self, error: DBAPIError) -> DatabaseProblem | None:
+        """purgekit_gc_begin's refusal of a missing column, as the preflight would have worded it."""
+        message = one_line(error)
+        if MISSING_COLUMN not in message:
+            return None
+        table, _, column = message.split(MISSING_COLUMN, 1)[1].strip().partition(".")
+        uses = [use for use in preflight.columns_used(self.plan) if (use.table, use.column) == (table, column)]
+        line = preflight.missing_column(self.settings, uses[0]) if uses else message
+        return DatabaseProblem("preflight", self.settings.url, line)
+
     def begin(self, connection, retention_ms: int) -> Progress:
-        row = connection.execute(text(self.sql.begin_call(self.settings)), {"retention_ms": retention_ms}).one()
-        pass_number, cutoff_ms, last_id, end_id, resumed = row
+        try:
+            row = connection.execute(text(self.sql.begin_call(self.settings)), {"retention_ms": retention_ms}).one()
+        except DBAPIError as error:
+            refusal = self._schema_refusal(error)
+            if refusal is not None:
+                raise refusal from None
+            if _bad_argument(error):
+                raise BadInputError(f"--older-than {describe(retention_ms)} refused: {one_line(error)}") from None
+            raise
+        if self.direct:
+            connection.commit()
+        pass_number, pass_cutoff, cutoff, last_id, end_id, resumed = row
         return Progress(
             int(pass_number),
-            int(cutoff_ms),
+            int(pass_cutoff),
+            int(cutoff),
             int(last_id),
             int(last_id),
             int(end_id),
             bool(resumed),
+            retention_ms=retention_ms,
             deleted={name: 0 for name in counted(self.plan)},
         )
 
-    def batch(self, connection, batch_size: int) -> tuple[dict[str, int], int, int, bool]:
-        sql = text(self.sql.batch_call(self.settings, self.plan))
+    def _routine_batch(self, connection, batch_size: int, cutoff_ms: int):
+        began = time.monotonic()
+        row = connection.execute(
+            text(self.sql.batch_call(self.settings, self.plan)), {"batch_size": batch_size, "cutoff_ms": cutoff_ms}
+        ).one()
+        *counts, last_id, end_id, finished, applied = row
+        deleted = dict(zip(counted(self.plan), map(int, counts), strict=True))
+        return (
+            deleted,
+            int(last_id),
+            int(end_id),
+            bool(finished),
+            int(applied),
+            {"batch calls": time.monotonic() - began},
+        )
+
+    def batch(self, connection, direct: DirectBatches | None, batch_size: int, cutoff_ms: int, outcome: Outcome):
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                row = connection.execute(sql, {"batch_size": batch_size}).one()
-                break
-            except DBAPIError as error:
+                if direct is None:
+                    return self._routine_batch(connection, batch_size, cutoff_ms)
+                # Direct batches report what they delete as the checkpoint records it (DirectBatches.recorded).
+                result = direct.batch(batch_size, cutoff_ms)
+                return {}, result.last_id, result.end_id, result.finished, result.applied_cutoff_ms, result.steps
+            except (DBAPIError, PendingWorkAppeared) as error:
+                if direct is not None:
+                    direct.rollback_all()
                 if not _retryable(error) or attempt == ATTEMPTS:
                     raise
+                outcome.retries += 1
                 time.sleep(0.05 * 2**attempt)
-        *counts, last_id, end_id, finished = row
-        return dict(zip(counted(self.plan), map(int, counts), strict=True)), int(last_id), int(end_id), bool(finished)
+        raise AssertionError("unreachable")
 
     def run(
         self,
@@ -165,43 +274,85 @@ class Collector:
         max_batches: int | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
+        throttle: Throttle | None = None,
     ) -> Outcome:
+        """Collect. Bad input (a client schema without the definition's columns, a retention the installed
+        routines refuse) raises BadInputError before anything is deleted; any other failure is the Outcome's."""
+        stop_requested = stop_requested or (lambda: False)
+        throttle = throttle or Throttle()
         deleted = {name: 0 for name in counted(self.plan)}
-        outcome = Outcome(self.node, "failed", deleted)
+        outcome = Outcome(self.node, "failed", deleted, waited=throttle.waited)
+        started = time.monotonic()
+
+        def add(counts: dict[str, int]) -> None:
+            for name, count in counts.items():
+                deleted[name] += count
+
         try:
+            self.check_schema()
             with self.engine().connect() as connection:
                 self._session(connection)
-                try:
-                    progress = self.begin(connection, retention_ms)
-                except DBAPIError as error:
-                    message = one_line(error)
-                    if _not_installed(message):
-                        message = f"the collector is not installed here (run `alembic upgrade head`): {message}"
-                    raise GcFailed(message) from None
-                outcome.progress = progress
-                if on_progress:
-                    on_progress(progress)
-                while not progress.finished:
-                    if max_batches is not None and outcome.batches >= max_batches:
-                        raise GcFailed(_stopped("at --max-batches", outcome.batches, progress))
-                    if stop_requested and stop_requested():
-                        raise GcFailed(_stopped("on request", outcome.batches, progress))
-                    started = time.monotonic()
-                    counts, last_id, end_id, finished = self.batch(connection, batch_size)
-                    outcome.longest_batch_seconds = max(outcome.longest_batch_seconds, time.monotonic() - started)
-                    outcome.batches += 1
-                    for name, count in counts.items():
-                        deleted[name] += count
-                    progress.batches, progress.deleted = outcome.batches, dict(deleted)
-                    progress.last_id, progress.end_id = (end_id if finished else last_id), end_id
+                direct = DirectBatches(self.settings, self.plan, self.engine()) if self.direct else None
+                if direct is not None:
+                    direct.recorded = add  # what the checkpoint records, as it commits: exact even on failure
+                with direct.opened(connection) if direct else _nothing():
+                    try:
+                        if direct is not None:
+                            with direct.locked():
+                                direct.finish_intent()
+                        progress = self.begin(connection, retention_ms)
+                    except DBAPIError as error:
+                        message = one_line(error)
+                        if _not_installed(message):
+                            message = f"the collector is not installed here (run `alembic upgrade head`): {message}"
+                        raise GcFailed(message) from None
+                    outcome.progress = progress
+                    progress.deleted = dict(deleted)
                     if on_progress:
                         on_progress(progress)
+                    while not progress.finished:
+                        if max_batches is not None and outcome.batches >= max_batches:
+                            outcome.stopped = "at --max-batches"
+                            break
+                        if stop_requested():
+                            outcome.stopped = "on request"
+                            break
+                        if outcome.batches:
+                            throttle.before_batch(self.settings.dialect, connection, stop_requested)
+                            if stop_requested():
+                                outcome.stopped = "on request"
+                                break
+                        began = time.monotonic()
+                        counts, last_id, end_id, finished, applied, steps = self.batch(
+                            connection, direct, batch_size, progress.cutoff_ms, outcome
+                        )
+                        outcome.longest_batch_seconds = max(outcome.longest_batch_seconds, time.monotonic() - began)
+                        outcome.batches += 1
+                        add(counts)
+                        for name, seconds in steps.items():
+                            outcome.steps[name] = outcome.steps.get(name, 0.0) + seconds
+                        progress.batches, progress.deleted = outcome.batches, dict(deleted)
+                        progress.last_id, progress.end_id = (end_id if finished else last_id), end_id
+                        progress.cutoff_ms = min(progress.cutoff_ms, applied)
+                        if on_progress:
+                            on_progress(progress)
             outcome.status = "complete"
+        except BadInputError:
+            raise
         except GcFailed as error:
             outcome.error = str(error)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, RuntimeError) as error:
             outcome.error = one_line(error)
         finally:
+            outcome.seconds = time.monotonic() - started
             if self._engine is not None:
                 self._engine.dispose()
         return outcome
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

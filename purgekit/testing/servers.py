@@ -515,6 +515,43 @@ def _local_postgres() -> Iterator[Server]:
         yield Server("postgresql", _render(url), LOOPBACK, port, "postgres", None, "local", LOOPBACK, port)
 
 
+@contextlib.contextmanager
+def postgres_replica(primary: Server) -> Iterator[Server]:
+    """A streaming replica of a throwaway PostgreSQL server (pg_basebackup -R), for tests of replica lag."""
+    bindir = _postgres_bindir()
+    if bindir is None or primary.source != "local":
+        raise ServerUnavailable("a replica needs a local throwaway primary and pg_basebackup")
+    with _throwaway("purgekit-pg-replica-", _service_account("postgres")) as box:
+        data = box.directory / "data"
+        box.run(
+            [
+                bindir / "pg_basebackup",
+                "-D",
+                data,
+                "-R",
+                # An immediate checkpoint: the default spreads it over minutes.
+                "--checkpoint=fast",
+                "-X",
+                "stream",
+                "--no-sync",
+                "-h",
+                LOOPBACK,
+                "-p",
+                str(primary.port),
+                "-U",
+                primary.user,
+            ],
+            "pg_basebackup",
+        )
+        port = _free_port()
+        with open(data / "postgresql.conf", "a") as conf:
+            conf.write(_postgres_conf(box.directory, port))
+        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT)
+        box.wait_until_ready(lambda: _postgres_ping(port), "postgres replica")
+        url = URL.create("postgresql+psycopg2", "postgres", None, LOOPBACK, port, "postgres")
+        yield Server("postgresql", _render(url), LOOPBACK, port, "postgres", None, "local", LOOPBACK, port)
+
+
 def _postgres_ping(port: int) -> None:
     import psycopg2
 

@@ -11,6 +11,120 @@ SET NAMES utf8mb4;
 -- it with mysql --init-command="SET @purgekit_drop_receipts='yes'".
 SET SESSION sql_mode = COALESCE((SELECT 'purgekit: this downgrade drops purgekit_receipts which holds receipts (the record of every erasure): export them; then run the script with --init-command="SET @purgekit_drop_receipts=''yes''"; nothing was changed' FROM DUAL WHERE COALESCE(@purgekit_drop_receipts, '') <> 'yes' AND EXISTS (SELECT 1 FROM `contactStore`.`purgekit_receipts`)), @@SESSION.sql_mode);
 
+-- Running downgrade 0006 -> 0005
+
+DROP PROCEDURE `contactStore`.`purgekit_gc_batch`;
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_gc_batch`(IN batch_size INT)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: collects the next batch_size messages by id, in one transaction'
+gc: BEGIN
+    DECLARE v_cutoff, v_last, v_end, v_first, v_window_end BIGINT;
+    DECLARE v_finished DATETIME(3);
+    DECLARE n_0, n_1, n_2 BIGINT DEFAULT 0;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'batch_size is not between 1 and 1000000';
+    END IF;
+    DROP TEMPORARY TABLE IF EXISTS `contactStore`.`purgekit_gc_batch_keys`;
+    CREATE TEMPORARY TABLE `contactStore`.`purgekit_gc_batch_keys` (PRIMARY KEY (`id`)) ENGINE=InnoDB
+        SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m LIMIT 0;
+    COMMIT;
+    SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+    START TRANSACTION;
+    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished
+        FROM `contactStore`.`purgekit_gc_checkpoint` AS k WHERE k.id = 1 FOR UPDATE;
+    IF v_end IS NULL OR v_finished IS NOT NULL THEN
+        COMMIT;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_batch_keys`;
+        SELECT 0 AS `messages_deleted`, 0 AS `message_base_key_deleted`, 0 AS `messages_receipt_log_deleted`, IFNULL(v_last, 0) AS last_id, IFNULL(v_end, 0) AS end_id, TRUE AS finished;
+        LEAVE gc;
+    END IF;
+    SELECT m.`id` INTO v_first FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
+        WHERE m.`id` > v_last AND m.`id` <= v_end AND m.`timestamp` < v_cutoff ORDER BY m.`id` LIMIT 1;
+    IF v_first IS NULL THEN
+        SET v_window_end = v_end;
+    ELSE
+        SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);
+        INSERT INTO `contactStore`.`purgekit_gc_batch_keys` SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
+            WHERE m.`id` >= v_first
+              AND m.`id` <= v_window_end
+              AND m.`timestamp` < v_cutoff
+              AND NOT EXISTS (SELECT 1 FROM `messageStore`.`messages_pending_actions` AS p WHERE p.`key_remote_jid` = m.`key_remote_jid` AND p.`key_from_me` = m.`key_from_me` AND p.`key_id` = m.`key_id`)
+              AND NOT EXISTS (SELECT 1 FROM `callbackStore`.`queue` AS p WHERE p.`key_remote_jid` = m.`key_remote_jid`);
+        DELETE m FROM `messageStore`.`messages` AS m JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON b.`id` = m.`id` WHERE m.`timestamp` < v_cutoff;
+        SET n_0 = ROW_COUNT();
+        DELETE b FROM `contactStore`.`purgekit_gc_batch_keys` AS b JOIN `messageStore`.`messages` AS m ON m.`id` = b.`id`;
+        DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`msg_key_remote_jid` = b.`key_remote_jid` AND t.`msg_key_from_me` = b.`key_from_me` AND t.`msg_key_id` = b.`key_id`;
+        SET n_1 = ROW_COUNT();
+        DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_id` = b.`key_id`
+            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = (NOT b.`key_from_me`));
+        SET n_2 = ROW_COUNT();
+    END IF;
+    UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,
+        k.`messages_deleted` = k.`messages_deleted` + n_0,
+        k.`message_base_key_deleted` = k.`message_base_key_deleted` + n_1,
+        k.`messages_receipt_log_deleted` = k.`messages_receipt_log_deleted` + n_2,
+        k.updated_at = UTC_TIMESTAMP(3),
+        k.finished_at = CASE WHEN v_window_end >= v_end THEN UTC_TIMESTAMP(3) END
+        WHERE k.id = 1;
+    COMMIT;
+    DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_batch_keys`;
+    SELECT n_0 AS `messages_deleted`, n_1 AS `message_base_key_deleted`, n_2 AS `messages_receipt_log_deleted`, v_window_end AS last_id, v_end AS end_id, v_window_end >= v_end AS finished;
+END
+//
+DELIMITER ;
+
+DROP PROCEDURE `contactStore`.`purgekit_gc_begin`;
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_gc_begin`(IN retention_ms BIGINT)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: starts a messages garbage collection pass, or finds the unfinished one'
+BEGIN
+    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max BIGINT;
+    DECLARE v_finished DATETIME(3);
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF retention_ms IS NULL OR retention_ms < 0 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'retention_ms is not a retention: milliseconds, 0 or more';
+    END IF;
+    START TRANSACTION;
+    INSERT INTO `contactStore`.`purgekit_gc_checkpoint` (id, pass, cutoff_ms, last_id, end_id, batches, `messages_deleted`, `message_base_key_deleted`, `messages_receipt_log_deleted`, started_at, updated_at, finished_at)
+        VALUES (1, 0, 0, 0, 0, 0, 0, 0, 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))
+        ON DUPLICATE KEY UPDATE id = id;
+    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_pass, v_cutoff, v_last, v_end, v_finished
+        FROM `contactStore`.`purgekit_gc_checkpoint` AS k WHERE k.id = 1 FOR UPDATE;
+    IF v_finished IS NULL THEN
+        COMMIT;
+        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id, TRUE AS resumed;
+    ELSE
+        SET v_cutoff = CAST(UNIX_TIMESTAMP() AS SIGNED) * 1000 - retention_ms;
+        SELECT MIN(m.`id`), MAX(m.`id`) INTO v_min, v_max FROM `messageStore`.`messages` AS m;
+        SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);
+        UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last, k.end_id = v_end, k.batches = 0, k.`messages_deleted` = 0, k.`message_base_key_deleted` = 0, k.`messages_receipt_log_deleted` = 0,
+            k.started_at = UTC_TIMESTAMP(3), k.updated_at = UTC_TIMESTAMP(3),
+            k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END
+            WHERE k.id = 1;
+        COMMIT;
+        SELECT v_pass AS pass, v_cutoff AS cutoff_ms, v_last AS last_id, v_end AS end_id, FALSE AS resumed;
+    END IF;
+END
+//
+DELIMITER ;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0005' WHERE `contactStore`.purgekit_version.version_num = '0006';
+
 -- Running downgrade 0005 -> 0004
 
 DROP TABLE `contactStore`.`purgekit_receipt_salt`;

@@ -618,5 +618,206 @@ CREATE TABLE purgekit.purgekit_receipt_salt (
 
 UPDATE purgekit_version SET version_num='0005' WHERE purgekit_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+DROP FUNCTION purgekit_gc."gc_begin"(bigint) RESTRICT;
+
+CREATE FUNCTION purgekit_gc."gc_begin"(retention_ms bigint)
+    RETURNS TABLE (pass bigint, pass_cutoff_ms bigint, cutoff_ms bigint, last_id bigint, end_id bigint, resumed boolean)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_pass bigint;
+    v_cutoff bigint;
+    v_last bigint;
+    v_end bigint;
+    v_finished timestamp with time zone;
+    v_min bigint;
+    v_max bigint;
+    v_now bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+BEGIN
+    IF retention_ms IS NULL OR retention_ms < 86400000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('retention_ms %s is below the minimum retention installed (86400000 ms, PURGEKIT_GC_MIN_RETENTION)', retention_ms);
+    END IF;
+    -- The checkpoint's one row, made on first use; locked, so two runs never share a pass.
+    INSERT INTO purgekit_gc.checkpoint AS k (id, pass, cutoff_ms, last_id, end_id, batches, messages_deleted, message_base_key_deleted, messages_receipt_log_deleted, started_at, updated_at, finished_at)
+        VALUES (1, 0, 0, 0, 0, 0, 0, 0, 0, clock_timestamp(), clock_timestamp(), clock_timestamp())
+        ON CONFLICT DO NOTHING;
+    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at
+        INTO v_pass, v_cutoff, v_last, v_end, v_finished
+        FROM purgekit_gc.checkpoint AS k WHERE k.id = 1 FOR UPDATE;
+    IF v_finished IS NULL THEN
+        -- A pass stopped half-way: continue it, never collecting what this retention keeps.
+        pass := v_pass; pass_cutoff_ms := v_cutoff;
+        cutoff_ms := least(v_cutoff, v_now - retention_ms);
+        last_id := v_last; end_id := v_end; resumed := true;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    v_cutoff := v_now - retention_ms;
+    -- The pass walks the ids there are now; messages written later are newer than the cutoff.
+    SELECT min(m.id), max(m.id) INTO v_min, v_max FROM purgekit_gc.messages AS m;
+    UPDATE purgekit_gc.checkpoint AS k SET pass = k.pass + 1, cutoff_ms = v_cutoff, last_id = coalesce(v_min - 1, 0),
+        end_id = coalesce(v_max, 0), batches = 0, messages_deleted = 0, message_base_key_deleted = 0, messages_receipt_log_deleted = 0,
+        started_at = clock_timestamp(), updated_at = clock_timestamp(),
+        finished_at = CASE WHEN v_max IS NULL THEN clock_timestamp() END
+        WHERE k.id = 1
+        RETURNING k.pass, k.cutoff_ms, k.cutoff_ms, k.last_id, k.end_id
+        INTO pass, pass_cutoff_ms, cutoff_ms, last_id, end_id;
+    resumed := false;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit_gc."gc_begin"(bigint) FROM PUBLIC;
+
+DROP FUNCTION purgekit_gc."gc_batch"(integer) RESTRICT;
+
+CREATE FUNCTION purgekit_gc."gc_batch"(batch_size integer, cutoff_ms bigint)
+    RETURNS TABLE (messages_deleted bigint, message_base_key_deleted bigint, messages_receipt_log_deleted bigint, last_id bigint, end_id bigint, finished boolean, applied_cutoff_ms bigint)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_cutoff bigint;
+    v_last bigint;
+    v_end bigint;
+    v_finished timestamp with time zone;
+    v_first bigint;
+    v_window_end bigint;
+    v_keys text[];
+    v_ids bigint[];
+    v_arms text;
+    v_joins text[];
+    v_from integer;
+    v_rows bigint;
+    c_id bigint[];
+    c_key_remote_jid character varying(256)[];
+    c_key_from_me boolean[];
+    c_key_id character varying(64)[];
+    d_id bigint[];
+    d_key_remote_jid character varying(256)[];
+    d_key_from_me boolean[];
+    d_key_id character varying(64)[];
+    p_0 text[];
+    p_1 text[];
+    n_0 bigint := 0;
+    n_1 bigint := 0;
+    n_2 bigint := 0;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('batch_size %s is not between 1 and 1000000', batch_size);
+    END IF;
+    IF cutoff_ms IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'cutoff_ms is not a time: milliseconds since the epoch';
+    END IF;
+    -- Never beside a batch of purgekit gc's (purgekit/gc/direct.py), which holds this lock.
+    PERFORM pg_advisory_xact_lock(7170375018001);
+    SELECT k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_cutoff, v_last, v_end, v_finished
+        FROM purgekit_gc.checkpoint AS k WHERE k.id = 1 FOR UPDATE;
+    IF v_end IS NULL OR v_finished IS NOT NULL THEN
+        -- No pass in progress: nothing to do.
+        messages_deleted := 0;
+        message_base_key_deleted := 0;
+        messages_receipt_log_deleted := 0;
+        last_id := coalesce(v_last, 0); end_id := coalesce(v_end, 0); finished := true;
+        applied_cutoff_ms := least(coalesce(v_cutoff, cutoff_ms), cutoff_ms);
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    -- The earliest of the pass's cutoff, the caller's and the minimum retention's.
+    v_cutoff := least(v_cutoff, cutoff_ms, (extract(epoch FROM clock_timestamp()) * 1000)::bigint - 86400000);
+    -- Joins run on the remote store only (see LOCAL_JOINS in purgekit/gc/postgresql.py); put back at the end.
+    v_joins := ARRAY[current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), current_setting('enable_nestloop')];
+    PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'off', true);
+    -- The walk goes straight to the next old message: ids with none are never read twice.
+    SELECT min(m.id) INTO v_first FROM purgekit_gc.messages AS m
+        WHERE m.id > v_last AND m.id <= v_end AND m.timestamp < v_cutoff;
+    IF v_first IS NULL THEN
+        v_window_end := v_end;
+    ELSE
+        -- The window: batch_size ids from there; the old messages in it, as arrays (one row back).
+        v_window_end := least(v_first - 1 + batch_size, v_end);
+        SELECT array_agg(m.id), array_agg(m.key_remote_jid), array_agg(m.key_from_me), array_agg(m.key_id) INTO c_id, c_key_remote_jid, c_key_from_me, c_key_id
+            FROM purgekit_gc.messages AS m WHERE m.id >= v_first AND m.id <= v_window_end AND m.timestamp < v_cutoff;
+        SELECT array_agg(p.key_remote_jid::text || chr(31) || p.key_from_me::text || chr(31) || p.key_id::text) INTO p_0
+            FROM purgekit_gc.messages AS m JOIN purgekit_gc.messages_pending_actions AS p ON p.key_remote_jid = m.key_remote_jid AND p.key_from_me = m.key_from_me AND p.key_id = m.key_id WHERE m.id = ANY(c_id);
+        SELECT array_agg(DISTINCT v.v) INTO v_keys FROM unnest(c_key_remote_jid) AS v(v);
+        SELECT array_agg(p.key_remote_jid::text) INTO p_1
+            FROM purgekit_gc.queue AS p WHERE p.key_remote_jid = ANY(v_keys);
+        -- Done with: old, and referenced by no pending work.
+        SELECT array_agg(c.id), array_agg(c.key_remote_jid), array_agg(c.key_from_me), array_agg(c.key_id) INTO d_id, d_key_remote_jid, d_key_from_me, d_key_id
+            FROM unnest(c_id, c_key_remote_jid, c_key_from_me, c_key_id) AS c(id, key_remote_jid, key_from_me, key_id)
+            WHERE NOT coalesce(c.key_remote_jid::text || chr(31) || c.key_from_me::text || chr(31) || c.key_id::text = ANY(p_0), false) AND NOT coalesce(c.key_remote_jid::text = ANY(p_1), false);
+        IF d_id IS NOT NULL THEN
+            -- messages_receipt_log: the rows of the collected messages that no message left matches.
+            SELECT array_agg(o.id), array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) INTO v_ids, v_keys
+                FROM purgekit_gc.messages AS m JOIN purgekit_gc.messages AS o ON o.key_remote_jid = m.key_remote_jid AND o.key_id = m.key_id
+                    AND o.key_from_me = (NOT m.key_from_me)
+                WHERE m.id = ANY(d_id);
+            -- A twin collected in this batch is not left (tested here: the remote would test every row).
+            SELECT coalesce(array_agg(o.k), '{}') INTO v_keys FROM unnest(v_ids, v_keys) AS o(id, k)
+                WHERE NOT (o.id = ANY(d_id));
+            DELETE FROM purgekit_gc.messages_receipt_log AS t USING purgekit_gc.messages AS m
+                WHERE m.id = ANY(d_id) AND t.key_remote_jid = m.key_remote_jid AND t.key_id = m.key_id AND NOT ((t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys));
+            GET DIAGNOSTICS n_2 = ROW_COUNT;
+            DELETE FROM purgekit_gc.messages AS m WHERE m.id = ANY(d_id) AND m.timestamp < v_cutoff;
+            GET DIAGNOSTICS n_0 = ROW_COUNT;
+            -- message_base_key: the rows of the collected messages, by their exact keys.
+            v_from := 1;
+            WHILE v_from <= cardinality(d_id) LOOP
+                SELECT string_agg(format('(t.msg_key_remote_jid = %L AND t.msg_key_from_me = %L AND t.msg_key_id = %L)', d.key_remote_jid, d.key_from_me, d.key_id), ' OR ') INTO v_arms
+                    FROM unnest(d_key_remote_jid[v_from:v_from + 499], d_key_from_me[v_from:v_from + 499], d_key_id[v_from:v_from + 499]) AS d(key_remote_jid, key_from_me, key_id);
+                EXECUTE 'DELETE FROM purgekit_gc.message_base_key AS t WHERE ' || v_arms;
+                GET DIAGNOSTICS v_rows = ROW_COUNT;
+                n_1 := n_1 + v_rows;
+                v_from := v_from + 500;
+            END LOOP;
+        END IF;
+    END IF;
+    UPDATE purgekit_gc.checkpoint AS k SET last_id = v_window_end, batches = k.batches + 1,
+        messages_deleted = k.messages_deleted + n_0,
+        message_base_key_deleted = k.message_base_key_deleted + n_1,
+        messages_receipt_log_deleted = k.messages_receipt_log_deleted + n_2,
+        updated_at = clock_timestamp(),
+        finished_at = CASE WHEN v_window_end >= v_end THEN clock_timestamp() END
+        WHERE k.id = 1;
+    PERFORM set_config('enable_hashjoin', v_joins[1], true), set_config('enable_mergejoin', v_joins[2], true), set_config('enable_nestloop', v_joins[3], true);
+    messages_deleted := n_0;
+    message_base_key_deleted := n_1;
+    messages_receipt_log_deleted := n_2;
+    last_id := v_window_end; end_id := v_end; finished := v_window_end >= v_end;
+    applied_cutoff_ms := least(coalesce(v_cutoff, cutoff_ms), cutoff_ms);
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit_gc."gc_batch"(integer, bigint) FROM PUBLIC;
+
+CREATE TABLE purgekit_gc.batch_intent (
+    id smallint PRIMARY KEY CHECK (id = 1),
+    window_end bigint NOT NULL,
+    messages_xid bigint NOT NULL,
+    others_xid bigint NOT NULL,
+    messages_recorded boolean NOT NULL DEFAULT false,
+    messages_deleted bigint NOT NULL,
+    message_base_key_deleted bigint NOT NULL,
+    messages_receipt_log_deleted bigint NOT NULL,
+    key_remote_jid character varying(256)[] NOT NULL,
+    key_from_me boolean[] NOT NULL,
+    key_id character varying(64)[] NOT NULL,
+    created_at timestamp with time zone NOT NULL DEFAULT clock_timestamp()
+);
+
+UPDATE purgekit_version SET version_num='0006' WHERE purgekit_version.version_num = '0005';
+
 COMMIT;
 

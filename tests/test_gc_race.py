@@ -1,0 +1,121 @@
+"""Pending work committed while a batch runs protects its messages: a race with a real concurrent client.
+
+Document 001's definition, as purgekit promises it: a message whose pending work committed before the message
+was deleted is never deleted. The client here writes just ahead of the collector's checkpoint, in its own
+connections: a pending action for an old message (INSERT ... SELECT of the message, as a client queues work
+on a message it has), or a callback queued for an old chat. Right after each commit it notes which of those
+old messages still exist; every one of them must exist when the collector is done. (A pending action that
+commits after its message was deleted names a message already gone: not a breach, and not noted.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import text
+from test_gc import MESSAGES, PENDING, QUEUE, RETENTION_MS, rows
+
+from purgekit.gc.runner import Collector
+from purgekit.stores import Store
+
+# Bounds: the client stops after this many writes or seconds, whatever happens.
+MAX_WRITES = 20_000
+MAX_SECONDS = 120
+BATCH = 40
+
+
+class RacingClient:
+    """Writes pending work for the old messages just ahead of the checkpoint, one transaction per write."""
+
+    def __init__(self, deployment, old: list[dict]) -> None:
+        self.deployment = deployment
+        self.stores = deployment.stores
+        self.old = old  # old messages, by id
+        self.protected: set[int] = set()  # ids that existed right after pending work for them committed
+        self.writes = {"pending action": 0, "queued callback": 0}
+        self.errors: list[BaseException] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def checkpoint_last_id(self, connection) -> int:
+        if self.deployment.settings.dialect == "postgresql":
+            sql = f"SELECT last_id FROM {self.deployment.settings.schema}_gc.checkpoint"
+        else:
+            sql = f"SELECT last_id FROM `{self.deployment.settings.store_name(Store.CONTACT)}`.purgekit_gc_checkpoint"
+        return connection.execute(text(sql)).scalar() or 0
+
+    def run(self) -> None:
+        messages, callbacks = self.stores.engine(Store.MESSAGE), self.stores.engine(Store.CALLBACK)
+        m, p, q = (self.stores.qualified(*key) for key in (MESSAGES, PENDING, QUEUE))
+        started, n = time.monotonic(), 0
+        try:
+            with (
+                self.deployment.engine.connect() as contact,
+                messages.connect() as msg,
+                callbacks.connect() as cb,
+            ):
+                while not self.stop.is_set() and n < MAX_WRITES and time.monotonic() - started < MAX_SECONDS:
+                    last = self.checkpoint_last_id(contact)
+                    contact.rollback()
+                    ahead = [row for row in self.old if row["id"] > last][: BATCH * 2]
+                    if not ahead:
+                        time.sleep(0.01)
+                        continue
+                    target = ahead[n % len(ahead)]
+                    n += 1
+                    if n % 25:  # a queued callback keeps a whole chat: rarer
+                        msg.execute(
+                            text(
+                                f"INSERT INTO {p} (key_remote_jid, key_from_me, key_id, remote_resource, action, data,"
+                                f" timestamp) SELECT key_remote_jid, key_from_me, key_id, NULL, 1, NULL, 1 FROM {m}"
+                                " WHERE id = :id"
+                            ),
+                            {"id": target["id"]},
+                        )
+                        msg.commit()
+                        self.writes["pending action"] += 1
+                        still = msg.execute(text(f"SELECT id FROM {m} WHERE id = :id"), {"id": target["id"]}).all()
+                    else:
+                        cb.execute(
+                            text(
+                                f"INSERT INTO {q} (key_remote_jid, event, payload, created, attempts)"
+                                " VALUES (:jid, 'message', '{}', 1, 0)"
+                            ),
+                            {"jid": target["key_remote_jid"]},
+                        )
+                        cb.commit()
+                        self.writes["queued callback"] += 1
+                        still = msg.execute(
+                            text(f"SELECT id FROM {m} WHERE key_remote_jid = :jid AND timestamp < :old"),
+                            {"jid": target["key_remote_jid"], "old": int(time.time() * 1000) - RETENTION_MS},
+                        ).all()
+                    msg.rollback()
+                    self.protected.update(row[0] for row in still)
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            self.errors.append(error)
+
+
+def test_pending_work_committed_during_a_batch_protects_its_messages(installed):
+    installed.stores.fill(users=400, messages=8_000)
+    # The callbacks fill() queues keep most 1:1 chats: delivered, so that most old messages are collectible.
+    with installed.stores.engine(Store.CALLBACK).begin() as connection:
+        connection.execute(text(f"DELETE FROM {installed.stores.qualified(*QUEUE)}"))
+    cutoff = int(time.time() * 1000) - RETENTION_MS
+    old = sorted((m for m in rows(installed.stores, MESSAGES) if m["timestamp"] < cutoff), key=lambda m: m["id"])
+    client = RacingClient(installed, old)
+    client.thread.start()
+    try:
+        time.sleep(0.2)
+        outcome = Collector(installed.settings).run(RETENTION_MS, batch_size=BATCH)
+    finally:
+        client.stop.set()
+        client.thread.join(MAX_SECONDS)
+    assert not client.thread.is_alive()
+    assert client.errors == []
+    assert outcome.status == "complete", outcome.error
+    assert outcome.batches > 20 and outcome.messages_deleted > 1_000
+    assert client.writes["pending action"] > 100 and client.writes["queued callback"] > 5
+    left = {m["id"] for m in rows(installed.stores, MESSAGES)}
+    lost = sorted(client.protected - left)
+    assert lost == [], f"{len(lost)} messages deleted after pending work for them committed: {lost[:10]}"
