@@ -61,3 +61,16 @@ def shown(jid: str) -> str:
     """A jid as a message shows it: in quotes, with control and non-ASCII characters escaped (a trailing
     newline or a full-width digit is then visible)."""
     return ascii(jid)
+
+
+# What deleting a chat or a message accepts as the chat (documents 002 and 003).
+CHAT_JID_RULE = "a user's chat, exactly <digits>@s.whatsapp.net, or a group's, <digits>@g.us or <digits>-<digits>@g.us"
+
+
+def chat_kind(jid: str) -> str | None:
+    """'user' or 'group' for the jid of a chat purgekit may delete from; None for anything else."""
+    if is_user_jid(jid):
+        return "user"
+    if is_group_jid(jid):
+        return "group"
+    return None
