@@ -38,7 +38,10 @@ ENVIRONMENT = {
     "PURGEKIT_FDW_PASSWORD": "PostgreSQL: its password (default: the URL's)",
     "PURGEKIT_SCHEMA": "PostgreSQL: purgekit's own schema (purgekit)",
     "PURGEKIT_ROUTINE_OWNER": "routines' owner (PostgreSQL) or DEFINER (MySQL)",
-    "PURGEKIT_EXECUTE_GRANTEES": "who may EXECUTE the routines, comma-separated",
+    "PURGEKIT_EXECUTE_GRANTEES": "who may EXECUTE the erase routine, comma-separated",
+    "PURGEKIT_GC_GRANTEES": "who may EXECUTE the collector's routines",
+    "PURGEKIT_GC_MIN_RETENTION": "shortest retention the collector accepts (1d)",
+    "PURGEKIT_DELETION_GRANTEES": "who may EXECUTE the message and chat deletion",
     "PURGEKIT_RECEIPT_SALT": "secret keying receipts' hashes (16+ characters)",
 }
 
@@ -69,6 +72,8 @@ class Settings:
     gc_grantees: tuple[str, ...] = ()
     # The shortest retention the installed collector accepts, whoever calls it (revision 0006), in ms.
     gc_min_retention_ms: int = 86_400_000
+    # Roles (PostgreSQL) or accounts (MySQL) granted EXECUTE on the routines deleting one message or one chat.
+    deletion_grantees: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self)
@@ -153,7 +158,15 @@ def _check(settings: Settings) -> None:
     if not mysql and len(longest.encode()) > MAX_PG_NAME_BYTES:
         rule = f"{longest!r} is longer than {MAX_PG_NAME_BYTES} bytes: PostgreSQL would truncate it"
         raise _refuse("WA_DB_NAME_PREFIX", prefix, rule)
-    accounts = [("PURGEKIT_EXECUTE_GRANTEES", grantee) for grantee in settings.execute_grantees]
+    accounts = [
+        (setting, grantee)
+        for setting, grantees in (
+            ("PURGEKIT_EXECUTE_GRANTEES", settings.execute_grantees),
+            ("PURGEKIT_GC_GRANTEES", settings.gc_grantees),
+            ("PURGEKIT_DELETION_GRANTEES", settings.deletion_grantees),
+        )
+        for grantee in grantees
+    ]
     if settings.routine_owner is not None:
         accounts.insert(0, ("PURGEKIT_ROUTINE_OWNER", settings.routine_owner))
     for setting, value in accounts:
@@ -294,5 +307,6 @@ def load_settings(
         execute_grantees=_split(env.get("PURGEKIT_EXECUTE_GRANTEES")),
         schema=env.get("PURGEKIT_SCHEMA") or "purgekit",
         gc_grantees=_split(env.get("PURGEKIT_GC_GRANTEES")),
+        deletion_grantees=_split(env.get("PURGEKIT_DELETION_GRANTEES")),
         gc_min_retention_ms=parse_retention(min_retention, "PURGEKIT_GC_MIN_RETENTION", ConfigurationError),
     )

@@ -165,6 +165,18 @@ def test_mysql_settings_with_quotes_percent_and_braces_install_and_work(mysql_se
         ),
         (
             "mysql+pymysql://root@db.example/",
+            "PURGEKIT_GC_GRANTEES",
+            "'app'@'%'; DROP DATABASE canary; --",
+            "not an account: user@host, or 'user'@'host' (each quoted part whole)",
+        ),
+        (
+            "postgresql+psycopg2://dba@db.example/contactStore",
+            "PURGEKIT_GC_GRANTEES",
+            "public",
+            "public is not a role: PostgreSQL reads it as a keyword (everyone, nobody)",
+        ),
+        (
+            "mysql+pymysql://root@db.example/",
             "PURGEKIT_ROUTINE_OWNER",
             "'app'@'%' WITH GRANT OPTION",
             "not an account: user@host, or 'user'@'host' (each quoted part whole)",
