@@ -7,11 +7,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from http_peer import Answer, HttpPeer
 from test_gc import checkpoint, expected, make_stores, snapshot
 
 from purgekit.stores import Store
@@ -33,36 +32,13 @@ def purgekit(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-class CallbackServer:
-    """A callback server on loopback that records every POST (path, content type, body)."""
+def callback_server(status: int = 200) -> HttpPeer:
+    """A callback server on loopback, answering every POST with `status`."""
+    return HttpPeer({"/": Answer(status)})
 
-    def __init__(self, status: int = 200) -> None:
-        received = self.received = []
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((self.path, self.headers["Content-Type"], body))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/callbacks"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> CallbackServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(body) for _, _, body in self.received]
+def bodies(peer: HttpPeer) -> list[dict]:
+    return [request.json() for request in peer.received]
 
 
 def gc_notification(deleted: int, node: str | None = None, error: str | None = None) -> dict:
@@ -84,7 +60,7 @@ def node_url(deployment) -> str:
 def test_the_webhook_gets_document_001s_notification_when_the_collection_is_done(installed):
     make_stores(installed)
     before = snapshot(installed.stores)
-    with CallbackServer() as callbacks:
+    with callback_server() as callbacks:
         result = purgekit(
             "gc",
             "--older-than",
@@ -92,14 +68,14 @@ def test_the_webhook_gets_document_001s_notification_when_the_collection_is_done
             "--batch-size",
             "500",
             "--webhook",
-            callbacks.url,
+            f"{callbacks.url}/callbacks",
             PURGEKIT_DATABASE_URL=installed.settings.url.render_as_string(hide_password=False),
             WA_DB_NAME_PREFIX=installed.settings.db_name_prefix,
         )
     assert result.returncode == 0, result.stderr
     after, deleted = expected(before, checkpoint(installed)["cutoff_ms"])
     assert snapshot(installed.stores) == after
-    assert callbacks.received == [
+    assert [(r.path, r.headers["Content-Type"], r.body) for r in callbacks.received] == [
         ("/callbacks", "application/json", json.dumps(gc_notification(deleted["messages"])).encode())
     ]
     assert result.stdout.startswith(
@@ -122,14 +98,14 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
             make_stores(deployment, messages=messages)
             snapshots[deployment.settings.db_name_prefix] = snapshot(deployment.stores)
         wacore4.upgrade("0002")  # the collector is not installed there
-        with CallbackServer() as callbacks:
+        with callback_server() as callbacks:
             result = purgekit(
                 "gc",
                 "--older-than",
                 "30d",
                 "--json",
                 "--webhook",
-                callbacks.url,
+                f"{callbacks.url}/callbacks",
                 "--node",
                 f"wacore2:9dfe77618dba={node_url(wacore2)}",
                 "--node",
@@ -154,7 +130,7 @@ def test_multiconnect_collects_each_node_and_posts_one_notification_per_node(ser
                 0, "wacore4", f"the collector is not installed here (run `alembic upgrade head`): {missing}"
             ),
         ]
-        assert callbacks.bodies() == expected_notifications
+        assert bodies(callbacks) == expected_notifications
         shown = [json.loads(line) for line in result.stdout.splitlines()]
         for notified in shown:
             assert notified["services"][0]["message"]["gc"].pop("finished") == (
@@ -171,7 +147,7 @@ def test_a_run_stopped_by_max_batches_is_not_a_failure_and_the_next_run_does_the
         "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix,
     }
 
-    with CallbackServer() as callbacks:
+    with callback_server() as callbacks:
         first = purgekit(
             "gc",
             "--older-than",
@@ -182,7 +158,7 @@ def test_a_run_stopped_by_max_batches_is_not_a_failure_and_the_next_run_does_the
             "2",
             "--json",
             "--webhook",
-            callbacks.url,
+            f"{callbacks.url}/callbacks",
             **env,
         )
         human = purgekit("gc", "--older-than", "30d", "--batch-size", "100", "--max-batches", "1", **env)
@@ -218,11 +194,14 @@ def test_a_callback_server_refusing_the_notification_fails_the_run(installed):
         "PURGEKIT_DATABASE_URL": installed.settings.url.render_as_string(hide_password=False),
         "WA_DB_NAME_PREFIX": installed.settings.db_name_prefix,
     }
-    with CallbackServer(status=400) as callbacks:
-        result = purgekit("gc", "--older-than", "1d", "--webhook", callbacks.url, **env)
+    with callback_server(400) as callbacks:
+        result = purgekit("gc", "--older-than", "1d", "--webhook", f"{callbacks.url}/callbacks", **env)
     assert result.returncode == 1
-    assert callbacks.bodies() == [gc_notification(0)]
-    assert result.stderr == f"purgekit: webhook {callbacks.url} did not take the notification: HTTP 400 Bad Request\n"
+    assert bodies(callbacks) == [gc_notification(0)]
+    assert (
+        result.stderr
+        == f"purgekit: webhook {callbacks.url}/callbacks did not take the notification: HTTP 400 Bad Request\n"
+    )
 
 
 @pytest.mark.parametrize(

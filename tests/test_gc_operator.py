@@ -4,12 +4,11 @@ progress line; and the webhook's delivery rules, against a real local HTTP serve
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from http_peer import HttpPeer, redirect
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import NoResultFound
 from test_gc import DAY_MS, MESSAGES, checkpoint, expected, make_stores, now_ms, rows, snapshot
@@ -140,46 +139,6 @@ def test_the_progress_line_fits_80_columns():
     assert len(line) <= 80
 
 
-class Hook:
-    """A callback server on loopback: /redirect answers 302 to /final; every request is recorded."""
-
-    def __init__(self) -> None:
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def handle_one(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                received.append((method, self.path, self.headers.get("Authorization"), self.rfile.read(length)))
-                if self.path.startswith("/redirect"):
-                    self.send_response(302)
-                    self.send_header("Location", "/final")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self) -> None:
-                self.handle_one("POST")
-
-            def do_GET(self) -> None:
-                self.handle_one("GET")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Hook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def collected(installed):
     make_stores(installed, messages=200)
@@ -187,11 +146,11 @@ def collected(installed):
 
 
 def test_a_redirect_is_a_failed_delivery_and_secrets_never_show(collected):
-    with Hook() as hook:
+    with HttpPeer({"/redirect": redirect()}) as hook:
         url = f"http://hook:S3cretT0ken@{hook.base}/redirect?token=T0PSECRET&node=x"
         result = purgekit("gc", "--older-than", "30d", "--webhook", url, **env_of(collected))
     assert result.returncode == 1
-    assert [(method, path) for method, path, _, _ in hook.received] == [("POST", "/redirect?token=T0PSECRET&node=x")]
+    assert [(r.method, r.path) for r in hook.received] == [("POST", "/redirect?token=T0PSECRET&node=x")]
     assert result.stderr == (
         f"purgekit: webhook http://***@{hook.base}/redirect?token=***&node=*** did not take the notification:"
         " HTTP 302 Found (a redirect: not followed, the notification was not delivered)\n"
@@ -201,15 +160,15 @@ def test_a_redirect_is_a_failed_delivery_and_secrets_never_show(collected):
 
 
 def test_userinfo_is_sent_as_basic_auth_never_as_part_of_the_host(collected):
-    with Hook() as hook:
+    with HttpPeer() as hook:
         result = purgekit(
             "gc", "--older-than", "30d", "--webhook", f"http://hook:S3cret@{hook.base}/notify", **env_of(collected)
         )
     assert result.returncode == 0, result.stderr
-    ((method, path, authorization, body),) = hook.received
-    assert (method, path) == ("POST", "/notify")
-    assert authorization == "Basic " + base64.b64encode(b"hook:S3cret").decode()
-    assert json.loads(body)["services"][0]["message"]["gc"]["status"] == "complete"
+    (request,) = hook.received
+    assert (request.method, request.path) == ("POST", "/notify")
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"hook:S3cret").decode()
+    assert request.json()["services"][0]["message"]["gc"]["status"] == "complete"
 
 
 def test_an_unreachable_webhook_is_named_without_its_secrets(collected):
