@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from purgekit.errors import ConfigurationError
 from purgekit.sql import mysql_account
-from purgekit.stores import Store
+from purgekit.stores import Store, store_name
 
 # purgekit's own Alembic version table: never the application's alembic_version.
 VERSION_TABLE = "purgekit_version"
@@ -79,7 +79,7 @@ class Settings:
 
     def store_name(self, store: Store) -> str:
         """The store's database (PostgreSQL) or schema (MySQL) name, as the client names it."""
-        return f"{self.db_name_prefix}{store.value}"
+        return store_name(self.db_name_prefix, store)
 
     def prefixed_as_url(self) -> Settings:
         """These settings, the prefix read off the URL when it names <x>contactStore (Multiconnect: one

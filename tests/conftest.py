@@ -7,12 +7,11 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, ExitStack
 
 import pytest
-
-from purgekit.testing import servers
-from purgekit.testing.servers import Server
+from purgekit_lab import servers
+from purgekit_lab.servers import Server
 
 # ==================================================================================================
-# Database servers (purgekit.testing.servers). A test needing a server FAILS when none can be had:
+# Database servers (purgekit_lab.servers). A test needing a server FAILS when none can be had:
 # it is never skipped, so a green run always means the SQL really ran on both database families.
 # ==================================================================================================
 
@@ -74,7 +73,7 @@ def pytest_runtest_makereport(
 # Synthetic On-Premises stores with purgekit deployed on them.
 # ==================================================================================================
 
-from purgekit.testing.deployment import Deployment, synthetic_deployment  # noqa: E402
+from purgekit_lab.deployment import Deployment, synthetic_deployment  # noqa: E402
 
 BOTH_DIALECTS = [
     pytest.param("postgresql", marks=pytest.mark.postgresql, id="postgresql"),

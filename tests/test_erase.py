@@ -8,6 +8,7 @@ erasure leaves a receipt that never holds the number.
 from __future__ import annotations
 
 import pytest
+from purgekit_lab.deployment import synthetic_deployment
 from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 
@@ -17,7 +18,6 @@ from purgekit.erase import ErasureFailed
 from purgekit.errors import ConfigurationError
 from purgekit.phones import BadPhoneNumber
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 SALT = "test-receipt-salt-0123456789"

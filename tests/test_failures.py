@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from commands import alembic, one_line, purgekit, settings_environment
+from purgekit_lab.deployment import synthetic_deployment
 from sqlalchemy import create_engine, text
 
 from purgekit import deploy
-from purgekit.testing.deployment import synthetic_deployment
 
 NOWHERE = "postgresql://dba:s3cr3t-pw@127.0.0.1:9/contactStore"  # nothing listens there
 REFUSED = (

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from purgekit_lab.deployment import synthetic_deployment
 from test_gc import checkpoint, expected, make_stores, snapshot
 
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 

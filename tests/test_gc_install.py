@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from clients import catalog, run_script
+from purgekit_lab.deployment import settings_for, synthetic_deployment
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -15,7 +16,6 @@ from test_gc import RETENTION_MS, expected, make_stores, snapshot
 from purgekit import deploy
 from purgekit.gc.runner import Collector
 from purgekit.stores import Store
-from purgekit.testing.deployment import settings_for, synthetic_deployment
 
 
 def added(before: dict, after: dict) -> dict:

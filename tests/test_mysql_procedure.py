@@ -7,13 +7,13 @@ import time
 
 import pymysql
 import pytest
+from purgekit_lab.deployment import synthetic_deployment
 from spec import nonzero, user_rows
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from clients import run_script
+from purgekit_lab.deployment import synthetic_deployment
 from sqlalchemy import text
 
 from purgekit import deploy
@@ -18,7 +19,6 @@ from purgekit.operations import ObjectLedger
 from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.released import reference_settings
 from purgekit.stores import ERASURE_PLAN_V1, Store
-from purgekit.testing.deployment import synthetic_deployment
 from purgekit.verify import expected_objects
 
 PURGEKIT = str(Path(sys.executable).parent / "purgekit")

@@ -16,8 +16,8 @@ from purgekit.dialects import Dialect, dialect_for
 from purgekit.report import ErasureReport
 from purgekit.routine import call_erase_routine
 from purgekit.stores import Store
-from purgekit.synthetic import SyntheticStores
-from purgekit.testing.servers import Server
+from purgekit_lab.servers import Server
+from purgekit_lab.synthetic import SyntheticStores
 
 
 def settings_for(server: Server, prefix: str, **environ: str) -> Settings:
