@@ -140,9 +140,9 @@ def run(dialect: str, args: argparse.Namespace, console: Console) -> dict:
 
 
 def deploy_call(dialect: str, settings) -> str:
-    from purgekit.dialects import dialect_for
+    from purgekit.dialects import family_for
 
-    return dialect_for(dialect).erase_call(settings)
+    return family_for(dialect).erase_call(settings)
 
 
 def routine(connection, call, wa_id: int) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from alembic import context
 
 from purgekit import alembic_env
-from purgekit.dialects import dialect_for
 from purgekit.errors import ConfigurationError
 from purgekit.indexes import INDEX_VERSION_TABLE
 
@@ -34,7 +33,7 @@ def run_online() -> None:
             connection=connection,
             transactional_ddl=False,
             version_table=INDEX_VERSION_TABLE,
-            version_table_schema=dialect_for(settings.dialect).version_table_schema(settings),
+            version_table_schema=settings.family.version_table_schema(settings),
         )
         alembic_env.preflight_before_upgrade(context, settings)
         with context.begin_transaction():

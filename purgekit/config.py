@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -76,6 +77,13 @@ class Settings:
     @property
     def dialect(self) -> str:
         return self.url.get_dialect().name
+
+    @cached_property
+    def family(self):  # -> purgekit.dialects.Dialect (which imports this module)
+        """The database family these settings configure (purgekit/dialects/): its SQL and its catalog."""
+        from purgekit.dialects import family_for
+
+        return family_for(self.dialect)
 
     def store_name(self, store: Store) -> str:
         """The store's database (PostgreSQL) or schema (MySQL) name, as the client names it."""

@@ -91,7 +91,6 @@ def current_revision(settings: Settings) -> str | None:
     from sqlalchemy import create_engine
 
     from purgekit.config import VERSION_TABLE
-    from purgekit.dialects import dialect_for
 
     engine = create_engine(settings.url, hide_parameters=True)
     try:
@@ -100,7 +99,7 @@ def current_revision(settings: Settings) -> str | None:
                 connection,
                 opts={
                     "version_table": VERSION_TABLE,
-                    "version_table_schema": dialect_for(settings.dialect).version_table_schema(settings),
+                    "version_table_schema": settings.family.version_table_schema(settings),
                 },
             )
             return context.get_current_revision()

@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids, receipts
 from purgekit.config import Settings, load_settings, parse_url
-from purgekit.dialects import Dialect, dialect_for
+from purgekit.dialects import Dialect, family_of
 from purgekit.dialects.base import CarriedKey
 from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRES_KEYED_CHUNK
 from purgekit.errors import PurgekitError, connection_failed, reason
@@ -222,13 +222,14 @@ class _Erasure:
         batch_size: int,
         progress: Progress | None,
         plan: ErasurePlan = ERASURE_PLAN_V2,
-        returning: bool | None = None,
+        family: Dialect | None = None,
     ) -> None:
         self.engine, self.settings, self.dry_run, self.salt = engine, settings, dry_run, salt
         self.batch_size, self.progress, self.plan = batch_size, progress, plan
-        # MariaDB's DELETE ... RETURNING (None: use it when the server is MariaDB); MySQL 8 has none.
-        self.returning = returning
-        self.dialect: Dialect = dialect_for(settings.dialect)
+        # The family's SQL: the server's once connected (MariaDB's DELETE ... RETURNING on MariaDB, which a
+        # mysql:// URL may reach), unless told (tests run MySQL 8's way on MariaDB too).
+        self.family = family
+        self.dialect: Dialect = family or settings.family
         self.owners = _Owners()
         self.resolved: set[str] = set()  # jids whose wa_phones rows an earlier user's erasure deletes
         # The keys of the messages carried so far (deleted, or counted, outside their batch's own chats).
@@ -242,6 +243,7 @@ class _Erasure:
         except SQLAlchemyError as error:
             raise connection_failed(self.settings.url, error) from None
         with connection:
+            self.dialect = self.family or family_of(connection)
             for statement in self.dialect.session_statements(self.settings):
                 execute_as_written(connection, statement)
             # Receipts are read (see _resolve) whenever there is a salt to read them with.
@@ -439,10 +441,7 @@ class _Erasure:
             return self._execute(
                 connection, self.dialect.grouped_count(reference, predicate("t"), columns, key), parameters, keyed
             )
-        mariadb = self.returning
-        if mariadb is None:
-            mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
-        counting, deleting = self.dialect.counted_delete(reference, predicate, columns, mariadb, key)
+        counting, deleting = self.dialect.counted_delete(reference, predicate, columns, key)
         groups = self._execute(connection, counting, parameters, keyed)
         if deleting is not None:
             statement = text(deleting) if keyed else self.dialect.batch_statement(deleting)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic.operations import MigrateOperation, Operations
 from alembic.runtime.migration import MigrationContext
 
-from purgekit.dialects import dialect_for
+from purgekit.dialects import family_for
 from purgekit.objects import DatabaseObject
 from purgekit.sql import Statement, execute_as_written, percent_escaped
 
@@ -56,7 +56,7 @@ def secrets_used(context: MigrationContext) -> set[str]:
 
 def emit(operations: Operations, statement: Statement) -> None:
     context = operations.migration_context
-    dialect = dialect_for(context.dialect.name)
+    dialect = family_for(context.dialect.name)
     if context.as_sql:
         for secret in statement.secrets:
             if secret.name not in _guarded_secrets(context):

@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit.config import Settings
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect
 from purgekit.errors import DatabaseProblem, connection_failed, reason
 from purgekit.gc.plan import GC_PLAN_V2, CollectionPlan
 from purgekit.indexes import store_url
@@ -162,7 +163,7 @@ def require_installed(settings: Settings) -> str:
 
 def examine(settings: Settings, plans: Iterable[object] = PLANS, stores: Iterable[Store] = tuple(Store)) -> Preflight:
     """The preflight's findings; DatabaseProblem only when the URL's server cannot be reached at all."""
-    catalog = _CATALOGS[settings.url.get_backend_name()](settings)
+    catalog = settings.family.pick(_CATALOGS)(settings)
     names = catalog.database_names()
     problems = _location_problems(settings, catalog, names, tuple(stores))
     if problems:
@@ -345,8 +346,5 @@ class _MySQLCatalog(_Catalog):
             return {(table, column): data_type for table, column, data_type in rows if table in tables}
 
 
-_CATALOGS: dict[str, type[_Catalog]] = {
-    "postgresql": _PostgreSQLCatalog,
-    "mysql": _MySQLCatalog,
-    "mariadb": _MySQLCatalog,
-}
+# How each family reads its catalog.
+_CATALOGS: dict[type, type[_Catalog]] = {PostgreSQLDialect: _PostgreSQLCatalog, MySQLDialect: _MySQLCatalog}

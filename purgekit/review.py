@@ -22,7 +22,7 @@ from pathlib import Path
 
 from purgekit import deploy
 from purgekit.config import Settings
-from purgekit.dialects import dialect_for
+from purgekit.dialects import family_for
 from purgekit.released import REFERENCE_URLS, reference_settings
 
 SQL_DIR = deploy.PROJECT_ROOT / "sql"
@@ -65,7 +65,7 @@ def script_dialect(script: str) -> str | None:
     """The dialect an offline script was rendered for, from its header's first line (None: not purgekit's)."""
     first = script.lstrip().split("\n", 1)[0]
     for name in REFERENCE_URLS:
-        if first.startswith(f"-- {dialect_for(name).script_title}"):
+        if first.startswith(f"-- {family_for(name).script_title}"):
             return name
     return None
 

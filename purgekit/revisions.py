@@ -9,7 +9,7 @@ from alembic.operations import Operations
 
 import purgekit.operations  # noqa: F401  (registers op.create_object and friends)
 from purgekit.config import Settings
-from purgekit.dialects import dialect_for
+from purgekit.dialects import family_for
 from purgekit.objects import DatabaseObject
 from purgekit.plans import Plan
 
@@ -20,7 +20,7 @@ def settings_of(op: Operations) -> Settings:
 
 
 def erase_objects(op: Operations, plan: Plan) -> list[DatabaseObject]:
-    dialect = dialect_for(op.get_context().dialect.name)
+    dialect = family_for(op.get_context().dialect.name)
     return dialect.erase_objects(settings_of(op), plan)
 
 

@@ -38,6 +38,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from purgekit.sql import MYSQL_LEXICON, PG_LEXICON
+
 # purgekit's dialect names -> sqlglot's.
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql"}
 
@@ -309,52 +311,13 @@ class Report:
 # Splitting ----------------------------------------------------------------------------------------------
 
 
+# sqlglot's dialect names -> how each writes comments and quotes.
+_LEXICONS = {"postgres": PG_LEXICON, "mysql": MYSQL_LEXICON}
+
+
 def mask(text: str, dialect: str, comments_only: bool = False) -> str:
-    """The text with the inside of every string literal, quoted identifier and dollar quote (unless
-    `comments_only`) and every comment blanked, newlines kept: keywords and delimiters can then be
-    searched for in it, at the offsets they have in `text`."""
-    out = list(text)
-    n, i = len(text), 0
-
-    def blank(start: int, end: int, comment: bool = False) -> None:
-        if comment or not comments_only:
-            for k in range(start, min(end, n)):
-                if out[k] != "\n":
-                    out[k] = " "
-
-    while i < n:
-        c = text[i]
-        if text.startswith("--", i) or (dialect == "mysql" and c == "#"):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            blank(i, end, comment=True)
-            i = end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            blank(i, end, comment=True)
-            i = end
-        elif c in "'\"" or (dialect == "mysql" and c == "`"):
-            j = i + 1
-            while j < n:
-                if dialect == "mysql" and c != "`" and text[j] == "\\":
-                    j += 2
-                elif text[j] == c and j + 1 < n and text[j + 1] == c:
-                    j += 2
-                elif text[j] == c:
-                    break
-                else:
-                    j += 1
-            blank(i + 1, j)
-            i = j + 1
-        elif dialect == "postgres" and c == "$" and (tag := re.match(r"\$(?:[a-z_][a-z_0-9]*)?\$", text[i:], re.I)):
-            close = text.find(tag.group(), i + len(tag.group()))
-            end = n if close < 0 else close
-            blank(i + len(tag.group()), end)
-            i = end + len(tag.group())
-        else:
-            i += 1
-    return "".join(out)
+    """purgekit.sql.Lexicon.mask() for a sqlglot dialect name."""
+    return _LEXICONS[dialect].mask(text, comments_only)
 
 
 @dataclass(frozen=True)

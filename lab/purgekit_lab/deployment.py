@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from purgekit import deploy
 from purgekit.config import Settings, load_settings
-from purgekit.dialects import Dialect, dialect_for
+from purgekit.dialects import Dialect, family_for
 from purgekit.report import ErasureReport
 from purgekit.routine import call_erase_routine
 from purgekit.stores import Store
@@ -22,7 +22,9 @@ from purgekit_lab.synthetic import SyntheticStores
 
 def settings_for(server: Server, prefix: str, **environ: str) -> Settings:
     """Settings as a DBA would give them for these stores, through the same environment variables."""
-    host_url = server.url_for(prefix + Store.CONTACT.value) if server.dialect == "postgresql" else server.url
+    # PostgreSQL: contactStore's database; MySQL: the server, whose schemas the stores are.
+    stores_are_databases = family_for(server.dialect).stores_are_databases
+    host_url = server.url_for(prefix + Store.CONTACT.value) if stores_are_databases else server.url
     host, port = server.loopback
     env = {
         "PURGEKIT_DATABASE_URL": host_url,
@@ -45,7 +47,7 @@ class Deployment:
 
     @property
     def dialect(self) -> Dialect:
-        return dialect_for(self.settings.dialect)
+        return self.settings.family
 
     def upgrade(self, revision: str = "head") -> None:
         deploy.upgrade(self.settings, revision)

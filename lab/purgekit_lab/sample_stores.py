@@ -45,7 +45,7 @@ def register(parent: typer.Typer) -> None:
 def _server(url: str | None) -> URL:
     """Where databases are created: the URL's server (PostgreSQL: its postgres database; MySQL: no schema)."""
     settings = settings_from(url)
-    server = settings.url.set(database="postgres" if settings.dialect == "postgresql" else "")
+    server = settings.url.set(database="postgres" if settings.family.stores_are_databases else "")
     engine = create_engine(server, poolclass=pool.NullPool)
     try:
         with engine.connect():

@@ -40,6 +40,8 @@ from mirakuru.base import ENV_UUID
 from mirakuru.exceptions import ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
 from sqlalchemy.engine import URL, make_url
 
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
+
 Dialect = Literal["postgresql", "mysql"]
 Source = Literal["env", "container", "local"]
 
@@ -131,11 +133,7 @@ def mysql_server() -> Iterator[Server]:
 
 def server_for(dialect: str) -> contextlib.AbstractContextManager[Server]:
     """`postgres_server()` or `mysql_server()`, by SQLAlchemy dialect name."""
-    factories = {"postgresql": postgres_server, "mysql": mysql_server, "mariadb": mysql_server}
-    try:
-        return factories[dialect]()
-    except KeyError:
-        raise ValueError(f"no test server for dialect {dialect!r}") from None
+    return family_for(dialect).pick({PostgreSQLDialect: postgres_server, MySQLDialect: mysql_server})()
 
 
 @contextlib.contextmanager

@@ -171,7 +171,7 @@ class Collector:
     @property
     def direct(self) -> bool:
         """PostgreSQL batches run on direct connections to the stores (purgekit/gc/direct.py)."""
-        return self.settings.dialect == "postgresql"
+        return self.sql.direct_batches
 
     def engine(self) -> Engine:
         if self._engine is None:
@@ -182,11 +182,8 @@ class Collector:
         return self._engine
 
     def _session(self, connection) -> None:
-        if self.settings.dialect == "postgresql":
-            connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_WAIT_SECONDS}s'")
-            connection.commit()
-        else:
-            connection.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}")
+        connection.exec_driver_sql(self.settings.family.lock_wait_statement(LOCK_WAIT_SECONDS))
+        connection.commit()  # PostgreSQL: the SET's own transaction; MySQL's sessions autocommit
 
     def check_schema(self) -> None:
         """The preflight (DatabaseProblem, exit 2), before any change. Batches that read the stores directly

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
 from purgekit.errors import BadInputError
 
 CHECK_SECONDS = 1.0
@@ -78,8 +79,12 @@ class PostgreSQLProbe(Probe):
         return int(load)
 
 
+# How each family tells replica lag and load.
+_PROBES: dict[type, type[Probe]] = {PostgreSQLDialect: PostgreSQLProbe, MySQLDialect: MySQLProbe}
+
+
 def probe_for(dialect: str) -> Probe:
-    return PostgreSQLProbe() if dialect == "postgresql" else MySQLProbe()
+    return family_for(dialect).pick(_PROBES)()
 
 
 @dataclass

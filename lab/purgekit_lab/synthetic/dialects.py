@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
 from purgekit.stores import Store
 
 if TYPE_CHECKING:
@@ -138,13 +139,13 @@ class MySQLFamily(Family):
         return func.unhex(func.md5(value), type_=LargeBinary)
 
 
+# Each of purgekit's families, its synthetic stores' (MariaDB takes MySQL's).
+_FAMILIES: dict[type, type[Family]] = {PostgreSQLDialect: PostgreSQLFamily, MySQLDialect: MySQLFamily}
+
+
 def family_of(url: str) -> Family:
-    backend = make_url(url).get_backend_name()
-    if backend == "postgresql":
-        return PostgreSQLFamily()
-    if backend in ("mysql", "mariadb"):
-        return MySQLFamily()
-    raise ValueError(f"synthetic stores need PostgreSQL or MySQL/MariaDB, not {backend!r}")
+    """How the synthetic stores are made on the server of a SQLAlchemy URL."""
+    return family_for(make_url(url).get_dialect().name).pick(_FAMILIES)()
 
 
 # --- fill(): every table's rows as arithmetic on a row number -----------------------------------
