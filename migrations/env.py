@@ -16,7 +16,7 @@ def version_table(settings: Settings) -> dict:
 
 
 def run_offline() -> None:
-    settings = alembic_env.settings_of(context)
+    settings = alembic_env.run_settings(context)
     alembic_env.run_offline(
         context,
         lambda secrets: settings.family.script_header(settings, secrets),
@@ -31,7 +31,7 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    settings = alembic_env.settings_of(context)
+    settings = alembic_env.run_settings(context)
     engine, connection = alembic_env.connect(settings)
     with connection:
         context.configure(connection=connection, transaction_per_migration=False, **version_table(settings))

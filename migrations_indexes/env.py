@@ -19,7 +19,7 @@ from purgekit.indexes import INDEX_VERSION_TABLE
 
 
 def run_online() -> None:
-    settings = alembic_env.settings_of(context)
+    settings = alembic_env.run_settings(context)
     if context.is_offline_mode():
         raise ConfigurationError(
             "the index chain has no offline script: which indexes are missing is read from the catalog;"

@@ -98,6 +98,9 @@ class Settings:
         return replace(self, db_name_prefix=name.removesuffix(Store.CONTACT.value))
 
 
+# Where the Settings of a migration run travel on Alembic's Config (config.attributes[SETTINGS_ATTRIBUTE]).
+SETTINGS_ATTRIBUTE = "purgekit_settings"
+
 # The longest name each family keeps whole: PostgreSQL truncates identifiers at 63 bytes (NAMEDATALEN - 1),
 # silently, so a longer name would be another object's; MySQL refuses names over 64 characters.
 MAX_PG_NAME_BYTES = 63

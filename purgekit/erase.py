@@ -39,7 +39,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -53,7 +53,7 @@ from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.report import ErasureReport, TableCount
-from purgekit.sql import execute_as_written
+from purgekit.sql import engine_for, execute_as_written
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
 
 # Users per batch: one DELETE per table per batch. Measured with bench/erase.py (README, Benchmarks):
@@ -73,7 +73,7 @@ RETRY_PAUSE = 0.2
 _SQL_TYPE = {Identity.JID: "text", Identity.USER_NUMBER: "bigint"}
 _PARAMETER = {Identity.JID: "jids", Identity.USER_NUMBER: "numbers"}
 
-Progress = Callable[[int], None]  # called with the number of users just finished
+ProgressCallback = Callable[[int], None]  # called with the number of users just finished
 
 
 class ErasureFailed(PurgekitError):
@@ -165,7 +165,7 @@ def erase_users(
     settings: Settings | None = None,
     salt: str | None = None,
     batch_size: int = BATCH_SIZE,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[ErasureReport]:
     """Erase many users set-wise, in batches of `batch_size`; one report per distinct phone, in order.
 
@@ -184,7 +184,7 @@ def erase_users(
         engine, owned = url_or_engine, False
     else:
         # The URL as every command reads it: plain postgresql:// and mysql:// get purgekit's drivers.
-        engine, owned = create_engine(parse_url(url_or_engine, "the URL given"), hide_parameters=True), True
+        engine, owned = engine_for(parse_url(url_or_engine, "the URL given")), True
     if settings is None:
         settings = load_settings(
             overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
@@ -220,7 +220,7 @@ class _Erasure:
         dry_run: bool,
         salt: str | None,
         batch_size: int,
-        progress: Progress | None,
+        progress: ProgressCallback | None,
         plan: ErasurePlan = ERASURE_PLAN_V2,
         family: Dialect | None = None,
     ) -> None:

@@ -23,11 +23,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
 from purgekit.config import Settings
-from purgekit.sql import execute_as_written
+from purgekit.sql import engine_for, execute_as_written
 from purgekit.stores import ERASURE_PLAN_V1, Store, UserTable
 
 PREFIX = "purgekit_"
@@ -78,7 +78,7 @@ def store_connection(settings: Settings, store: Store, autocommit: bool = False)
     """A connection that sees the store's tables (store_url())."""
     url = store_url(settings, store)
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-    engine = create_engine(url, hide_parameters=True, **options)
+    engine = engine_for(url, **options)
     try:
         with engine.connect() as connection:
             yield connection

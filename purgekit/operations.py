@@ -75,29 +75,31 @@ def emit(operations: Operations, statement: Statement) -> None:
         execute_as_written(connection, statement.sql)
 
 
-@Operations.register_operation("create_object")
-class CreateObjectOp(MigrateOperation):
+class ReversibleOp(MigrateOperation):
+    """An operation on one object, undone by another (Alembic's cookbook, "Replaceable Objects")."""
+
     def __init__(self, target: DatabaseObject) -> None:
         self.target = target
 
     @classmethod
-    def create_object(cls, operations: Operations, target: DatabaseObject) -> None:
-        """Create a purgekit database object."""
+    def invoke_for_target(cls, operations: Operations, target: DatabaseObject) -> None:
         operations.invoke(cls(target))
+
+    def reverse(self) -> ReversibleOp:
+        raise NotImplementedError
+
+
+@Operations.register_operation("create_object", "invoke_for_target")
+class CreateObjectOp(ReversibleOp):
+    """Create a purgekit database object."""
 
     def reverse(self) -> DropObjectOp:
         return DropObjectOp(self.target)
 
 
-@Operations.register_operation("drop_object")
-class DropObjectOp(MigrateOperation):
-    def __init__(self, target: DatabaseObject) -> None:
-        self.target = target
-
-    @classmethod
-    def drop_object(cls, operations: Operations, target: DatabaseObject) -> None:
-        """Drop a purgekit database object."""
-        operations.invoke(cls(target))
+@Operations.register_operation("drop_object", "invoke_for_target")
+class DropObjectOp(ReversibleOp):
+    """Drop a purgekit database object."""
 
     def reverse(self) -> CreateObjectOp:
         return CreateObjectOp(self.target)

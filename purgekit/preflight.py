@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -31,6 +31,7 @@ from purgekit.errors import DatabaseProblem, connection_failed, reason
 from purgekit.gc.plan import GC_PLAN_V2, CollectionPlan
 from purgekit.indexes import store_url
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
+from purgekit.sql import engine_for
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Store, UserTable
 
 HOST_STORE = Store.CONTACT
@@ -265,7 +266,7 @@ class _Catalog:
 
     @contextmanager
     def _connection(self, url: URL) -> Iterator[Connection]:
-        engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
+        engine = engine_for(url, poolclass=pool.NullPool)
         try:
             with engine.connect() as connection:
                 yield connection

@@ -6,7 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import create_engine
 from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import URL, Engine
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,12 @@ class Statement:
 # (no_parameters), or have their '%' escaped where a driver formats them (percent_escaped).
 _PG = postgresql.dialect(paramstyle="named").identifier_preparer
 _MYSQL = mysql.dialect(paramstyle="named").identifier_preparer
+
+
+def engine_for(url: URL | str, **options) -> Engine:
+    """An engine for purgekit's work: its errors and logs never show a bound value (phone numbers,
+    secrets such as the FDW password): SQLAlchemy's hide_parameters."""
+    return create_engine(url, hide_parameters=True, **options)
 
 
 def percent_escaped(sql: str) -> str:

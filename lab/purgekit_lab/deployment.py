@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from purgekit import deploy
@@ -15,6 +14,7 @@ from purgekit.config import Settings, load_settings
 from purgekit.dialects import Dialect, family_for
 from purgekit.report import ErasureReport
 from purgekit.routine import call_erase_routine
+from purgekit.sql import engine_for
 from purgekit.stores import Store
 from purgekit_lab.servers import Server
 from purgekit_lab.synthetic import SyntheticStores
@@ -72,7 +72,7 @@ def synthetic_deployment(server: Server, label: str = "t", **environ: str) -> It
     stores = SyntheticStores(server.url, prefix)
     stores.create()
     settings = settings_for(server, prefix, **environ)
-    engine = create_engine(settings.url, hide_parameters=True)
+    engine = engine_for(settings.url)
     try:
         yield Deployment(server, stores, settings, engine)
     finally:

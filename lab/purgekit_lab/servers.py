@@ -42,7 +42,7 @@ from sqlalchemy.engine import URL, make_url
 
 from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
 
-Dialect = Literal["postgresql", "mysql"]
+DialectName = Literal["postgresql", "mysql"]
 Source = Literal["env", "container", "local"]
 
 POSTGRES_URL_VARIABLE = "PURGEKIT_TEST_POSTGRES_URL"
@@ -85,7 +85,7 @@ class _Unavailable(Exception):
 class Server:
     """A reachable database server, with superuser (PostgreSQL) or root (MySQL) credentials."""
 
-    dialect: Dialect
+    dialect: DialectName
     url: str  # with driver; PostgreSQL: the `postgres` database; MySQL: no database
     host: str
     port: int
@@ -149,7 +149,7 @@ _Factory = Callable[[], contextlib.AbstractContextManager[Server]]
 
 
 @contextlib.contextmanager
-def _first_available(dialect: Dialect, variable: str, container: _Factory, local: _Factory) -> Iterator[Server]:
+def _first_available(dialect: DialectName, variable: str, container: _Factory, local: _Factory) -> Iterator[Server]:
     if os.environ.get(variable):
         try:
             server = _server_from_env(dialect, variable)
@@ -174,7 +174,7 @@ def _first_available(dialect: Dialect, variable: str, container: _Factory, local
 # -- env ---------------------------------------------------------------------------------------------
 
 
-def _server_from_env(dialect: Dialect, variable: str) -> Server:
+def _server_from_env(dialect: DialectName, variable: str) -> Server:
     try:
         url = make_url(os.environ[variable])
     except Exception as exc:
@@ -295,7 +295,7 @@ def _mysql_container() -> Iterator[Server]:
         yield _container_server("mysql", host, port, "root", password, 3306)
 
 
-def _container_server(dialect: Dialect, host: str, port: int, user: str, password: str, inside_port: int) -> Server:
+def _container_server(dialect: DialectName, host: str, port: int, user: str, password: str, inside_port: int) -> Server:
     if dialect == "postgresql":
         url = URL.create("postgresql+psycopg2", user, password, host, port, "postgres")
     else:

@@ -77,6 +77,17 @@ class Dialect(ABC):
                 return parts[family]
         raise ValueError(f"no part for {cls.name} among {', '.join(f.name for f in parts)}")
 
+    @property
+    def sql_dialect(self):  # -> sqlalchemy.engine.Dialect
+        """SQLAlchemy's dialect of this family, to render SQLAlchemy constructs (no driver loaded)."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(f"{self.name}://").get_dialect()()
+
+    @abstractmethod
+    def table_grants(self, connection: Connection, schema: str, name: str) -> set[tuple[str, str]]:
+        """(privilege, grantee) others than the owner hold on a table of purgekit's own."""
+
     #: Whether each store is a database of its own (PostgreSQL) rather than a schema of one server (MySQL).
     stores_are_databases = False
 

@@ -21,6 +21,7 @@ from purgekit.dialects.base import (
 )
 from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
+from purgekit.objects.privileges import mysql_table_grants
 from purgekit.objects.table import MySqlTable
 from purgekit.plans import ErasurePlan, Plan, tables_of
 from purgekit.sql import Secret, Statement, mysql_ident, mysql_literal
@@ -73,6 +74,9 @@ class MySQLDialect(Dialect):
     name = "mysql"
     #: DELETE ... RETURNING, which MySQL 8 lacks: counted_delete() locks and counts, then deletes.
     returns_deleted = False
+
+    def table_grants(self, connection, schema: str, name: str) -> set[tuple[str, str]]:
+        return mysql_table_grants(connection, schema, name)
 
     def lock_wait_statement(self, seconds: int) -> str:
         return f"SET SESSION innodb_lock_wait_timeout = {seconds}"

@@ -27,6 +27,7 @@ from purgekit.objects import (
     UserMapping,
 )
 from purgekit.objects.index import PgIndex
+from purgekit.objects.privileges import pg_relation_grants
 from purgekit.objects.table import PgTable
 from purgekit.plans import ErasurePlan, Plan, key_columns, tables_of
 from purgekit.sql import Secret, pg_dollar_quoted, pg_ident, pg_literal, pg_quote_ident
@@ -63,6 +64,9 @@ def foreign_server_name(store: Store) -> str:
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
     stores_are_databases = True
+
+    def table_grants(self, connection, schema: str, name: str) -> set[tuple[str, str]]:
+        return pg_relation_grants(connection, schema, name)
 
     def lock_wait_statement(self, seconds: int) -> str:
         return f"SET lock_timeout = '{seconds}s'"

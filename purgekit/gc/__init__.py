@@ -16,17 +16,17 @@ from purgekit.gc.postgresql import PostgreSQLCollector, PostgreSQLCollectorV2
 from purgekit.objects import DatabaseObject
 from purgekit.objects.routine import MySqlProcedure, PgFunction
 
-Collector = PostgreSQLCollector | MySQLCollector
+CollectorRoutines = PostgreSQLCollector | MySQLCollector
 
 # Per revision: the renderer of the routines it installs.
-_COLLECTORS: dict[str, dict[type, type[Collector]]] = {
+_COLLECTORS: dict[str, dict[type, type[CollectorRoutines]]] = {
     "0003": {PostgreSQLDialect: PostgreSQLCollector, MySQLDialect: MySQLCollector},
     "0006": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV2},
 }
 CURRENT = "0006"
 
 
-def collector_for(dialect: str, revision: str = "0003") -> Collector:
+def collector_for(dialect: str, revision: str = "0003") -> CollectorRoutines:
     """The collector's SQL, as `revision` installs it, for a SQLAlchemy dialect name."""
     return family_for(dialect).pick(_COLLECTORS[revision])()
 
@@ -56,7 +56,7 @@ __all__ = [
     "GC_PLAN_V1",
     "GC_PLAN_V2",
     "CollectionPlan",
-    "Collector",
+    "CollectorRoutines",
     "MySQLCollector",
     "MySQLCollectorV2",
     "PostgreSQLCollector",

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
 from purgekit.errors import BadInputError
+from purgekit.sql import engine_for
 
 CHECK_SECONDS = 1.0
 
@@ -114,7 +115,7 @@ class Throttle:
             self._lag(dialect, name, url)
 
     def _lag(self, dialect: str, name: str, url: URL) -> float | None:
-        engine = create_engine(url, hide_parameters=True, poolclass=pool.NullPool)
+        engine = engine_for(url, poolclass=pool.NullPool)
         try:
             with engine.connect() as connection:
                 return probe_for(dialect).lag_seconds(connection)

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
@@ -29,23 +28,9 @@ from sqlglot.errors import ParseError, TokenError
 
 from purgekit.sql import MYSQL_LEXICON
 from purgekit.sqlcheck.report import FLAGS as _FLAGS
-from purgekit.sqlcheck.report import Report, ScriptReader
+from purgekit.sqlcheck.report import Report, ScriptReader, Unparsed
 
 SQLGLOT_DIALECT = "mysql"
-
-
-@dataclass(frozen=True)
-class Unparsed:
-    """Valid SQL that sqlglot cannot parse: accepted when the statement (whitespace collapsed) matches
-    `pattern` whole. `also` gives SQL of the statement's own that sqlglot can parse, and must."""
-
-    name: str
-    pattern: str
-    reason: str
-    also: Callable[[re.Match], list[str]] | None = field(default=None, compare=False)
-
-    def match(self, sql: str) -> re.Match | None:
-        return re.fullmatch(self.pattern, sql, _FLAGS)
 
 
 _LIT = r"'(?:[^']|'')*'"

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from purgekit.sqlcheck.mysql import Unparsed
 
 FLAGS = re.IGNORECASE | re.DOTALL
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """Valid SQL that sqlglot cannot parse: accepted when the statement (whitespace collapsed) matches
+    `pattern` whole. `also` gives SQL of the statement's own that sqlglot can parse, and must."""
+
+    name: str
+    pattern: str
+    reason: str
+    also: Callable[[re.Match], list[str]] | None = field(default=None, compare=False)
+
+    def match(self, sql: str) -> re.Match | None:
+        return re.fullmatch(self.pattern, sql, FLAGS)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Engine,
     FromClause,
     LargeBinary,
     cast,
@@ -19,11 +18,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
-from purgekit.stores import Store
-
-if TYPE_CHECKING:
-    from purgekit_lab.synthetic.stores import SyntheticStores
-
 
 # What marks a store as created by SyntheticStores: PostgreSQL, its database's comment; MySQL, a table
 # of that name holding it. A store without the mark is never filled or dropped, nor created over.
@@ -49,8 +43,9 @@ class Family:
         """The schema holding a store's tables: the store itself (MySQL) or its database's `public`."""
         return store_name
 
-    def mark(self, stores: SyntheticStores, store: Store) -> None:
-        """Mark a store just created as the synthetic stores': only a marked store is ever filled or dropped."""
+    def mark(self, admin: Engine, store: Engine, name: str) -> None:
+        """Mark the store `name` just created as the synthetic stores' (`admin`: the server, `store`: the store):
+        only a marked store is ever filled or dropped."""
         raise NotImplementedError
 
     def marked(self, admin: Connection) -> set[str]:
@@ -80,10 +75,10 @@ class PostgreSQLFamily(Family):
         return "public"
 
     # The mark: the database's comment (in the cluster's shared catalog, readable from any database).
-    def mark(self, stores: SyntheticStores, store: Store) -> None:
-        with stores._admin_engine().connect() as conn:
+    def mark(self, admin: Engine, store: Engine, name: str) -> None:
+        with admin.connect() as conn:
             quote = conn.dialect.identifier_preparer.quote_identifier
-            conn.exec_driver_sql(f"COMMENT ON DATABASE {quote(stores.store_name(store))} IS '{MARK}'")
+            conn.exec_driver_sql(f"COMMENT ON DATABASE {quote(name)} IS '{MARK}'")
 
     def marked(self, admin: Connection) -> set[str]:
         query = (
@@ -124,12 +119,12 @@ class MySQLFamily(Family):
         return dividend.op("DIV", return_type=BigInteger)(divisor)
 
     # The mark: a table of its own in the schema (MySQL 8 has no schema comments).
-    def mark(self, stores: SyntheticStores, store: Store) -> None:
-        with stores.engine(store).begin() as conn:
-            conn.exec_driver_sql(
-                f"CREATE TABLE {stores.qualified(store, MARK_TABLE)} (mark VARCHAR(200) NOT NULL) ENGINE=InnoDB"
-            )
-            conn.exec_driver_sql(f"INSERT INTO {stores.qualified(store, MARK_TABLE)} VALUES ('{MARK}')")
+    def mark(self, admin: Engine, store: Engine, name: str) -> None:
+        with store.begin() as conn:
+            quote = conn.dialect.identifier_preparer.quote_identifier
+            table = f"{quote(self.table_schema(name))}.{quote(MARK_TABLE)}"
+            conn.exec_driver_sql(f"CREATE TABLE {table} (mark VARCHAR(200) NOT NULL) ENGINE=InnoDB")
+            conn.exec_driver_sql(f"INSERT INTO {table} VALUES ('{MARK}')")
 
     def marked(self, admin: Connection) -> set[str]:
         query = "SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = :table"

@@ -117,7 +117,7 @@ class SyntheticStores:
             )
         for store in Store:
             self._on_store(self._family.create_database, store)
-            self._family.mark(self, store)
+            self._family.mark(self._admin_engine(), self.engine(store), self.store_name(store))
         for store, metadata in schema.METADATA.items():
             metadata.create_all(self.engine(store))
 
