@@ -47,7 +47,7 @@ from purgekit import jids, receipts
 from purgekit.config import Settings, load_settings, parse_url
 from purgekit.dialects import Dialect, family_of
 from purgekit.dialects.base import CarriedKey
-from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRES_KEYED_CHUNK
+from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRESQL_KEYED_CHUNK
 from purgekit.errors import PurgekitError, connection_failed, reason
 from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
@@ -64,7 +64,7 @@ BATCH_SIZE = 500
 # index probe; planning grows with the square of the arms: purgekit/dialects/postgresql.py). More keys (a
 # batch of many users) are matched set-wise instead: the rows of their chats (an index range each), filtered
 # on the exact keys, CHATS_PER_STATEMENT chats a statement.
-KEYED_CHUNK = POSTGRES_KEYED_CHUNK
+KEYED_CHUNK = POSTGRESQL_KEYED_CHUNK
 CHATS_PER_STATEMENT = 1000
 # A batch that loses a deadlock or a serialization conflict runs again, at most this many times in all,
 # pausing RETRY_PAUSE seconds times the attempt in between.

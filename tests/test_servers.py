@@ -97,7 +97,7 @@ def _accepts_connections(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.parametrize("local_server", ["_local_postgres", "_local_mysql"])
+@pytest.mark.parametrize("local_server", ["_local_postgresql", "_local_mysql"])
 def test_a_throwaway_server_dies_with_the_process_that_started_it(local_server: str) -> None:
     child = subprocess.Popen([sys.executable, "-c", SERVER_IN_A_CHILD, local_server], stdout=subprocess.PIPE, text=True)
     try:

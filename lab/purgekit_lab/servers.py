@@ -47,7 +47,7 @@ Source = Literal["env", "container", "local"]
 
 POSTGRES_URL_VARIABLE = "PURGEKIT_TEST_POSTGRES_URL"
 MYSQL_URL_VARIABLE = "PURGEKIT_TEST_MYSQL_URL"
-POSTGRES_IMAGE = "postgres:15"
+POSTGRESQL_IMAGE = "postgres:15"
 MYSQL_IMAGE = "mysql:8.0"
 
 LOOPBACK = "127.0.0.1"
@@ -55,7 +55,7 @@ STARTUP_TIMEOUT = 60.0  # seconds a server may take to accept connections
 DOCKER_PING_TIMEOUT = 3.0
 
 # Throwaway servers are disposable: durability is traded for speed, memory sized for benchmarks.
-POSTGRES_SETTINGS: dict[str, str] = {
+POSTGRESQL_SETTINGS: dict[str, str] = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
@@ -120,7 +120,7 @@ class Server:
 @contextlib.contextmanager
 def postgres_server() -> Iterator[Server]:
     """A PostgreSQL server (env URL, container, or throwaway local one); see the module docstring."""
-    with _first_available("postgresql", POSTGRES_URL_VARIABLE, _postgres_container, _local_postgres) as server:
+    with _first_available("postgresql", POSTGRES_URL_VARIABLE, _postgresql_container, _local_postgresql) as server:
         yield server
 
 
@@ -258,7 +258,7 @@ def _started(make: Callable[[], Any]) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _postgres_container() -> Iterator[Server]:
+def _postgresql_container() -> Iterator[Server]:
     if (reason := _docker_unavailable()) is not None:
         raise _Unavailable(reason)
     try:
@@ -267,10 +267,10 @@ def _postgres_container() -> Iterator[Server]:
         from testcontainers.postgres import PostgresContainer
 
     password = "purgekit"
-    settings = " ".join(f"-c {k}={v}" for k, v in POSTGRES_SETTINGS.items())
+    settings = " ".join(f"-c {k}={v}" for k, v in POSTGRESQL_SETTINGS.items())
     with _started(
         lambda: PostgresContainer(
-            POSTGRES_IMAGE, username="postgres", password=password, dbname="postgres", shm_size="1g"
+            POSTGRESQL_IMAGE, username="postgres", password=password, dbname="postgres", shm_size="1g"
         ).with_command(f"postgres {settings}")
     ) as container:
         host, port = container.get_container_host_ip(), int(container.get_exposed_port(5432))
@@ -493,7 +493,7 @@ def _free_port() -> int:
 # -- throwaway PostgreSQL ---------------------------------------------------------------------------
 
 
-def _postgres_bindir() -> Path | None:
+def _postgresql_bindir() -> Path | None:
     """The directory holding initdb and postgres: PATH first, then Debian's newest version."""
     on_path = shutil.which("initdb")
     if on_path and (Path(on_path).resolve().parent / "postgres").is_file():
@@ -508,12 +508,12 @@ def _version_key(name: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in name.split("."))
 
 
-def _postgres_conf(socket_dir: Path, port: int) -> str:
+def _postgresql_conf(socket_dir: Path, port: int) -> str:
     settings = {
         "listen_addresses": f"'{LOOPBACK}'",
         "port": str(port),
         "unix_socket_directories": _pg_quote(str(socket_dir)),
-        **POSTGRES_SETTINGS,
+        **POSTGRESQL_SETTINGS,
     }
     return "\n# purgekit throwaway server\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
 
@@ -523,8 +523,8 @@ def _pg_quote(value: str) -> str:
 
 
 @contextlib.contextmanager
-def _local_postgres() -> Iterator[Server]:
-    bindir = _postgres_bindir()
+def _local_postgresql() -> Iterator[Server]:
+    bindir = _postgresql_bindir()
     if bindir is None:
         raise _Unavailable("no initdb/postgres on PATH or in /usr/lib/postgresql/*/bin")
     with _throwaway("purgekit-pg-", _service_account("postgres")) as box:
@@ -536,9 +536,9 @@ def _local_postgres() -> Iterator[Server]:
         )
         port = _free_port()
         with open(data / "postgresql.conf", "a") as conf:
-            conf.write(_postgres_conf(box.directory, port))
+            conf.write(_postgresql_conf(box.directory, port))
         # SIGQUIT: immediate shutdown, which the postmaster passes on to its backends.
-        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT, lambda: _postgres_ping(port), "postgres")
+        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT, lambda: _postgresql_ping(port), "postgres")
         url = URL.create("postgresql+psycopg2", "postgres", None, LOOPBACK, port, "postgres")
         yield Server("postgresql", _render(url), LOOPBACK, port, "postgres", None, "local", LOOPBACK, port)
 
@@ -546,7 +546,7 @@ def _local_postgres() -> Iterator[Server]:
 @contextlib.contextmanager
 def postgres_replica(primary: Server) -> Iterator[Server]:
     """A streaming replica of a throwaway PostgreSQL server (pg_basebackup -R), for tests of replica lag."""
-    bindir = _postgres_bindir()
+    bindir = _postgresql_bindir()
     if bindir is None or primary.source != "local":
         raise ServerUnavailable("a replica needs a local throwaway primary and pg_basebackup")
     with _throwaway("purgekit-pg-replica-", _service_account("postgres")) as box:
@@ -573,13 +573,13 @@ def postgres_replica(primary: Server) -> Iterator[Server]:
         )
         port = _free_port()
         with open(data / "postgresql.conf", "a") as conf:
-            conf.write(_postgres_conf(box.directory, port))
-        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT, lambda: _postgres_ping(port), "postgres replica")
+            conf.write(_postgresql_conf(box.directory, port))
+        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT, lambda: _postgresql_ping(port), "postgres replica")
         url = URL.create("postgresql+psycopg2", "postgres", None, LOOPBACK, port, "postgres")
         yield Server("postgresql", _render(url), LOOPBACK, port, "postgres", None, "local", LOOPBACK, port)
 
 
-def _postgres_ping(port: int) -> None:
+def _postgresql_ping(port: int) -> None:
     import psycopg2
 
     psycopg2.connect(host=LOOPBACK, port=port, user="postgres", dbname="postgres", connect_timeout=2).close()
