@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.engine import Connection
 
 from purgekit import jids
-from purgekit.config import Settings
 from purgekit.dialects.base import (
     ERASE_ROUTINE,
     HOST_STORE,
@@ -26,6 +26,9 @@ from purgekit.objects.table import MySqlTable
 from purgekit.plans import ErasurePlan, Plan, tables_of
 from purgekit.sql import Secret, Statement, mysql_ident, mysql_literal
 from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Store, UserTable
+
+if TYPE_CHECKING:
+    from purgekit.config import Settings  # which imports this package (Settings.family)
 
 # What the mysql client reads as the end of a routine body, which has semicolons of its own.
 ROUTINE_DELIMITER = "//"

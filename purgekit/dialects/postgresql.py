@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
 from purgekit import jids
-from purgekit.config import Settings
 from purgekit.dialects.base import (
     ERASE_ROUTINE,
     HOST_STORE,
@@ -40,6 +40,9 @@ from purgekit.stores import (
     UserTable,
     stores_of,
 )
+
+if TYPE_CHECKING:
+    from purgekit.config import Settings  # which imports this package (Settings.family)
 
 # The client keeps every store's tables in its database's public schema.
 CLIENT_SCHEMA = "public"
