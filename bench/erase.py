@@ -3,7 +3,7 @@
     python -m bench.erase                        # both dialects, 100,000 users, 5,000,000 messages
     python -m bench.erase --dialect mysql --users 10000 --messages 200000 --samples 3   # a quick run
 
-For each dialect, on a throwaway server (purgekit.testing.servers): build the four synthetic stores
+For each dialect, on a throwaway server (purgekit_lab.servers): build the four synthetic stores
 (SyntheticStores.fill), `alembic upgrade head`, install the guide's routine beside purgekit's
 (bench/document.py), then time, each on users of its own (never one already erased):
 1. without the supporting indexes: the median of --samples erasures of one user with purgekit's
@@ -29,6 +29,10 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
+from purgekit_lab.deployment import settings_for
+from purgekit_lab.servers import server_for
+from purgekit_lab.synthetic import SyntheticStores
+from purgekit_lab.synthetic.population import REMAPPED_EVERY
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
@@ -36,10 +40,6 @@ from sqlalchemy import create_engine, text
 from bench import document
 from purgekit import deploy, indexes
 from purgekit.erase import BATCH_SIZE, erase_user, erase_users
-from purgekit.synthetic import SyntheticStores
-from purgekit.synthetic.generator import REMAPPED_EVERY
-from purgekit.testing.deployment import settings_for
-from purgekit.testing.servers import server_for
 
 FIRST_WA_ID = 13_650_000_000  # SyntheticStores.fill's default
 SALT = "bench-receipt-salt-0123456789abcdef"
@@ -140,9 +140,9 @@ def run(dialect: str, args: argparse.Namespace, console: Console) -> dict:
 
 
 def deploy_call(dialect: str, settings) -> str:
-    from purgekit.dialects import dialect_for
+    from purgekit.dialects import family_for
 
-    return dialect_for(dialect).erase_call(settings)
+    return family_for(dialect).erase_call(settings)
 
 
 def routine(connection, call, wa_id: int) -> None:

@@ -5,7 +5,7 @@ plain DELETE, while a client writes 200 messages/s.
     python -m bench.gc --dialect mysql --messages 1000000 --sweep 1000,5000,20000
     python -m bench.gc --markdown results.json            # docs/benchmarks.md's tables, from a saved run
 
-For each dialect, on a throwaway server (purgekit.testing.servers): build the synthetic stores
+For each dialect, on a throwaway server (purgekit_lab.servers): build the synthetic stores
 (SyntheticStores.fill), empty callbackStore.queue but for one chat in 50 (the client has delivered most of
 its callbacks; with one queued for every 1:1 chat, as fill() makes them, those chats would all be kept),
 `alembic upgrade head`, and copy the three tables the collection changes aside. Then, each on the same
@@ -39,15 +39,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
+from purgekit_lab import servers
+from purgekit_lab.deployment import settings_for
+from purgekit_lab.synthetic import SyntheticStores, schema, secondary_indexes
 from sqlalchemy import create_engine, text
 
 from purgekit import deploy
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE, Collector
 from purgekit.gc.throttle import Throttle
 from purgekit.stores import Store
-from purgekit.synthetic import SyntheticStores, schema, secondary_indexes
-from purgekit.testing import servers
-from purgekit.testing.deployment import settings_for
 
 RETENTION_MS = 30 * 86_400_000
 PREFIX = "bench_gc_"

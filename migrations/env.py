@@ -7,20 +7,19 @@ from alembic import context
 import purgekit.operations  # noqa: F401  (registers op.create_object, op.drop_object, op.replace_object)
 from purgekit import alembic_env
 from purgekit.config import VERSION_TABLE, Settings
-from purgekit.dialects import dialect_for
 from purgekit.downgrade_guards import guard_downgrade
 
 
 def version_table(settings: Settings) -> dict:
-    schema = dialect_for(settings.dialect).version_table_schema(settings)
+    schema = settings.family.version_table_schema(settings)
     return dict(version_table=VERSION_TABLE, version_table_schema=schema)
 
 
 def run_offline() -> None:
-    settings = alembic_env.settings_of(context)
+    settings = alembic_env.run_settings(context)
     alembic_env.run_offline(
         context,
-        lambda secrets: dialect_for(settings.dialect).script_header(settings, secrets),
+        lambda secrets: settings.family.script_header(settings, secrets),
         before=lambda: guard_downgrade(context, settings),
         url=settings.url,
         literal_binds=True,
@@ -32,7 +31,7 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    settings = alembic_env.settings_of(context)
+    settings = alembic_env.run_settings(context)
     engine, connection = alembic_env.connect(settings)
     with connection:
         context.configure(connection=connection, transaction_per_migration=False, **version_table(settings))

@@ -14,13 +14,12 @@ from __future__ import annotations
 from alembic import context
 
 from purgekit import alembic_env
-from purgekit.dialects import dialect_for
 from purgekit.errors import ConfigurationError
 from purgekit.indexes import INDEX_VERSION_TABLE
 
 
 def run_online() -> None:
-    settings = alembic_env.settings_of(context)
+    settings = alembic_env.run_settings(context)
     if context.is_offline_mode():
         raise ConfigurationError(
             "the index chain has no offline script: which indexes are missing is read from the catalog;"
@@ -34,7 +33,7 @@ def run_online() -> None:
             connection=connection,
             transactional_ddl=False,
             version_table=INDEX_VERSION_TABLE,
-            version_table_schema=dialect_for(settings.dialect).version_table_schema(settings),
+            version_table_schema=settings.family.version_table_schema(settings),
         )
         alembic_env.preflight_before_upgrade(context, settings)
         with context.begin_transaction():

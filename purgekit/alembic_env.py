@@ -14,15 +14,16 @@ import sys
 from collections.abc import Callable
 
 from alembic.environment import EnvironmentContext
-from sqlalchemy import create_engine, pool
+from sqlalchemy import pool
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateTable
 
 from purgekit import preflight
-from purgekit.config import VERSION_TABLE, Settings, load_settings
+from purgekit.config import SETTINGS_ATTRIBUTE, VERSION_TABLE, Settings, load_settings
 from purgekit.errors import DatabaseFailed, DatabaseProblem, PurgekitError, connection_failed, reason
+from purgekit.sql import engine_for
 
 # purgekit's Alembic version tables (purgekit.indexes has the index chain's; kept literal: no import cycle).
 VERSION_TABLES = {VERSION_TABLE, "purgekit_index_version"}
@@ -43,7 +44,7 @@ def run(context: EnvironmentContext, body: Callable[[], None]) -> None:
     try:
         body()
     except (PurgekitError, SQLAlchemyError) as error:
-        settings = context.config.attributes.get("purgekit_settings")
+        settings = context.config.attributes.get(SETTINGS_ATTRIBUTE)
         if context.config.cmd_opts is None or (settings is None and not isinstance(error, PurgekitError)):
             raise
         if not isinstance(error, PurgekitError):
@@ -65,19 +66,18 @@ def configure_logging(context: EnvironmentContext) -> None:
             logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def settings_of(context: EnvironmentContext) -> Settings:
+def run_settings(context: EnvironmentContext) -> Settings:
     """purgekit.deploy hands in Settings directly; the alembic command line reads the environment and -x."""
     config = context.config
-    settings = config.attributes.get("purgekit_settings")
+    settings = config.attributes.get(SETTINGS_ATTRIBUTE)
     if settings is None:
         settings = load_settings(overrides=context.get_x_argument(as_dictionary=True))
-        config.attributes["purgekit_settings"] = settings
+        config.attributes[SETTINGS_ATTRIBUTE] = settings
     return settings
 
 
 def connect(settings: Settings, **engine_options) -> tuple[Engine, Connection]:
-    # hide_parameters: a bound secret (the FDW password) never shows in an error or a log.
-    engine = create_engine(settings.url, poolclass=pool.NullPool, hide_parameters=True, **engine_options)
+    engine = engine_for(settings.url, poolclass=pool.NullPool, **engine_options)
     try:
         return engine, engine.connect()
     except DBAPIError as error:

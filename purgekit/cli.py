@@ -11,11 +11,12 @@ import logging
 import os
 import sys
 import traceback
+from importlib.metadata import entry_points
 
 import typer
 
 from purgekit import __version__
-from purgekit.commands import db, doctor, erase, gc, sample_stores, verify
+from purgekit.commands import db, doctor, erase, gc, verify
 from purgekit.commands.common import OUTPUT
 from purgekit.errors import PurgekitError, reason
 
@@ -29,8 +30,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for command in (erase, doctor, verify, gc, db, sample_stores):
+for command in (erase, doctor, verify, gc, db):
     command.register(app)
+
+# Commands another installed distribution adds (purgekit-lab: `purgekit sample-stores`).
+COMMANDS_GROUP = "purgekit.commands"
+for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda entry: entry.name):
+    entry.load()(app)
 
 
 class _Options:

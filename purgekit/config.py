@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from purgekit.errors import ConfigurationError
 from purgekit.sql import mysql_account
-from purgekit.stores import Store
+from purgekit.stores import Store, store_name
 
 # purgekit's own Alembic version table: never the application's alembic_version.
 VERSION_TABLE = "purgekit_version"
@@ -82,9 +83,16 @@ class Settings:
     def dialect(self) -> str:
         return self.url.get_dialect().name
 
+    @cached_property
+    def family(self):  # -> purgekit.dialects.Dialect (which imports this module)
+        """The database family these settings configure (purgekit/dialects/): its SQL and its catalog."""
+        from purgekit.dialects import family_for
+
+        return family_for(self.dialect)
+
     def store_name(self, store: Store) -> str:
         """The store's database (PostgreSQL) or schema (MySQL) name, as the client names it."""
-        return f"{self.db_name_prefix}{store.value}"
+        return store_name(self.db_name_prefix, store)
 
     def prefixed_as_url(self) -> Settings:
         """These settings, the prefix read off the URL when it names <x>contactStore (Multiconnect: one
@@ -94,6 +102,9 @@ class Settings:
             return self
         return replace(self, db_name_prefix=name.removesuffix(Store.CONTACT.value))
 
+
+# Where the Settings of a migration run travel on Alembic's Config (config.attributes[SETTINGS_ATTRIBUTE]).
+SETTINGS_ATTRIBUTE = "purgekit_settings"
 
 # The longest name each family keeps whole: PostgreSQL truncates identifiers at 63 bytes (NAMEDATALEN - 1),
 # silently, so a longer name would be another object's; MySQL refuses names over 64 characters.

@@ -15,7 +15,8 @@ from typing import TextIO
 from alembic import command
 from alembic.config import Config
 
-from purgekit.config import Settings
+from purgekit.config import SETTINGS_ATTRIBUTE, Settings
+from purgekit.sql import engine_for
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # A clone: migrations/, migrations_indexes/ and alembic.ini at its top, beside the package.
@@ -42,7 +43,7 @@ def alembic_config(settings: Settings | None, output: TextIO | None = None) -> C
         config.set_section_option(section, "script_location", str(location).replace("%", "%%"))
         config.set_section_option(section, "path_separator", "os")
     if settings is not None:
-        config.attributes["purgekit_settings"] = settings
+        config.attributes[SETTINGS_ATTRIBUTE] = settings
     config.attributes["purgekit_quiet_logging"] = True
     return config
 
@@ -88,19 +89,17 @@ def downgrading(config: Config, drop_receipts: bool) -> Config:
 def current_revision(settings: Settings) -> str | None:
     """The revision installed in the database, read from purgekit's own version table."""
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
 
     from purgekit.config import VERSION_TABLE
-    from purgekit.dialects import dialect_for
 
-    engine = create_engine(settings.url, hide_parameters=True)
+    engine = engine_for(settings.url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
                 connection,
                 opts={
                     "version_table": VERSION_TABLE,
-                    "version_table_schema": dialect_for(settings.dialect).version_table_schema(settings),
+                    "version_table_schema": settings.family.version_table_schema(settings),
                 },
             )
             return context.get_current_revision()

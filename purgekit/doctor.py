@@ -23,8 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from purgekit.config import Settings
-from purgekit.dialects import dialect_for
-from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect
+from purgekit.dialects.base import HOST_STORE
+from purgekit.dialects.postgresql import CLIENT_SCHEMA
 from purgekit.indexes import IndexSpec, create_statement, missing, store_connection
 from purgekit.sql import execute_as_written
 from purgekit.stores import ERASURE_PLAN_V1, Identity, UserTable
@@ -71,9 +72,7 @@ class Diagnosis:
 
 def diagnose(settings: Settings, plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> list[Diagnosis]:
     """One Diagnosis per table of the plan, in plan order."""
-    if settings.dialect == "postgresql":
-        return _PostgreSQL(settings).diagnose(plan)
-    return _MySQL(settings).diagnose(plan)
+    return settings.family.pick(_DOCTORS)(settings).diagnose(plan)
 
 
 class _Doctor:
@@ -81,7 +80,7 @@ class _Doctor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.dialect = dialect_for(settings.dialect)
+        self.dialect = settings.family
 
     def delete(self, table: UserTable) -> str:
         """The routine's DELETE for `table`, with the sample user's literals for its variables."""
@@ -199,3 +198,7 @@ class _MySQL(_Doctor):
                     self._finish(connection, table, statement, plan_text, scan, None if rows is None else int(rows))
                 )
         return results
+
+
+# How each family reads its EXPLAIN.
+_DOCTORS: dict[type, type[_Doctor]] = {PostgreSQLDialect: _PostgreSQL, MySQLDialect: _MySQL}

@@ -22,7 +22,6 @@ from sqlalchemy import text
 
 from purgekit.alembic_env import planned_steps
 from purgekit.config import Settings
-from purgekit.dialects import dialect_for
 from purgekit.dialects.base import Guard
 from purgekit.errors import DatabaseProblem
 
@@ -49,7 +48,7 @@ def guard_downgrade(context: EnvironmentContext, settings: Settings) -> None:
     downgrades = planned_downgrades(context)
     if not downgrades:
         return
-    dialect = dialect_for(settings.dialect)
+    dialect = settings.family
     guards: list[Guard] = []
     notes: list[str] = []
     if RECEIPTS_REVISION in downgrades:

@@ -39,21 +39,21 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids, receipts
 from purgekit.config import Settings, load_settings, parse_url
-from purgekit.dialects import Dialect, dialect_for
+from purgekit.dialects import Dialect, family_of
 from purgekit.dialects.base import CarriedKey
-from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRES_KEYED_CHUNK
+from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRESQL_KEYED_CHUNK
 from purgekit.errors import PurgekitError, connection_failed, reason
 from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.report import ErasureReport, TableCount
-from purgekit.sql import execute_as_written
+from purgekit.sql import engine_for, execute_as_written
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
 
 # Users per batch: one DELETE per table per batch. Measured with bench/erase.py (README, Benchmarks):
@@ -64,7 +64,7 @@ BATCH_SIZE = 500
 # index probe; planning grows with the square of the arms: purgekit/dialects/postgresql.py). More keys (a
 # batch of many users) are matched set-wise instead: the rows of their chats (an index range each), filtered
 # on the exact keys, CHATS_PER_STATEMENT chats a statement.
-KEYED_CHUNK = POSTGRES_KEYED_CHUNK
+KEYED_CHUNK = POSTGRESQL_KEYED_CHUNK
 CHATS_PER_STATEMENT = 1000
 # A batch that loses a deadlock or a serialization conflict runs again, at most this many times in all,
 # pausing RETRY_PAUSE seconds times the attempt in between.
@@ -73,7 +73,7 @@ RETRY_PAUSE = 0.2
 _SQL_TYPE = {Identity.JID: "text", Identity.USER_NUMBER: "bigint"}
 _PARAMETER = {Identity.JID: "jids", Identity.USER_NUMBER: "numbers"}
 
-Progress = Callable[[int], None]  # called with the number of users just finished
+ProgressCallback = Callable[[int], None]  # called with the number of users just finished
 
 
 class ErasureFailed(PurgekitError):
@@ -165,7 +165,7 @@ def erase_users(
     settings: Settings | None = None,
     salt: str | None = None,
     batch_size: int = BATCH_SIZE,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[ErasureReport]:
     """Erase many users set-wise, in batches of `batch_size`; one report per distinct phone, in order.
 
@@ -184,7 +184,7 @@ def erase_users(
         engine, owned = url_or_engine, False
     else:
         # The URL as every command reads it: plain postgresql:// and mysql:// get purgekit's drivers.
-        engine, owned = create_engine(parse_url(url_or_engine, "the URL given"), hide_parameters=True), True
+        engine, owned = engine_for(parse_url(url_or_engine, "the URL given")), True
     if settings is None:
         settings = load_settings(
             overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
@@ -220,15 +220,16 @@ class _Erasure:
         dry_run: bool,
         salt: str | None,
         batch_size: int,
-        progress: Progress | None,
+        progress: ProgressCallback | None,
         plan: ErasurePlan = ERASURE_PLAN_V2,
-        returning: bool | None = None,
+        family: Dialect | None = None,
     ) -> None:
         self.engine, self.settings, self.dry_run, self.salt = engine, settings, dry_run, salt
         self.batch_size, self.progress, self.plan = batch_size, progress, plan
-        # MariaDB's DELETE ... RETURNING (None: use it when the server is MariaDB); MySQL 8 has none.
-        self.returning = returning
-        self.dialect: Dialect = dialect_for(settings.dialect)
+        # The family's SQL: the server's once connected (MariaDB's DELETE ... RETURNING on MariaDB, which a
+        # mysql:// URL may reach), unless told (tests run MySQL 8's way on MariaDB too).
+        self.family = family
+        self.dialect: Dialect = family or settings.family
         self.owners = _Owners()
         self.resolved: set[str] = set()  # jids whose wa_phones rows an earlier user's erasure deletes
         # The keys of the messages carried so far (deleted, or counted, outside their batch's own chats).
@@ -242,6 +243,7 @@ class _Erasure:
         except SQLAlchemyError as error:
             raise connection_failed(self.settings.url, error) from None
         with connection:
+            self.dialect = self.family or family_of(connection)
             for statement in self.dialect.session_statements(self.settings):
                 execute_as_written(connection, statement)
             # Receipts are read (see _resolve) whenever there is a salt to read them with.
@@ -439,10 +441,7 @@ class _Erasure:
             return self._execute(
                 connection, self.dialect.grouped_count(reference, predicate("t"), columns, key), parameters, keyed
             )
-        mariadb = self.returning
-        if mariadb is None:
-            mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
-        counting, deleting = self.dialect.counted_delete(reference, predicate, columns, mariadb, key)
+        counting, deleting = self.dialect.counted_delete(reference, predicate, columns, key)
         groups = self._execute(connection, counting, parameters, keyed)
         if deleting is not None:
             statement = text(deleting) if keyed else self.dialect.batch_statement(deleting)

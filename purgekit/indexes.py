@@ -23,19 +23,16 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
 from purgekit.config import Settings
-from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE
-from purgekit.sql import execute_as_written, mysql_ident, mysql_literal, pg_ident, pg_literal
+from purgekit.sql import engine_for, execute_as_written
 from purgekit.stores import ERASURE_PLAN_V1, Store, UserTable
 
 PREFIX = "purgekit_"
 # PostgreSQL truncates identifiers at 63 bytes, MySQL refuses index names over 64 characters.
 MAX_NAME = 63
-# MySQL indexes TEXT columns by a prefix; 255 characters hold any jid.
-TEXT_PREFIX = 255
 INDEX_VERSION_TABLE = "purgekit_index_version"
 # The comment that marks an index the chain built: what its downgrade drops, and all it drops.
 OWNED = "purgekit: built by the index chain (alembic -n indexes); its downgrade drops it"
@@ -71,23 +68,9 @@ def plan_indexes(plan: tuple[UserTable, ...] = ERASURE_PLAN_V1) -> list[IndexSpe
 
 
 def store_url(settings: Settings, store: Store) -> URL:
-    """Where the store's tables are. MySQL: the URL's server. PostgreSQL: contactStore is the URL's
-    database; the other stores are where postgres_fdw reaches them (PURGEKIT_FDW_HOST, _PORT, _USER,
-    _PASSWORD, which default to the URL's own), in the store's database."""
-    if settings.dialect != "postgresql":
-        return settings.url
-    if store is HOST_STORE or settings.fdw is None:
-        return settings.url.set(database=settings.store_name(store))
-    fdw = settings.fdw
-    return URL.create(
-        settings.url.drivername,
-        fdw.user,
-        fdw.password,
-        fdw.host,
-        fdw.port,
-        settings.store_name(store),
-        settings.url.query,
-    )
+    """Where the store's tables are (MySQL: the URL's server; PostgreSQL: the store's database, as postgres_fdw
+    reaches it)."""
+    return settings.family.store_url(settings, store)
 
 
 @contextlib.contextmanager
@@ -95,7 +78,7 @@ def store_connection(settings: Settings, store: Store, autocommit: bool = False)
     """A connection that sees the store's tables (store_url())."""
     url = store_url(settings, store)
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-    engine = create_engine(url, hide_parameters=True, **options)
+    engine = engine_for(url, **options)
     try:
         with engine.connect() as connection:
             yield connection
@@ -105,9 +88,7 @@ def store_connection(settings: Settings, store: Store, autocommit: bool = False)
 
 def table_name(settings: Settings, store: Store, table: str) -> str:
     """The table as SQL on a store_connection()."""
-    if settings.dialect == "postgresql":
-        return f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(table)}"
-    return f"{mysql_ident(settings.store_name(store))}.{mysql_ident(table)}"
+    return settings.family.store_table(settings, store, table)
 
 
 # --- the catalog ------------------------------------------------------------------------------
@@ -118,23 +99,8 @@ def _indexes(
 ) -> list[tuple[str, str, bool, str | None]]:
     """(name, leading column, usable, comment) of each index of the table (PostgreSQL: usable = valid, not
     partial)."""
-    if settings.dialect == "postgresql":
-        query = (
-            "SELECT ic.relname, a.attname, i.indisvalid AND i.indpred IS NULL,"
-            " pg_catalog.obj_description(i.indexrelid, 'pg_class') FROM pg_catalog.pg_index AS i"
-            " JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid"
-            " JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid"
-            " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
-            " LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
-            " WHERE n.nspname = :schema AND c.relname = :table"
-        )
-        schema = CLIENT_SCHEMA
-    else:
-        query = (
-            "SELECT INDEX_NAME, COLUMN_NAME, 1, INDEX_COMMENT FROM information_schema.STATISTICS"
-            " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND SEQ_IN_INDEX = 1"
-        )
-        schema = settings.store_name(store)
+    family = settings.family
+    query, schema = family.indexes_query, family.indexes_schema(settings, store)
     return [
         (name, column, bool(usable), comment)
         for name, column, usable, comment in connection.execute(text(query), {"schema": schema, "table": table})
@@ -157,20 +123,6 @@ def owned_names(connection: Connection, settings: Settings, store: Store, table:
     return {name for name, _, _, comment in _indexes(connection, settings, store, table) if comment == OWNED}
 
 
-def _is_text(connection: Connection, settings: Settings, spec: IndexSpec) -> bool:
-    """MySQL: the column is TEXT/BLOB, so its index takes a prefix."""
-    if settings.dialect == "postgresql":
-        return False
-    data_type = connection.execute(
-        text(
-            "SELECT DATA_TYPE FROM information_schema.COLUMNS"
-            " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND COLUMN_NAME = :column"
-        ),
-        {"schema": settings.store_name(spec.store), "table": spec.table, "column": spec.column},
-    ).scalar()
-    return (data_type or "").lower().endswith(("text", "blob"))
-
-
 def missing(connection: Connection, settings: Settings, specs: list[IndexSpec]) -> list[IndexSpec]:
     """The specs (all of one store) whose column leads no usable index."""
     found: dict[str, set[str]] = {}
@@ -190,29 +142,19 @@ def create_statement(connection: Connection | None, settings: Settings, spec: In
     """The online CREATE for the spec (connection: to tell, on MySQL, whether the column is TEXT). `owned`:
     the index chain's own, marked with OWNED (MySQL inline; PostgreSQL by mark_statement() after it); what
     `purgekit doctor` prints for a DBA to run by hand carries no mark."""
-    table = table_name(settings, spec.store, spec.table)
-    if settings.dialect == "postgresql":
-        return f"CREATE INDEX CONCURRENTLY {pg_ident(spec.name)} ON {table} ({pg_ident(spec.column)})"
-    prefix = f"({TEXT_PREFIX})" if connection is not None and _is_text(connection, settings, spec) else ""
-    comment = f" COMMENT {mysql_literal(OWNED)}" if owned else ""
-    return (
-        f"ALTER TABLE {table} ADD INDEX {mysql_ident(spec.name)} ({mysql_ident(spec.column)}{prefix}){comment},"
-        " ALGORITHM=INPLACE, LOCK=NONE"
-    )
+    family, store, table = settings.family, spec.store, spec.table
+    prefix = 0 if connection is None else family.prefix_length(connection, settings, store, table, spec.column)
+    comment = OWNED if owned else None
+    return family.create_index(table_name(settings, store, table), spec.name, spec.column, prefix, comment)
 
 
 def mark_statement(settings: Settings, spec: IndexSpec) -> str | None:
     """PostgreSQL: the COMMENT that marks the chain's index as its own (MySQL marks it in its CREATE)."""
-    if settings.dialect != "postgresql":
-        return None
-    return f"COMMENT ON INDEX {pg_ident(CLIENT_SCHEMA)}.{pg_ident(spec.name)} IS {pg_literal(OWNED)}"
+    return settings.family.mark_index(spec.name, OWNED)
 
 
 def drop_statement(settings: Settings, spec: IndexSpec) -> str:
-    if settings.dialect == "postgresql":
-        return f"DROP INDEX CONCURRENTLY IF EXISTS {pg_ident(CLIENT_SCHEMA)}.{pg_ident(spec.name)}"
-    table = table_name(settings, spec.store, spec.table)
-    return f"ALTER TABLE {table} DROP INDEX {mysql_ident(spec.name)}, ALGORITHM=INPLACE, LOCK=NONE"
+    return settings.family.drop_index(table_name(settings, spec.store, spec.table), spec.name)
 
 
 def by_store(specs: list[IndexSpec]) -> dict[Store, list[IndexSpec]]:

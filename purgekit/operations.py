@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic.operations import MigrateOperation, Operations
 from alembic.runtime.migration import MigrationContext
 
-from purgekit.dialects import dialect_for
+from purgekit.dialects import family_for
 from purgekit.objects import DatabaseObject
 from purgekit.sql import Statement, execute_as_written, percent_escaped
 
@@ -56,7 +56,7 @@ def secrets_used(context: MigrationContext) -> set[str]:
 
 def emit(operations: Operations, statement: Statement) -> None:
     context = operations.migration_context
-    dialect = dialect_for(context.dialect.name)
+    dialect = family_for(context.dialect.name)
     if context.as_sql:
         for secret in statement.secrets:
             if secret.name not in _guarded_secrets(context):
@@ -75,29 +75,31 @@ def emit(operations: Operations, statement: Statement) -> None:
         execute_as_written(connection, statement.sql)
 
 
-@Operations.register_operation("create_object")
-class CreateObjectOp(MigrateOperation):
+class ReversibleOp(MigrateOperation):
+    """An operation on one object, undone by another (Alembic's cookbook, "Replaceable Objects")."""
+
     def __init__(self, target: DatabaseObject) -> None:
         self.target = target
 
     @classmethod
-    def create_object(cls, operations: Operations, target: DatabaseObject) -> None:
-        """Create a purgekit database object."""
+    def invoke_for_target(cls, operations: Operations, target: DatabaseObject) -> None:
         operations.invoke(cls(target))
+
+    def reverse(self) -> ReversibleOp:
+        raise NotImplementedError
+
+
+@Operations.register_operation("create_object", "invoke_for_target")
+class CreateObjectOp(ReversibleOp):
+    """Create a purgekit database object."""
 
     def reverse(self) -> DropObjectOp:
         return DropObjectOp(self.target)
 
 
-@Operations.register_operation("drop_object")
-class DropObjectOp(MigrateOperation):
-    def __init__(self, target: DatabaseObject) -> None:
-        self.target = target
-
-    @classmethod
-    def drop_object(cls, operations: Operations, target: DatabaseObject) -> None:
-        """Drop a purgekit database object."""
-        operations.invoke(cls(target))
+@Operations.register_operation("drop_object", "invoke_for_target")
+class DropObjectOp(ReversibleOp):
+    """Drop a purgekit database object."""
 
     def reverse(self) -> CreateObjectOp:
         return CreateObjectOp(self.target)

@@ -21,15 +21,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit.config import Settings
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect
 from purgekit.errors import DatabaseProblem, connection_failed, reason
 from purgekit.gc.plan import GC_PLAN_V2, CollectionPlan
 from purgekit.indexes import store_url
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
+from purgekit.sql import engine_for
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Store, UserTable
 
 HOST_STORE = Store.CONTACT
@@ -162,7 +164,7 @@ def require_installed(settings: Settings) -> str:
 
 def examine(settings: Settings, plans: Iterable[object] = PLANS, stores: Iterable[Store] = tuple(Store)) -> Preflight:
     """The preflight's findings; DatabaseProblem only when the URL's server cannot be reached at all."""
-    catalog = _CATALOGS[settings.url.get_backend_name()](settings)
+    catalog = settings.family.pick(_CATALOGS)(settings)
     names = catalog.database_names()
     problems = _location_problems(settings, catalog, names, tuple(stores))
     if problems:
@@ -264,7 +266,7 @@ class _Catalog:
 
     @contextmanager
     def _connection(self, url: URL) -> Iterator[Connection]:
-        engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
+        engine = engine_for(url, poolclass=pool.NullPool)
         try:
             with engine.connect() as connection:
                 yield connection
@@ -345,8 +347,5 @@ class _MySQLCatalog(_Catalog):
             return {(table, column): data_type for table, column, data_type in rows if table in tables}
 
 
-_CATALOGS: dict[str, type[_Catalog]] = {
-    "postgresql": _PostgreSQLCatalog,
-    "mysql": _MySQLCatalog,
-    "mariadb": _MySQLCatalog,
-}
+# How each family reads its catalog.
+_CATALOGS: dict[type, type[_Catalog]] = {PostgreSQLDialect: _PostgreSQLCatalog, MySQLDialect: _MySQLCatalog}

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from purgekit.config import Settings
-from purgekit.dialects import Dialect, dialect_for
+from purgekit.dialects import Dialect, family_for
 from purgekit.errors import ConfigurationError
 from purgekit.objects import DatabaseObject
 from purgekit.report import ErasureReport
@@ -113,7 +113,7 @@ def check_salt_of_receipts(connection: Connection, settings: Settings, salt: str
     With no check value yet, `record` stores this salt's (the first erasure after revision 0005 does).
     Commits what it records; the connection is left outside any transaction.
     """
-    dialect = dialect_for(settings.dialect)
+    dialect = settings.family
     table = dialect.salt_check_reference(settings)
     read = text(f"SELECT kdf, check_value, recorded_at, recorded_by FROM {table} WHERE id = 1")
     row = connection.execute(read).first()
@@ -146,7 +146,7 @@ def write(connection: Connection, settings: Settings, reports: Sequence[ErasureR
     """Insert one receipt per report, in the connection's transaction (committed with the deletes)."""
     if not reports:
         return
-    dialect = dialect_for(settings.dialect)
+    dialect = settings.family
     rows, parameters = [], {}
     for index, report in enumerate(reports):
         # The drivers' own placeholders (psycopg2 and PyMySQL both take %(name)s): no SQL compiling
@@ -178,7 +178,7 @@ def erased_jids(
     by_hash = {number_hash(wa_id, salt): wa_id for wa_id in wa_ids}
     if not by_hash:
         return {}
-    dialect = dialect_for(settings.dialect)
+    dialect = settings.family
     operand = dialect.batch_operand("hashes", "text")
     rows = connection.execute(
         dialect.batch_statement(
@@ -195,7 +195,7 @@ def erased_jids(
 
 def lookup(connection: Connection, settings: Settings, wa_id: int, salt: str) -> list[dict]:
     """The receipts of one number, oldest first (to answer "was +X erased, and when?")."""
-    dialect = dialect_for(settings.dialect)
+    dialect = settings.family
     rows = connection.execute(
         text(
             f"SELECT id, erased_at, erased_by, rows_per_table, total FROM {dialect.receipts_reference(settings)}"
@@ -210,12 +210,12 @@ def salt_check_objects(op: Operations) -> list[DatabaseObject]:
     """What revision 0005 installs on the database it runs on."""
     from purgekit.revisions import settings_of
 
-    return dialect_for(op.get_context().dialect.name).salt_check_objects(settings_of(op))
+    return family_for(op.get_context().dialect.name).salt_check_objects(settings_of(op))
 
 
 def receipt_objects(op: Operations) -> list[DatabaseObject]:
     """What revision 0002 installs on the database it runs on."""
     from purgekit.revisions import settings_of
 
-    dialect: Dialect = dialect_for(op.get_context().dialect.name)
+    dialect: Dialect = family_for(op.get_context().dialect.name)
     return dialect.receipt_objects(settings_of(op))

@@ -7,9 +7,9 @@ no date, the same text on every machine. A test fails when they are out of date 
 after changing a migration, regenerate them with `scripts/render-sql` (this module's `render`).
 
     python -m purgekit.review render [DIRECTORY]   write the renders that changed, list them
-    python -m purgekit.review check [DIRECTORY]    list out-of-date renders and sqlglot's findings; exit 1 if any
+    python -m purgekit.review check [DIRECTORY]    list out-of-date renders and the parsers' findings; exit 1 if any
     python -m purgekit.review check FILE [--dialect postgresql|mysql]
-                                                  sqlglot's findings on your own script (`purgekit db upgrade
+                                                  the parsers' findings on your own script (`purgekit db upgrade
                                                   --sql > FILE`); the dialect is read from its header
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from purgekit import deploy
 from purgekit.config import Settings
-from purgekit.dialects import dialect_for
+from purgekit.dialects import family_for
 from purgekit.released import REFERENCE_URLS, reference_settings
 
 SQL_DIR = deploy.PROJECT_ROOT / "sql"
@@ -65,13 +65,14 @@ def script_dialect(script: str) -> str | None:
     """The dialect an offline script was rendered for, from its header's first line (None: not purgekit's)."""
     first = script.lstrip().split("\n", 1)[0]
     for name in REFERENCE_URLS:
-        if first.startswith(f"-- {dialect_for(name).script_title}"):
+        if first.startswith(f"-- {family_for(name).script_title}"):
             return name
     return None
 
 
 def check_own_script(path: Path, dialect: str | None) -> int:
-    """sqlglot's findings on a DBA's own rendered script: exit 0 none, 1 some, 2 the dialect is unknown."""
+    """The parsers' findings (PostgreSQL's own, or sqlglot for MySQL) on a DBA's own rendered script: exit 0
+    none, 1 some, 2 the dialect is unknown."""
     from purgekit.sqlcheck import check_file
 
     dialect = dialect or script_dialect(path.read_text())
@@ -82,7 +83,7 @@ def check_own_script(path: Path, dialect: str | None) -> int:
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"{path}: sqlglot finds every statement well-formed ({dialect})")
+        print(f"{path}: every statement is well-formed ({dialect})")
     return 1 if problems else 0
 
 
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"{args.directory}: renders up to date; sqlglot finds every statement well-formed")
+        print(f"{args.directory}: renders up to date; every statement is well-formed")
     return 1 if problems else 0
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 from alembic.operations import Operations
 
 import purgekit.operations  # noqa: F401  (registers op.create_object and friends)
-from purgekit.config import Settings
-from purgekit.dialects import dialect_for
+from purgekit.config import SETTINGS_ATTRIBUTE, Settings
+from purgekit.dialects import family_for
 from purgekit.objects import DatabaseObject
 from purgekit.plans import Plan
 
 
 def settings_of(op: Operations) -> Settings:
     """The Settings env.py put on the migration context."""
-    return op.get_context().config.attributes["purgekit_settings"]  # type: ignore[union-attr]
+    return op.get_context().config.attributes[SETTINGS_ATTRIBUTE]  # type: ignore[union-attr]
 
 
 def erase_objects(op: Operations, plan: Plan) -> list[DatabaseObject]:
-    dialect = dialect_for(op.get_context().dialect.name)
+    dialect = family_for(op.get_context().dialect.name)
     return dialect.erase_objects(settings_of(op), plan)
 
 
@@ -39,9 +39,7 @@ def replace(op: Operations, old: list[DatabaseObject], new: list[DatabaseObject]
     an object defined the same in both is left alone."""
     if [obj.identity for obj in old] != [obj.identity for obj in new]:
         raise ValueError("a revision replaces objects by new definitions of the same objects")
-    for before, after in zip(old, new, strict=True):
-        if before != after:
-            op.replace_object(before, after)
+    apply_changes(op, [(before, after) for before, after in zip(old, new, strict=True) if before != after])
 
 
 Change = tuple[DatabaseObject | None, DatabaseObject | None]

@@ -6,7 +6,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from purgekit.config import Settings
-from purgekit.dialects import dialect_for
 from purgekit.report import ErasureReport, TableCount
 
 
@@ -16,7 +15,7 @@ def call_erase_routine(connection: Connection, settings: Settings, wa_id: int) -
     On PostgreSQL the function runs in the connection's transaction, committed here; the MySQL
     procedure commits (or rolls back) its own transaction.
     """
-    sql = dialect_for(settings.dialect).erase_call(settings)
+    sql = settings.family.erase_call(settings)
     rows = connection.execute(text(sql), {"wa_id": wa_id}).all()
     connection.commit()
     return ErasureReport(wa_id, tuple(TableCount(store, table, int(count)) for store, table, count in rows))

@@ -6,7 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import create_engine
 from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import URL, Engine
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,12 @@ class Statement:
 # (no_parameters), or have their '%' escaped where a driver formats them (percent_escaped).
 _PG = postgresql.dialect(paramstyle="named").identifier_preparer
 _MYSQL = mysql.dialect(paramstyle="named").identifier_preparer
+
+
+def engine_for(url: URL | str, **options) -> Engine:
+    """An engine for purgekit's work: its errors and logs never show a bound value (phone numbers,
+    secrets such as the FDW password): SQLAlchemy's hide_parameters."""
+    return create_engine(url, hide_parameters=True, **options)
 
 
 def percent_escaped(sql: str) -> str:
@@ -160,3 +168,72 @@ def mysql_account(account: str) -> MySqlAccount:
             raise ValueError(refusal)
         position += 1
     return MySqlAccount(parts[0], parts[1] if len(parts) > 1 else "%")
+
+
+# Reading SQL text: where its comments, literals and quoted names are -----------------------------------
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """How a database family writes comments, literals and quoted names: what mask() must know."""
+
+    quotes: str = "'\""
+    hash_comments: bool = False  # MySQL: # starts a comment to the end of the line
+    backslash_escapes: bool = False  # MySQL: a backslash escapes the next character in a string literal
+    dollar_quotes: bool = False  # PostgreSQL: $tag$ ... $tag$
+
+    def mask(self, text: str, comments_only: bool = False) -> str:
+        """The text with the inside of every string literal, quoted identifier and dollar quote (unless
+        `comments_only`) and every comment blanked, newlines kept: keywords and delimiters can then be
+        searched for in it, at the offsets they have in `text`."""
+        out = list(text)
+        n, i = len(text), 0
+
+        def blank(start: int, end: int, comment: bool = False) -> None:
+            if comment or not comments_only:
+                for k in range(start, min(end, n)):
+                    if out[k] != "\n":
+                        out[k] = " "
+
+        while i < n:
+            c = text[i]
+            if text.startswith("--", i) or (self.hash_comments and c == "#"):
+                end = text.find("\n", i)
+                end = n if end < 0 else end
+                blank(i, end, comment=True)
+                i = end
+            elif text.startswith("/*", i):
+                end = text.find("*/", i + 2)
+                end = n if end < 0 else end + 2
+                blank(i, end, comment=True)
+                i = end
+            elif c in self.quotes:
+                j = i + 1
+                while j < n:
+                    if self.backslash_escapes and c != "`" and text[j] == "\\":
+                        j += 2
+                    elif text[j] == c and j + 1 < n and text[j + 1] == c:
+                        j += 2
+                    elif text[j] == c:
+                        break
+                    else:
+                        j += 1
+                blank(i + 1, j)
+                i = j + 1
+            elif self.dollar_quotes and c == "$" and (tag := re.match(r"\$(?:[a-z_][a-z_0-9]*)?\$", text[i:], re.I)):
+                close = text.find(tag.group(), i + len(tag.group()))
+                end = n if close < 0 else close
+                blank(i + len(tag.group()), end)
+                i = end + len(tag.group())
+            else:
+                i += 1
+        return "".join(out)
+
+    def words(self, text: str) -> list[str]:
+        """The text without its comments, split at whitespace: two routine bodies are the same code when
+        their words are (the mysql client drops the comments of a body it installs)."""
+        return self.mask(text, comments_only=True).split()
+
+
+PG_LEXICON = Lexicon(dollar_quotes=True)
+MYSQL_LEXICON = Lexicon(quotes="'\"`", hash_comments=True, backslash_escapes=True)

@@ -20,6 +20,11 @@ class Store(str, Enum):
     CALLBACK = "callbackStore"
 
 
+def store_name(prefix: str, store: Store) -> str:
+    """A store's database (PostgreSQL) or schema (MySQL) name under a WA_DB_NAME_PREFIX, as the client names it."""
+    return f"{prefix}{store.value}"
+
+
 class Identity(str, Enum):
     """What a column holds about a user.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -28,6 +28,7 @@ from purgekit.config import Settings
 from purgekit.errors import connection_failed
 from purgekit.objects import DatabaseObject, ForeignServer, UserMapping
 from purgekit.operations import LEDGER, ObjectLedger
+from purgekit.sql import engine_for
 
 
 def expected_objects(settings: Settings, revision: str) -> list[tuple[str | None, DatabaseObject]]:
@@ -101,7 +102,7 @@ def verify(settings: Settings) -> Verification:
     except CommandError:
         return Verification(url, revision, (f"revision {revision} is installed, which this purgekit does not know",))
     differences, unchecked = [], []
-    engine = create_engine(settings.url, poolclass=pool.NullPool, hide_parameters=True)
+    engine = engine_for(settings.url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
             for defined_in, obj in expected:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from purgekit_lab.synthetic import table as client_table
 from sqlalchemy import insert, text
 
 from purgekit.stores import Store
-from purgekit.synthetic import table as client_table
 
 # A current-format group jid (digits only before the '@'), as WhatsApp issues them today.
 GROUP = "120363025246125244@g.us"

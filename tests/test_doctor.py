@@ -121,7 +121,9 @@ def test_doctor_command_names_the_fix_and_the_chain_has_no_offline_script(instal
         WA_DB_NAME_PREFIX=installed.settings.db_name_prefix,
         COLUMNS="250",
     )
-    run = lambda *args: subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)  # noqa: E731
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
 
     result = run(sys.executable, "-m", "purgekit.cli", "doctor")
     assert result.returncode == 0, result.stderr

@@ -94,7 +94,7 @@ def test_an_offline_downgrade_script_stops_at_its_guard_while_receipts_exist(ins
 
 
 def test_another_roles_user_mapping_on_purgekits_servers_stops_the_downgrade(postgres_server, tmp_path):
-    from purgekit.testing.deployment import synthetic_deployment
+    from purgekit_lab.deployment import synthetic_deployment
 
     with synthetic_deployment(postgres_server, "um") as deployment:
         deployment.upgrade()

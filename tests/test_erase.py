@@ -8,6 +8,7 @@ erasure leaves a receipt that never holds the number.
 from __future__ import annotations
 
 import pytest
+from purgekit_lab.deployment import synthetic_deployment
 from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 
@@ -17,7 +18,6 @@ from purgekit.erase import ErasureFailed
 from purgekit.errors import ConfigurationError
 from purgekit.phones import BadPhoneNumber
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 SALT = "test-receipt-salt-0123456789"
@@ -206,6 +206,7 @@ def test_receipts_table_comes_with_revision_0002_and_goes_with_its_downgrade(sto
 def test_mysql_8s_way_of_counting_deletes_what_mariadbs_returning_does(mysql_server):
     # MySQL 8 has no DELETE ... RETURNING: purgekit locks and counts (SELECT ... FOR UPDATE), then
     # deletes. MariaDB runs both ways; they must agree with each other and with the routine.
+    from purgekit.dialects import MariaDBDialect, MySQLDialect
     from purgekit.erase import _deduplicated, _Erasure, _phone
 
     with synthetic_deployment(mysql_server, "my8") as deployment:
@@ -214,11 +215,12 @@ def test_mysql_8s_way_of_counting_deletes_what_mariadbs_returning_does(mysql_ser
         for number in numbers:
             deployment.stores.add_user(number)
         phones = _deduplicated([_phone(n) for n in numbers])
-        erasure = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, returning=False)
+        erasure = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, family=MySQLDialect())
         reports = erasure.run(phones)
         for number in numbers:
             deployment.stores.add_user(number)
-        again = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, returning=True).run(phones)
+        mariadb = MariaDBDialect()
+        again = _Erasure(deployment.engine, deployment.settings, False, SALT, 3, None, family=mariadb).run(phones)
         assert [r.tables for r in reports] == [r.tables for r in again]
         for number in numbers:
             deployment.stores.add_user(number)

@@ -6,13 +6,13 @@ import threading
 import time
 
 import psycopg2
+from purgekit_lab.deployment import synthetic_deployment
 from spec import jid_of, nonzero, user_rows
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import purgekit
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 SALT = "concurrent-test-salt-0123456789"

@@ -77,7 +77,7 @@ def test_the_routine_deletes_the_dependents_of_the_users_group_messages_and_keep
 
 
 def test_purgekit_erase_and_its_dry_run_count_and_delete_the_same_dependents_as_the_routine(server):
-    from purgekit.testing.deployment import synthetic_deployment
+    from purgekit_lab.deployment import synthetic_deployment
 
     with synthetic_deployment(server, "dep") as python, synthetic_deployment(server, "depr") as routine:
         for deployment in (python, routine):

@@ -4,12 +4,12 @@ never a traceback (the hidden --debug shows one)."""
 
 from __future__ import annotations
 
+import accounts
 import pytest
 from commands import alembic, one_line, purgekit, settings_environment
-from sqlalchemy import create_engine, text
+from purgekit_lab.deployment import synthetic_deployment
 
 from purgekit import deploy
-from purgekit.testing.deployment import synthetic_deployment
 
 NOWHERE = "postgresql://dba:s3cr3t-pw@127.0.0.1:9/contactStore"  # nothing listens there
 REFUSED = (
@@ -57,13 +57,8 @@ def test_debug_shows_the_traceback_too():
 @pytest.fixture
 def mysql_account(mysql_server):
     """A MySQL account with a password, and a URL for it with a wrong one."""
-    root = create_engine(mysql_server.url, isolation_level="AUTOCOMMIT")
-    with root.connect() as connection:
-        connection.execute(text("CREATE USER 'pk_dba'@'%' IDENTIFIED BY 'the-right-one'"))
-    yield f"mysql://pk_dba:wr0ng-pw@{mysql_server.host}:{mysql_server.port}/"
-    with root.connect() as connection:
-        connection.execute(text("DROP USER 'pk_dba'@'%'"))
-    root.dispose()
+    with accounts.mysql_account(mysql_server, "pk_dba", "the-right-one"):
+        yield f"mysql://pk_dba:wr0ng-pw@{mysql_server.host}:{mysql_server.port}/"
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from purgekit.errors import reason
 from purgekit.gc.retention import timestamp
-from purgekit.gc.runner import Collector, one_line
+from purgekit.gc.runner import Collector
 from purgekit.stores import ERASURE_PLAN_V1, Store
 
 DAY_MS = 86_400_000
@@ -357,7 +358,7 @@ def test_nothing_is_collected_without_a_pass_and_bad_arguments_are_refused(insta
         connection.rollback()
         with pytest.raises(DBAPIError) as refused:
             connection.execute(batch, {"batch_size": 0, "cutoff_ms": now_ms()}).all()
-        assert one_line(refused.value) in (
+        assert reason(refused.value) in (
             "batch_size 0 is not between 1 and 1000000",
             "batch_size is not between 1 and 1000000",
         )
@@ -367,7 +368,7 @@ def test_nothing_is_collected_without_a_pass_and_bad_arguments_are_refused(insta
                 connection.execute(
                     text(collector.sql.begin_call(installed.settings)), {"retention_ms": retention}
                 ).all()
-            assert one_line(refused.value) in (
+            assert reason(refused.value) in (
                 f"retention_ms {retention} is below the minimum retention installed (86400000 ms,"
                 " PURGEKIT_GC_MIN_RETENTION)",
                 "retention_ms is below the minimum retention installed (86400000 ms, PURGEKIT_GC_MIN_RETENTION)",

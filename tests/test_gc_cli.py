@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from http_peer import Answer, HttpPeer
+from purgekit_lab.deployment import synthetic_deployment
 from test_gc import checkpoint, expected, make_stores, snapshot
 
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,7 +33,7 @@ def counts(snap: dict) -> dict[str, int]:
 def test_a_store_failing_its_commit_leaves_nothing_behind_after_a_rerun_and_counts_stay_exact(postgres_server):
     """postgres_fdw is not two-phase; neither are direct connections: axolotlStore's COMMIT fails (a deferred
     constraint trigger) after messageStore's has gone through."""
-    from purgekit.testing.deployment import synthetic_deployment
+    from purgekit_lab.deployment import synthetic_deployment
 
     with synthetic_deployment(postgres_server, "fail") as deployment:
         deployment.upgrade()
@@ -85,7 +85,7 @@ def test_two_runs_at_once_take_turns_and_delete_exactly_once(installed):
 def test_mysql_refuses_a_callers_temporary_tables_that_shadow_the_stores(mysql_server):
     """Issue 11 (M1): an empty temporary messages_pending_actions or queue made every protected message
     collectible; a temporary checkpoint would choose the cutoff."""
-    from purgekit.testing.deployment import synthetic_deployment
+    from purgekit_lab.deployment import synthetic_deployment
 
     with synthetic_deployment(mysql_server, "tmp") as deployment:
         deployment.upgrade()

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from accounts import mysql_account
 from clients import catalog, run_script
+from purgekit_lab.deployment import settings_for, synthetic_deployment
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from test_gc import RETENTION_MS, expected, make_stores, snapshot
 
 from purgekit import deploy
 from purgekit.gc.runner import Collector
 from purgekit.stores import Store
-from purgekit.testing.deployment import settings_for, synthetic_deployment
 
 
 def added(before: dict, after: dict) -> dict:
@@ -203,14 +203,10 @@ def test_a_gc_grantee_collects_and_may_not_delete_directly_and_an_erase_grantee_
 def test_an_account_with_execute_alone_collects_with_purgekit_gc(mysql_server):
     account, password = "pk_gc_operator", "gc-operator-pw-1"
     with synthetic_deployment(mysql_server, PURGEKIT_GC_GRANTEES=f"{account}@%") as deployment:
-        with deployment.engine.begin() as connection:
-            connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
-            connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))
-        try:
+        with mysql_account(mysql_server, account, password) as url:
             deployment.upgrade()
             make_stores(deployment, messages=300)
             snap = snapshot(deployment.stores)
-            url = make_url(mysql_server.url).set(username=account, password=password)
             operator = settings_for(
                 mysql_server,
                 deployment.settings.db_name_prefix,
@@ -229,6 +225,3 @@ def test_an_account_with_execute_alone_collects_with_purgekit_gc(mysql_server):
             assert outcome.status == "complete", outcome.error
             assert snapshot(deployment.stores) == expected(snap, outcome.progress.cutoff_ms)[0]
             deployment.downgrade()
-        finally:
-            with deployment.engine.begin() as connection:
-                connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))

@@ -184,8 +184,8 @@ def test_an_unreachable_webhook_is_named_without_its_secrets(collected):
 
 def test_the_lag_limit_waits_while_a_real_replica_lags_and_says_so(postgres_server):
     """A streaming replica of the test server whose replay is paused for a few seconds (pg_wal_replay_pause)."""
-    from purgekit.testing.deployment import synthetic_deployment
-    from purgekit.testing.servers import postgres_replica
+    from purgekit_lab.deployment import synthetic_deployment
+    from purgekit_lab.servers import postgres_replica
 
     with synthetic_deployment(postgres_server, "lag") as deployment:
         deployment.upgrade()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from clients import run_script
+from purgekit_lab.deployment import synthetic_deployment
 from sqlalchemy import create_engine, text
 
 import purgekit
@@ -21,7 +22,6 @@ from purgekit import deploy
 from purgekit.gc.runner import Collector
 from purgekit.sql import execute_as_written, pg_literal, pg_quote_ident
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 from purgekit.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,13 +7,14 @@ import time
 
 import pymysql
 import pytest
+from accounts import mysql_account
+from purgekit_lab.deployment import synthetic_deployment
 from spec import nonzero, user_rows
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 
@@ -93,13 +94,9 @@ def test_a_failing_last_delete_rolls_back_every_schema(my_stores):
 def test_an_account_with_execute_alone_erases_and_may_not_delete_directly(mysql_server):
     account, password = "pk_eraser_test", "eraser-pw-1"
     with synthetic_deployment(mysql_server, PURGEKIT_EXECUTE_GRANTEES=f"{account}@%") as deployment:
-        with deployment.engine.begin() as connection:
-            connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
-            connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))
-        try:
+        with mysql_account(mysql_server, account, password) as url:
             deployment.upgrade()
             deployment.stores.add_user(USER)
-            url = make_url(mysql_server.url).set(username=account, password=password)
             eraser = create_engine(url)
             with eraser.connect() as connection:
                 with pytest.raises(DBAPIError, match="command denied"):
@@ -116,9 +113,6 @@ def test_an_account_with_execute_alone_erases_and_may_not_delete_directly(mysql_
                     ).scalar_one()
                     == 0
                 )
-        finally:
-            with deployment.engine.begin() as connection:
-                connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
 
 
 def test_erasing_while_another_connection_inserts_messages_loses_none_of_theirs(mysql_server):
@@ -230,18 +224,15 @@ def test_a_temporary_table_of_the_callers_session_cannot_stand_in_for_a_client_t
     victim = USER + 7
     with synthetic_deployment(mysql_server, "tmp", PURGEKIT_EXECUTE_GRANTEES=f"{account}@%") as deployment:
         contact = deployment.settings.store_name(Store.CONTACT)
-        with deployment.engine.begin() as connection:
-            connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
-            connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))
-            for store in Store:
-                name = deployment.settings.store_name(store)
-                connection.execute(text(f"GRANT CREATE TEMPORARY TABLES ON `{name}`.* TO '{account}'@'%'"))
-        try:
+        with mysql_account(mysql_server, account, password) as url:
+            with deployment.engine.begin() as connection:
+                for store in Store:
+                    name = deployment.settings.store_name(store)
+                    connection.execute(text(f"GRANT CREATE TEMPORARY TABLES ON `{name}`.* TO '{account}'@'%'"))
             deployment.upgrade()
             deployment.stores.add_user(USER)
             deployment.stores.add_user(victim)
             before = deployment.stores.table_counts()
-            url = make_url(mysql_server.url).set(username=account, password=password)
             caller = create_engine(url)
             with caller.connect() as connection:
                 connection.exec_driver_sql(
@@ -260,6 +251,3 @@ def test_a_temporary_table_of_the_callers_session_cannot_stand_in_for_a_client_t
                 nonzero(user_rows(deployment.stores, USER))
             )
             deployment.downgrade()
-        finally:
-            with deployment.engine.begin() as connection:
-                connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))

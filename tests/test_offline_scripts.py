@@ -12,11 +12,11 @@ import re
 
 import pytest
 from clients import catalog, run_script
+from purgekit_lab.deployment import synthetic_deployment
 from spec import nonzero, user_rows
 
 from purgekit import deploy
 from purgekit.plans import ERASURE_PLAN_V2
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 # Quotes, a colon and percent signs: what psql's :'fdw_password' and the bound parameter must carry intact.

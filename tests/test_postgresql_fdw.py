@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from purgekit_lab.deployment import synthetic_deployment
 from spec import USER_ROWS, nonzero, user_rows
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.stores import Store
-from purgekit.testing.deployment import synthetic_deployment
 
 USER = 13655559020
 REMOTE_TABLES = [table for (store, table) in USER_ROWS if store != "contactStore"]

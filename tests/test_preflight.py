@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 from commands import alembic, plain, purgekit, settings_environment
+from purgekit_lab.deployment import synthetic_deployment
+from purgekit_lab.synthetic.dialects import MARK_TABLE
 from sqlalchemy import text
 
 from purgekit import deploy, preflight
 from purgekit.preflight import ColumnUse, columns_used
 from purgekit.stores import ERASURE_PLAN_V1, Store
-from purgekit.synthetic.generator import MARK_TABLE
-from purgekit.testing.deployment import synthetic_deployment
 
 COMMANDS = {
     "purgekit db upgrade": (purgekit, ["db", "upgrade"]),

@@ -1,4 +1,5 @@
-"""The SQL a DBA reviews: checked-in renders kept up to date, without secrets, read by sqlglot."""
+"""The SQL a DBA reviews: checked-in renders kept up to date, without secrets, read by PostgreSQL's parser
+(PostgreSQL) and sqlglot (MySQL)."""
 
 from __future__ import annotations
 
@@ -93,38 +94,38 @@ def test_the_postgresql_render_explains_the_psql_variable_before_using_it():
     assert text.index("\\if :{?fdw_password}") < text.index("password :'fdw_password'")
 
 
-# sqlglot -------------------------------------------------------------------------------------------------
+# The parsers: PostgreSQL's own for PostgreSQL, sqlglot for MySQL -------------------------------------------
 
 
 @pytest.mark.parametrize("path", RENDERS)
-def test_sqlglot_reads_every_statement_of_a_checked_in_render(path):
+def test_the_parsers_read_every_statement_of_a_checked_in_render(path):
     report = check_script((review.SQL_DIR / path).read_text(), path.split("/")[0])
     assert report.problems == []
     assert report.parsed > 0
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
-def test_sqlglot_reads_the_scripts_rendered_with_owners_and_grantees(dialect):
+def test_the_parsers_read_the_scripts_rendered_with_owners_and_grantees(dialect):
     for script in configured_scripts(dialect):
         assert check_script(script, dialect).problems == []
 
 
-def test_every_exception_to_sqlglot_is_needed_by_some_script():
+def test_every_exception_to_sqlglot_is_needed_by_some_mysql_script():
     used = Counter()
-    for dialect in ("postgresql", "mysql"):
-        scripts = configured_scripts(dialect) + [
-            (review.SQL_DIR / dialect / f).read_text() for f in ("upgrade.sql", "downgrade.sql")
-        ]
-        for script in scripts:
-            used.update(entry.name for _, entry in check_script(script, dialect).excepted)
+    scripts = configured_scripts("mysql") + [
+        (review.SQL_DIR / "mysql" / f).read_text() for f in ("upgrade.sql", "downgrade.sql")
+    ]
+    for script in scripts:
+        used.update(entry.name for _, entry in check_script(script, "mysql").excepted)
     assert set(used) == {entry.name for entry in UNPARSED}
 
 
 def test_the_routine_bodies_are_read_statement_by_statement():
     report = check_script((review.SQL_DIR / "postgresql" / "upgrade.sql").read_text(), "postgresql")
-    skipped = Counter(name for _, name in report.skipped)
+    read = report.routine_statements
     # The erase function's 13 tables: a GET DIAGNOSTICS and a RETURN NEXT each, and each DELETE parsed.
-    assert skipped["GET DIAGNOSTICS"] >= 13 and skipped["RETURN NEXT"] >= 13
+    assert read["PLpgSQL_stmt_getdiag"] >= 13 and read["PLpgSQL_stmt_return_next"] >= 13
+    assert read["PLpgSQL_stmt_execsql"] >= 13
     mysql = check_script((review.SQL_DIR / "mysql" / "upgrade.sql").read_text(), "mysql")
     assert Counter(name for _, name in mysql.skipped)["SIGNAL"] >= 2
 
@@ -139,29 +140,30 @@ BROKEN = [
         "postgresql",
         "    DELETE FROM purgekit.queue AS t",
         "    DELETE FORM purgekit.queue AS t",
-        "DELETE FORM purgekit.queue AS t WHERE t.key_remote_jid = v_jid;",
-        "sqlglot: Invalid expression",
+        # PL/pgSQL's parser says what is wrong, not where in the body: the problem is the function's.
+        'CREATE FUNCTION public."deleteUserDataByPhoneNumber"(wa_id bigint)',
+        'PL/pgSQL\'s parser: syntax error at or near "FORM"',
     ),
     (
         "postgresql",
         "IF wa_id IS NULL OR wa_id < 1",
         "IF wa_id IS NULL OR OR wa_id < 1",
-        "IF wa_id IS NULL OR OR wa_id < 1 OR wa_id > 999999999999999 THEN",
-        "sqlglot: Required keyword",
+        'CREATE FUNCTION public."deleteUserDataByPhoneNumber"(wa_id bigint)',
+        'PL/pgSQL\'s parser: syntax error at or near "OR"',
     ),
     (
         "postgresql",
         "CREATE SERVER purgekit_callbackstore",
         "CREATE SERVR purgekit_callbackstore",
         "CREATE SERVR purgekit_callbackstore FOREIGN DATA WRAPPER postgres_fdw",
-        "sqlglot does not understand it (it falls back to an opaque Command)",
+        'PostgreSQL\'s parser: syntax error at or near "SERVR"',
     ),
     (
         "postgresql",
         "port '5432', dbname 'messageStore')",
         "port '5432' dbname 'messageStore')",
         "CREATE SERVER purgekit_messagestore FOREIGN DATA WRAPPER postgres_fdw",
-        "sqlglot does not understand it (it falls back to an opaque Command)",
+        'PostgreSQL\'s parser: syntax error at or near "dbname"',
     ),
     (
         "postgresql",
@@ -170,21 +172,21 @@ BROKEN = [
         "    key_remote_jid character varying(256),,\n    group_creator text\n)\nSERVER purgekit_messagestore\n"
         "OPTIONS (schema_name 'public', table_name 'chats')",
         "CREATE FOREIGN TABLE purgekit.chats (",
-        "sqlglot does not understand it (it falls back to an opaque Command)",
+        'PostgreSQL\'s parser: syntax error at or near ","',
     ),
     (
         "postgresql",
         "UPDATE purgekit_version SET version_num='0002'",
         "UPDATE purgekit_version SET version_num=:rev",
         "UPDATE purgekit_version SET version_num=:rev WHERE purgekit_version.version_num = '0001';",
-        "bind parameter %(rev)s left in the statement",
+        "bind parameter :rev left in the statement",
     ),
     (
         "postgresql",
         "CREATE SCHEMA purgekit;",
         "CREATE SCHEMA purgekit;\nFOO BAR;",
         "FOO BAR;",
-        "sqlglot reads it as an expression (Alias), not a statement",
+        'PostgreSQL\'s parser: syntax error at or near "FOO"',
     ),
     (
         "mysql",
@@ -219,7 +221,10 @@ def test_a_broken_statement_is_caught_with_its_line(dialect, old, new, statement
     assert old in script
     broken = new.join(script.rsplit(old, 1))  # the last one: in the head revision's statements
     (problem,) = check_script(broken, dialect).problems
-    assert (problem.line, problem.statement) == (line_of(broken, statement), statement)
+    # The statement holding the change: the last one starting before the change ends.
+    change_end = broken.rindex(new) + len(new)
+    at = max(i for i in range(change_end) if broken.startswith(statement, i))
+    assert (problem.line, problem.statement) == (broken[:at].count("\n") + 1, statement)
     assert problem.message.startswith(message), problem.message
 
 
@@ -309,7 +314,7 @@ def test_review_check_reads_a_dbas_own_script(tmp_path, dialect):
     result = review_check(str(script))
     assert (result.returncode, result.stdout) == (
         0,
-        f"{script}: sqlglot finds every statement well-formed ({dialect})\n",
+        f"{script}: every statement is well-formed ({dialect})\n",
     )
 
     broken = tmp_path / "broken.sql"
@@ -318,7 +323,8 @@ def test_review_check_reads_a_dbas_own_script(tmp_path, dialect):
     result = review_check(str(broken))
     assert result.returncode == 1
     [line] = result.stdout.splitlines()
-    assert line.startswith(f"{broken}:{len(rendered.stdout.splitlines()) + 2}: sqlglot: ")
+    parser = "PostgreSQL's parser" if dialect == "postgresql" else "sqlglot"
+    assert line.startswith(f"{broken}:{len(rendered.stdout.splitlines()) + 2}: {parser}: ")
 
     headless = tmp_path / "headless.sql"
     headless.write_text(rendered.stdout.split("\n", 1)[1])
@@ -328,3 +334,21 @@ def test_review_check_reads_a_dbas_own_script(tmp_path, dialect):
         f"{headless}: no purgekit script header to tell its dialect by: pass --dialect postgresql|mysql\n",
     )
     assert review_check(str(headless), "--dialect", dialect).returncode == 0
+
+
+RENDER_AND_LIST_PARSERS = """
+import sys
+from purgekit import deploy
+from purgekit.config import load_settings
+settings = load_settings({"PURGEKIT_DATABASE_URL": sys.argv[1]})
+deploy.upgrade_script(settings), deploy.downgrade_script(settings)
+print(sorted(name for name in ("sqlglot", "pglast", "purgekit.sqlcheck") if name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_the_migrations_run_without_the_review_tool_or_its_parsers(dialect):
+    result = subprocess.run(
+        [sys.executable, "-c", RENDER_AND_LIST_PARSERS, REFERENCE_URLS[dialect]], capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr

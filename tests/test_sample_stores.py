@@ -7,12 +7,11 @@ import secrets
 
 import pytest
 from commands import one_line, plain, purgekit
+from purgekit_lab.synthetic import NotSynthetic, SyntheticStores
 from sqlalchemy import create_engine, text
 
 from purgekit.config import parse_url
 from purgekit.stores import Store
-from purgekit.synthetic import SyntheticStores
-from purgekit.synthetic.generator import NotSynthetic
 
 
 def server_env(server, database: str | None = None) -> dict[str, str]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
+from purgekit_lab.servers import Server
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-
-from purgekit.testing.servers import Server
 
 
 def _unique(prefix: str) -> str:
@@ -77,3 +80,33 @@ def test_mysql_schema_round_trip(mysql_server: Server) -> None:
     finally:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema}"))
+
+
+SERVER_IN_A_CHILD = """
+import sys, time
+from purgekit_lab import servers
+with getattr(servers, sys.argv[1])() as server:
+    print(server.port, flush=True)
+    time.sleep(600)
+"""
+
+
+def _accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("local_server", ["_local_postgresql", "_local_mysql"])
+def test_a_throwaway_server_dies_with_the_process_that_started_it(local_server: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", SERVER_IN_A_CHILD, local_server], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(child.stdout.readline())
+        assert _accepts_connections(port)
+    finally:
+        child.kill()  # SIGKILL: no context manager exits, no atexit runs
+        child.wait()
+    deadline = time.monotonic() + 30
+    while _accepts_connections(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _accepts_connections(port)

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from purgekit_lab.synthetic import METADATA, SyntheticStores, create_statements, secondary_indexes, table
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects import mysql, postgresql
 
 from purgekit.stores import DEFAULT_JID_DOMAIN, ERASURE_PLAN_V1, Identity, Store, UserTable
-from purgekit.synthetic import METADATA, SyntheticStores, create_statements, secondary_indexes, table
 
 PLAN_KEYS = {(t.store.value, t.name) for t in ERASURE_PLAN_V1}
 FILL_USERS, FILL_MESSAGES = 200, 5_000

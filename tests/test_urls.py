@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from accounts import mysql_account
 from commands import alembic, one_line, plain, purgekit, settings_environment
 from spec import nonzero, user_rows
-from sqlalchemy import create_engine, text
 
 import purgekit as api
 from purgekit import deploy
@@ -173,10 +173,7 @@ def test_a_password_with_an_at_sign_connects_and_is_never_shown(server):
         )
         assert "S3cr" not in result.stderr and "end@" not in result.stderr
         return
-    root = create_engine(server.url, isolation_level="AUTOCOMMIT")
-    with root.connect() as connection:
-        connection.execute(text("CREATE USER 'pk_at'@'%' IDENTIFIED BY :pw"), {"pw": password})
-    try:
+    with mysql_account(server, "pk_at", password):
         base = f"mysql://pk_at:{{}}@{server.host}:{server.port}/"
         # It connects (and finds no sample stores to drop): the password reached the server whole.
         good = purgekit("sample-stores", "drop", "--prefix", "none_", PURGEKIT_DATABASE_URL=base.format(password))
@@ -190,7 +187,3 @@ def test_a_password_with_an_at_sign_connects_and_is_never_shown(server):
             f" Access denied for user 'pk_at'@'{server.host}' (using password: YES)"
         )
         assert "SECRET" not in wrong.stdout + wrong.stderr
-    finally:
-        with root.connect() as connection:
-            connection.execute(text("DROP USER 'pk_at'@'%'"))
-        root.dispose()

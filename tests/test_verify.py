@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 from clients import run_script
+from purgekit_lab.deployment import synthetic_deployment
 from sqlalchemy import text
 
 from purgekit import deploy
-from purgekit.dialects import dialect_for
+from purgekit.dialects import family_for
 from purgekit.objects import PgFunction, Schema
 from purgekit.operations import ObjectLedger
 from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.released import reference_settings
 from purgekit.stores import ERASURE_PLAN_V1, Store
-from purgekit.testing.deployment import synthetic_deployment
 from purgekit.verify import expected_objects
 
 PURGEKIT = str(Path(sys.executable).parent / "purgekit")
@@ -209,10 +209,10 @@ def test_bad_configuration_exits_2_without_the_password():
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
 def test_the_expectation_is_what_the_migrations_install(dialect):
     settings = reference_settings(dialect)
-    erase_objects = dialect_for(dialect).erase_objects(settings, ERASURE_PLAN_V1)
+    erase_objects = family_for(dialect).erase_objects(settings, ERASURE_PLAN_V1)
     assert expected_objects(settings, "0001") == [("0001", obj) for obj in erase_objects]
     # Revision 0004 defines anew what plan v2 changes (the routine; PostgreSQL: three foreign tables).
-    v2 = dialect_for(dialect).erase_objects(settings, ERASURE_PLAN_V2)
+    v2 = family_for(dialect).erase_objects(settings, ERASURE_PLAN_V2)
     at_head = expected_objects(settings, deploy.head_revision())
     assert at_head[: len(v2)] == [
         ("0001" if old == new else "0004", new) for old, new in zip(erase_objects, v2, strict=True)

@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import typer
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
 
 from purgekit import preflight
 from purgekit.config import ENVIRONMENT, Settings, load_settings
@@ -59,8 +57,3 @@ def checked_settings(url: str | None, plans: Iterable[object] = preflight.PLANS)
     settings = settings_from(url)
     preflight.check(settings, plans)
     return settings
-
-
-def engine_for(settings: Settings) -> Engine:
-    # hide_parameters: bound values (phone numbers, secrets) never appear in errors or logs.
-    return create_engine(settings.url, hide_parameters=True)

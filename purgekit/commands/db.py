@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import typer
 
 from purgekit.commands.common import DATABASE_VARIABLES, OUTPUT, URL_OPTION, environment, settings_from
+from purgekit.config import SETTINGS_ATTRIBUTE
 from purgekit.errors import DatabaseFailed, reason
 
 app = typer.Typer(
@@ -60,7 +61,7 @@ def _migrating(config) -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as error:
-        url = config.attributes["purgekit_settings"].url
+        url = config.attributes[SETTINGS_ATTRIBUTE].url
         raise DatabaseFailed("migration failed", url, reason(error)) from None
 
 

@@ -67,7 +67,7 @@ def doctor(
         )
     )
     for r in flagged:
-        where = f"-- in database {r.store}\n" if settings.dialect == "postgresql" else ""
+        where = f"-- in database {r.store}\n" if settings.family.stores_are_databases else ""
         for fix in r.fixes:
             typer.echo(f"{where}{fix};")
 

@@ -15,16 +15,18 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from purgekit import preflight, receipts
-from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, checked_settings, engine_for, environment
+from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, checked_settings, environment
 from purgekit.erase import BATCH_SIZE, ErasureFailed, erase_users
 from purgekit.errors import BadInputError
 from purgekit.phones import Phone, parse_arguments, read_file
 from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.report import ErasureReport
+from purgekit.sql import engine_for
 
 # With --fail-if-not-found: some number matched no row of any store (the others are erased).
 EXIT_NOT_FOUND = 3
@@ -68,12 +70,12 @@ def erase(
     salt = receipts.salt_if_set() if dry_run else receipts.salt_from_environment()
     settings = checked_settings(url, (ERASURE_PLAN_V2,))
     preflight.require_installed(settings)
-    engine = engine_for(settings)
+    engine = engine_for(settings.url)
     console = Console(highlight=False)
     failure: ErasureFailed | None = None
     users = len({phone.wa_id for phone in targets})  # the same number twice is erased once
     try:
-        with _progress(console, users, dry_run, enabled=not as_json and sys.stdout.isatty()) as advance:
+        with _ProgressBar(console, users, dry_run, enabled=not as_json and sys.stdout.isatty()) as advance:
             reports = erase_users(
                 engine, targets, dry_run=dry_run, settings=settings, salt=salt, batch_size=batch_size, progress=advance
             )
@@ -113,14 +115,14 @@ def _phones(arguments: list[str], from_file: Path | None) -> list[Phone]:
     return phones
 
 
-class _progress:
+class _ProgressBar:
     """A progress bar on a terminal; elsewhere (pipes, --json) nothing at all."""
 
     def __init__(self, console: Console, total: int, dry_run: bool, enabled: bool) -> None:
         self.enabled = enabled and total > 1
         self.total = total
         self.bar = (
-            Progress(
+            RichProgress(
                 TextColumn("counting (dry run)" if dry_run else "erasing"),
                 BarColumn(),
                 MofNCompleteColumn(),

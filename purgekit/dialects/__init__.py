@@ -1,24 +1,16 @@
-"""One class per database family: every difference between PostgreSQL and MySQL lives here."""
+"""One class per database family: every difference between PostgreSQL and MySQL/MariaDB lives here.
+
+Each family registers itself under its SQLAlchemy dialect name when defined (purgekit/dialects/base.py);
+Settings.family is the one for a configured URL, family_of(connection) the one for a server reached.
+"""
 
 from __future__ import annotations
 
-from purgekit.dialects.base import Dialect
-from purgekit.dialects.mysql import MySQLDialect
+from purgekit.dialects.base import Dialect, family_for, family_of
+from purgekit.dialects.mysql import MariaDBDialect, MySQLDialect
 from purgekit.dialects.postgresql import PostgreSQLDialect
 
-_DIALECTS: dict[str, type[Dialect]] = {
-    "postgresql": PostgreSQLDialect,
-    "mysql": MySQLDialect,
-    "mariadb": MySQLDialect,
-}
+# The name others have imported.
+dialect_for = family_for
 
-
-def dialect_for(name: str) -> Dialect:
-    """The purgekit dialect for a SQLAlchemy dialect name."""
-    try:
-        return _DIALECTS[name]()
-    except KeyError:
-        raise ValueError(f"purgekit supports postgresql, mysql and mariadb, not {name!r}") from None
-
-
-__all__ = ["Dialect", "MySQLDialect", "PostgreSQLDialect", "dialect_for"]
+__all__ = ["Dialect", "MariaDBDialect", "MySQLDialect", "PostgreSQLDialect", "dialect_for", "family_for", "family_of"]

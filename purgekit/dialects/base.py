@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.engine import URL, Connection
 
-from purgekit.config import Settings
 from purgekit.objects import DatabaseObject
 from purgekit.sql import Secret, Statement
-from purgekit.stores import UserTable
+from purgekit.stores import Identity, Store, UserTable
+
+if TYPE_CHECKING:
+    from purgekit.config import Settings  # which imports this package (Settings.family)
 
 # The erase routine keeps document 000's name, so the document's call works unchanged.
 ERASE_ROUTINE = "deleteUserDataByPhoneNumber"
@@ -19,6 +23,16 @@ MAX_WA_ID = 999_999_999_999_999
 RECEIPTS_TABLE = "purgekit_receipts"
 # What tells a salt is the one the receipts were written with (revision 0005): one row, a check value.
 SALT_CHECK_TABLE = "purgekit_receipt_salt"
+# The store that hosts purgekit's routines, as document 000 has it (PostgreSQL: its database; MySQL: its schema).
+HOST_STORE = Store.CONTACT
+# The erase routine's variables for the user's identities.
+VARIABLES = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
+
+# Every family, by SQLAlchemy dialect name: filled as each subclass of Dialect is defined (as Alembic's
+# DefaultImpl registers its implementations).
+_FAMILIES: dict[str, type[Dialect]] = {}
+
+Part = TypeVar("Part")
 
 
 @dataclass(frozen=True)
@@ -44,9 +58,44 @@ class CarriedKey:
 
 
 class Dialect(ABC):
-    """How purgekit renders its objects and scripts for one database family."""
+    """How purgekit renders its objects and scripts for one database family: each difference between the
+    families is an attribute or a method here, overridden by the family that differs. A subclass naming
+    a `name` of its own serves SQLAlchemy's dialect of that name (family_for())."""
 
     name: str
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            _FAMILIES[cls.name] = cls
+
+    @classmethod
+    def pick(cls, parts: Mapping[type[Dialect], Part]) -> Part:
+        """This family's part among `parts`, keyed by family class, kept where that part is written (the
+        doctor's EXPLAIN reading, the collector, the lab's loading): its own, else its parent family's
+        (MariaDB takes MySQL's)."""
+        for family in cls.__mro__:
+            if family in parts:
+                return parts[family]
+        raise ValueError(f"no part for {cls.name} among {', '.join(f.name for f in parts)}")
+
+    @property
+    def sql_dialect(self):  # -> sqlalchemy.engine.Dialect
+        """SQLAlchemy's dialect of this family, to render SQLAlchemy constructs (no driver loaded)."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(f"{self.name}://").get_dialect()()
+
+    @abstractmethod
+    def table_grants(self, connection: Connection, schema: str, name: str) -> set[tuple[str, str]]:
+        """(privilege, grantee) others than the owner hold on a table of purgekit's own."""
+
+    #: Whether each store is a database of its own (PostgreSQL) rather than a schema of one server (MySQL).
+    stores_are_databases = False
+
+    def lock_wait_statement(self, seconds: int) -> str:
+        """The session setting that makes a statement give up after waiting `seconds` for a lock."""
+        raise NotImplementedError
 
     @abstractmethod
     def erase_objects(self, settings: Settings, plan: tuple[UserTable, ...]) -> list[DatabaseObject]:
@@ -55,6 +104,16 @@ class Dialect(ABC):
     def version_table_schema(self, settings: Settings) -> str | None:
         """Where purgekit's Alembic version table lives; None: the connection's default schema."""
         return None
+
+    @abstractmethod
+    def table_reference(self, settings: Settings, table: UserTable) -> str:
+        """Where the erase routine reaches a table of the plan, as SQL."""
+
+    def match_predicate(
+        self, table: UserTable, alias: str = "t", operands: Mapping[Identity, str] = VARIABLES, operator: str = "="
+    ) -> str:
+        """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
+        return " OR ".join(f"{alias}.{self.quote(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
     @abstractmethod
     def erase_call(self, settings: Settings) -> str:
@@ -104,7 +163,6 @@ class Dialect(ABC):
         reference: str,
         predicate: Callable[[str], str],
         columns: list[str],
-        mariadb: bool = False,
         key: CarriedKey | None = None,
     ) -> tuple[str, str | None]:
         """SQL deleting the rows matching `predicate(alias)` that yields (identity columns..., carried key
@@ -182,6 +240,40 @@ class Dialect(ABC):
         """Stop a downgrade that would drop another role's user mapping on purgekit's foreign servers."""
         return []
 
+    # The client's tables and their indexes (purgekit/indexes.py, purgekit doctor) -----------------------
+
+    def store_url(self, settings: Settings, store: Store) -> URL:
+        """Where a store's tables are: the URL's server, where the stores are schemas (MySQL)."""
+        return settings.url
+
+    def store_table(self, settings: Settings, store: Store, table: str) -> str:
+        """A client's table as SQL on a connection to store_url()."""
+        return f"{self.quote(settings.store_name(store))}.{self.quote(table)}"
+
+    #: (name, leading column, usable, comment) of each index of table :table in schema :schema.
+    indexes_query: str
+
+    def indexes_schema(self, settings: Settings, store: Store) -> str:
+        """The :schema of indexes_query for a store's tables."""
+        return settings.store_name(store)
+
+    def prefix_length(self, connection: Connection, settings: Settings, store: Store, table: str, column: str) -> int:
+        """How many leading characters of the column an index on it takes; 0: the whole value."""
+        return 0
+
+    @abstractmethod
+    def create_index(self, table: str, name: str, column: str, prefix: int, comment: str | None) -> str:
+        """Online DDL adding an index `name` on `column` of `table` (SQL), its first `prefix` characters (0:
+        all), carrying `comment` (None: no comment) when the DDL can say it (else mark_index())."""
+
+    def mark_index(self, name: str, comment: str) -> str | None:
+        """A statement giving an index its comment after create_index(); None when create_index() did."""
+        return None
+
+    @abstractmethod
+    def drop_index(self, table: str, name: str) -> str:
+        """Online DDL dropping index `name` of `table` (SQL), if it exists."""
+
     # Offline scripts -----------------------------------------------------------------------------
 
     #: The first words of every offline script's header, by which `python -m purgekit.review check FILE`
@@ -204,3 +296,17 @@ class Dialect(ABC):
     def script_statement(self, statement: Statement) -> str:
         """One statement as the database's command-line client reads it."""
         return statement.render(self.secret_placeholder) + ";"
+
+
+def family_for(name: str) -> Dialect:
+    """The family serving a SQLAlchemy dialect name (postgresql, mysql, mariadb)."""
+    try:
+        return _FAMILIES[name]()
+    except KeyError:
+        raise ValueError(f"purgekit supports {', '.join(_FAMILIES)}, not {name!r}") from None
+
+
+def family_of(connection) -> Dialect:
+    """The family of the server a connection reaches: MariaDB's when a mysql:// URL reaches MariaDB."""
+    dialect = connection.dialect
+    return family_for("mariadb" if getattr(dialect, "is_mariadb", False) else dialect.name)

@@ -1,34 +1,38 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy.engine import Connection
 
 from purgekit import jids
-from purgekit.config import Settings
 from purgekit.dialects.base import (
     ERASE_ROUTINE,
+    HOST_STORE,
     MAX_WA_ID,
     RECEIPTS_TABLE,
     SALT_CHECK_TABLE,
+    VARIABLES,
     CarriedKey,
     Dialect,
     Guard,
 )
 from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
+from purgekit.objects.privileges import mysql_table_grants
 from purgekit.objects.table import MySqlTable
 from purgekit.plans import ErasurePlan, Plan, tables_of
 from purgekit.sql import Secret, Statement, mysql_ident, mysql_literal
-from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Identity, Store, UserTable
+from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, PHONE_TABLE, Store, UserTable
 
-# The schema that hosts the erase procedure, as document 000 has it.
-HOST_STORE = Store.CONTACT
+if TYPE_CHECKING:
+    from purgekit.config import Settings  # which imports this package (Settings.family)
+
 # What the mysql client reads as the end of a routine body, which has semicolons of its own.
 ROUTINE_DELIMITER = "//"
 
-_VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
 # The erase procedure's scratch table (plan v2): the keys of the messages it deletes outside the user's own chat.
 KEYS_TABLE = "purgekit_erase_keys"
 # How much of a refused jid the procedure's message shows (MySQL keeps MESSAGE_TEXT to 128 characters).
@@ -71,6 +75,14 @@ def temporary_table_guard(tables: list[tuple[str, str]]) -> list[str]:
 
 class MySQLDialect(Dialect):
     name = "mysql"
+    #: DELETE ... RETURNING, which MySQL 8 lacks: counted_delete() locks and counts, then deletes.
+    returns_deleted = False
+
+    def table_grants(self, connection, schema: str, name: str) -> set[tuple[str, str]]:
+        return mysql_table_grants(connection, schema, name)
+
+    def lock_wait_statement(self, seconds: int) -> str:
+        return f"SET SESSION innodb_lock_wait_timeout = {seconds}"
 
     def erase_objects(self, settings: Settings, plan: Plan) -> list[DatabaseObject]:
         return [
@@ -91,12 +103,6 @@ class MySQLDialect(Dialect):
 
     def table_reference(self, settings: Settings, table: UserTable) -> str:
         return f"{mysql_ident(settings.store_name(table.store))}.{mysql_ident(table.name)}"
-
-    def match_predicate(
-        self, table: UserTable, alias: str = "t", operands: Mapping[Identity, str] = _VARIABLE, operator: str = "="
-    ) -> str:
-        """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
-        return " OR ".join(f"{alias}.{mysql_ident(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
     def erase_body(self, settings: Settings, plan: Plan) -> str:
         if isinstance(plan, ErasurePlan):
@@ -216,7 +222,7 @@ class MySQLDialect(Dialect):
                 selected = ", ".join(f"m.{c}" for c in key)
                 # The user's messages outside their own chat: matched on the other identity columns.
                 others = " OR ".join(
-                    f"m.{mysql_ident(c.name)} = {_VARIABLE[c.identity]}"
+                    f"m.{mysql_ident(c.name)} = {VARIABLES[c.identity]}"
                     for c in table.columns
                     if c.name != plan.messages.key[0].name
                 )
@@ -305,6 +311,36 @@ class MySQLDialect(Dialect):
     def erase_call(self, settings: Settings) -> str:
         return f"CALL {mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(ERASE_ROUTINE)}(:wa_id)"
 
+    # The client's tables and their indexes: the stores are schemas of the URL's server.
+
+    indexes_query = (
+        "SELECT INDEX_NAME, COLUMN_NAME, 1, INDEX_COMMENT FROM information_schema.STATISTICS"
+        " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND SEQ_IN_INDEX = 1"
+    )
+    # MySQL indexes TEXT and BLOB columns by a prefix; 255 characters hold any jid.
+    TEXT_PREFIX = 255
+
+    def prefix_length(self, connection: Connection, settings: Settings, store: Store, table: str, column: str) -> int:
+        data_type = connection.execute(
+            text(
+                "SELECT DATA_TYPE FROM information_schema.COLUMNS"
+                " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table AND COLUMN_NAME = :column"
+            ),
+            {"schema": settings.store_name(store), "table": table, "column": column},
+        ).scalar()
+        return self.TEXT_PREFIX if (data_type or "").lower().endswith(("text", "blob")) else 0
+
+    def create_index(self, table: str, name: str, column: str, prefix: int, comment: str | None) -> str:
+        length = f"({prefix})" if prefix else ""
+        said = f" COMMENT {mysql_literal(comment)}" if comment is not None else ""
+        return (
+            f"ALTER TABLE {table} ADD INDEX {mysql_ident(name)} ({mysql_ident(column)}{length}){said},"
+            " ALGORITHM=INPLACE, LOCK=NONE"
+        )
+
+    def drop_index(self, table: str, name: str) -> str:
+        return f"ALTER TABLE {table} DROP INDEX {mysql_ident(name)}, ALGORITHM=INPLACE, LOCK=NONE"
+
     # purgekit.erase -----------------------------------------------------------------------------------
 
     batch_operator = "IN"
@@ -331,10 +367,9 @@ class MySQLDialect(Dialect):
         reference: str,
         predicate: Callable[[str], str],
         columns: list[str],
-        mariadb: bool = False,
         key: CarriedKey | None = None,
     ) -> tuple[str, str | None]:
-        if mariadb:
+        if self.returns_deleted:
             # MariaDB's single-table DELETE returns what it deleted (no alias there: the table names it).
             returned = ", ".join(
                 [f"{reference}.{mysql_ident(c)}" for c in columns] + self.carried(key, f"{reference}.")
@@ -419,11 +454,11 @@ class MySQLDialect(Dialect):
         )
 
     # The mysql client's variable that lets an offline downgrade drop the receipts.
-    DROP_RECEIPTS_VARIABLE = "@purgekit_drop_receipts"
+    DROP_RECEIPTSVARIABLES = "@purgekit_drop_receipts"
 
     def receipts_guard(self, settings: Settings) -> Guard:
         reference = self.receipts_reference(settings)
-        option = f"--init-command=\"SET {self.DROP_RECEIPTS_VARIABLE}='yes'\""
+        option = f"--init-command=\"SET {self.DROP_RECEIPTSVARIABLES}='yes'\""
         # The script stops on an error only; setting sql_mode to this text is one that quotes it (no commas:
         # sql_mode would read them as separators).
         message = (
@@ -439,7 +474,7 @@ class MySQLDialect(Dialect):
                     "-- receipts the next statement stops the script (an error quoting why): export them, then run",
                     f"-- it with mysql {option}.",
                     f"SET SESSION sql_mode = COALESCE((SELECT {mysql_literal(message)} FROM DUAL"
-                    f" WHERE COALESCE({self.DROP_RECEIPTS_VARIABLE}, '') <> 'yes'"
+                    f" WHERE COALESCE({self.DROP_RECEIPTSVARIABLES}, '') <> 'yes'"
                     f" AND EXISTS (SELECT 1 FROM {reference})), @@SESSION.sql_mode);",
                 ]
             ),
@@ -471,3 +506,11 @@ class MySQLDialect(Dialect):
             return super().script_statement(statement)
         # The mysql client splits on ';' unless told otherwise; Alembic does not write DELIMITER lines.
         return f"DELIMITER {ROUTINE_DELIMITER}\n{statement.sql}\n{ROUTINE_DELIMITER}\nDELIMITER ;"
+
+
+class MariaDBDialect(MySQLDialect):
+    """MariaDB: MySQL's family, and its single-table DELETE returns what it deleted. Picked from the server a
+    connection reaches (family_of()), or a mariadb:// URL; it renders the same objects and scripts."""
+
+    name = "mariadb"
+    returns_deleted = True

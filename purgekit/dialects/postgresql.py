@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import URL
 
 from purgekit import jids
-from purgekit.config import Settings
 from purgekit.dialects.base import (
     ERASE_ROUTINE,
+    HOST_STORE,
     MAX_WA_ID,
     RECEIPTS_TABLE,
     SALT_CHECK_TABLE,
@@ -24,6 +27,7 @@ from purgekit.objects import (
     UserMapping,
 )
 from purgekit.objects.index import PgIndex
+from purgekit.objects.privileges import pg_relation_grants
 from purgekit.objects.table import PgTable
 from purgekit.plans import ErasurePlan, Plan, key_columns, tables_of
 from purgekit.sql import Secret, pg_dollar_quoted, pg_ident, pg_literal, pg_quote_ident
@@ -32,20 +36,20 @@ from purgekit.stores import (
     ERASURE_PLAN_V1,
     PHONE_COLUMN,
     PHONE_TABLE,
-    Identity,
     Store,
     UserTable,
     stores_of,
 )
 
+if TYPE_CHECKING:
+    from purgekit.config import Settings  # which imports this package (Settings.family)
+
 # The client keeps every store's tables in its database's public schema.
 CLIENT_SCHEMA = "public"
 # The store whose database hosts the erase function; the others are reached through postgres_fdw.
-HOST_STORE = Store.CONTACT
 FDW_PASSWORD = "fdw_password"
 
 _COLUMN_TYPES = {"varchar": "character varying(256)", "text": "text", "bigint": "bigint"}
-_VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
 # Exact keys per statement when the routine deletes dependents or probes messages by key: one OR arm per key,
 # each an index probe on the remote (= ANY on several columns would probe every combination of their
 # values). Planning grows with the square of the arms (measured on messages and message_base_key, PostgreSQL
@@ -62,6 +66,13 @@ def foreign_server_name(store: Store) -> str:
 
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
+    stores_are_databases = True
+
+    def table_grants(self, connection, schema: str, name: str) -> set[tuple[str, str]]:
+        return pg_relation_grants(connection, schema, name)
+
+    def lock_wait_statement(self, seconds: int) -> str:
+        return f"SET lock_timeout = '{seconds}s'"
 
     def erase_objects(self, settings: Settings, plan: Plan) -> list[DatabaseObject]:
         assert settings.fdw is not None
@@ -119,12 +130,6 @@ class PostgreSQLDialect(Dialect):
         """Where the erase function reaches a table: a local table, or purgekit's foreign table."""
         schema = CLIENT_SCHEMA if table.store is HOST_STORE else settings.schema
         return f"{pg_ident(schema)}.{pg_ident(table.name)}"
-
-    def match_predicate(
-        self, table: UserTable, alias: str = "t", operands: Mapping[Identity, str] = _VARIABLE, operator: str = "="
-    ) -> str:
-        """A row is the user's: the routine compares with its variables; purgekit.erase with `operands`."""
-        return " OR ".join(f"{alias}.{pg_ident(c.name)} {operator} {operands[c.identity]}" for c in table.columns)
 
     def erase_body(self, settings: Settings, plan: Plan) -> str:
         if isinstance(plan, ErasurePlan):
@@ -315,6 +320,50 @@ class PostgreSQLDialect(Dialect):
     def erase_call(self, settings: Settings) -> str:
         return f"SELECT store, table_name, rows_deleted FROM public.{pg_quote_ident(ERASE_ROUTINE)}(:wa_id)"
 
+    # The client's tables and their indexes: in each store's own database, reached as postgres_fdw does.
+
+    def store_url(self, settings: Settings, store: Store) -> URL:
+        """contactStore is the URL's database; the other stores are where postgres_fdw reaches them
+        (PURGEKIT_FDW_HOST, _PORT, _USER, _PASSWORD, which default to the URL's own), in their database."""
+        if store is HOST_STORE or settings.fdw is None:
+            return settings.url.set(database=settings.store_name(store))
+        fdw = settings.fdw
+        return URL.create(
+            settings.url.drivername,
+            fdw.user,
+            fdw.password,
+            fdw.host,
+            fdw.port,
+            settings.store_name(store),
+            settings.url.query,
+        )
+
+    def store_table(self, settings: Settings, store: Store, table: str) -> str:
+        return f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(table)}"
+
+    # usable: valid, and not partial.
+    indexes_query = (
+        "SELECT ic.relname, a.attname, i.indisvalid AND i.indpred IS NULL,"
+        " pg_catalog.obj_description(i.indexrelid, 'pg_class') FROM pg_catalog.pg_index AS i"
+        " JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid"
+        " JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid"
+        " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+        " LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
+        " WHERE n.nspname = :schema AND c.relname = :table"
+    )
+
+    def indexes_schema(self, settings: Settings, store: Store) -> str:
+        return CLIENT_SCHEMA
+
+    def create_index(self, table: str, name: str, column: str, prefix: int, comment: str | None) -> str:
+        return f"CREATE INDEX CONCURRENTLY {pg_ident(name)} ON {table} ({pg_ident(column)})"
+
+    def mark_index(self, name: str, comment: str) -> str | None:
+        return f"COMMENT ON INDEX {pg_ident(CLIENT_SCHEMA)}.{pg_ident(name)} IS {pg_literal(comment)}"
+
+    def drop_index(self, table: str, name: str) -> str:
+        return f"DROP INDEX CONCURRENTLY IF EXISTS {pg_ident(CLIENT_SCHEMA)}.{pg_ident(name)}"
+
     # purgekit.erase -----------------------------------------------------------------------------------
 
     def quote(self, name: str) -> str:
@@ -332,7 +381,6 @@ class PostgreSQLDialect(Dialect):
         reference: str,
         predicate: Callable[[str], str],
         columns: list[str],
-        mariadb: bool = False,
         key: CarriedKey | None = None,
     ) -> tuple[str, str | None]:
         # Still a direct modify inside the CTE: the remote server deletes and returns the identities.

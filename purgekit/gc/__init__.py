@@ -9,28 +9,26 @@ notifications.
 from __future__ import annotations
 
 from purgekit.config import Settings
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
 from purgekit.gc.mysql import MySQLCollector, MySQLCollectorV2
 from purgekit.gc.plan import GC_PLAN_V1, GC_PLAN_V2, CollectionPlan
 from purgekit.gc.postgresql import PostgreSQLCollector, PostgreSQLCollectorV2
 from purgekit.objects import DatabaseObject
 from purgekit.objects.routine import MySqlProcedure, PgFunction
 
-Collector = PostgreSQLCollector | MySQLCollector
+CollectorRoutines = PostgreSQLCollector | MySQLCollector
 
 # Per revision: the renderer of the routines it installs.
-_COLLECTORS = {
-    "0003": {"postgresql": PostgreSQLCollector, "mysql": MySQLCollector, "mariadb": MySQLCollector},
-    "0006": {"postgresql": PostgreSQLCollectorV2, "mysql": MySQLCollectorV2, "mariadb": MySQLCollectorV2},
+_COLLECTORS: dict[str, dict[type, type[CollectorRoutines]]] = {
+    "0003": {PostgreSQLDialect: PostgreSQLCollector, MySQLDialect: MySQLCollector},
+    "0006": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV2},
 }
 CURRENT = "0006"
 
 
-def collector_for(dialect: str, revision: str = "0003") -> Collector:
+def collector_for(dialect: str, revision: str = "0003") -> CollectorRoutines:
     """The collector's SQL, as `revision` installs it, for a SQLAlchemy dialect name."""
-    try:
-        return _COLLECTORS[revision][dialect]()
-    except KeyError:
-        raise ValueError(f"purgekit supports postgresql, mysql and mariadb, not {dialect!r}") from None
+    return family_for(dialect).pick(_COLLECTORS[revision])()
 
 
 def changes_in_0006(dialect: str, settings: Settings) -> list[tuple[DatabaseObject | None, DatabaseObject | None]]:
@@ -58,7 +56,7 @@ __all__ = [
     "GC_PLAN_V1",
     "GC_PLAN_V2",
     "CollectionPlan",
-    "Collector",
+    "CollectorRoutines",
     "MySQLCollector",
     "MySQLCollectorV2",
     "PostgreSQLCollector",

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, Engine
 
 from purgekit.config import Settings
@@ -44,7 +44,7 @@ from purgekit.dialects.postgresql import CLIENT_SCHEMA
 from purgekit.gc.plan import CollectionPlan, Column, Related, counted, deleted_column
 from purgekit.gc.postgresql import CHECKPOINT, GC_LOCK_KEY, INTENT, gc_schema
 from purgekit.indexes import store_url
-from purgekit.sql import pg_ident
+from purgekit.sql import engine_for, pg_ident
 from purgekit.stores import Store
 
 # How long the re-check waits for the client's open writes to the pending-work tables before the batch is
@@ -277,7 +277,7 @@ class DirectBatches:
         stores = {self.plan.messages.store} | {t.store for t in (*self.plan.pending, *self.plan.dependents)}
         try:
             for store in sorted(stores, key=lambda s: s.value):
-                engine = create_engine(store_url(self.settings, store), hide_parameters=True, poolclass=pool.NullPool)
+                engine = engine_for(store_url(self.settings, store), poolclass=pool.NullPool)
                 self.engines[store] = engine
                 connection = engine.connect()
                 self.connections[store] = connection

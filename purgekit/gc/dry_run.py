@@ -15,15 +15,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from purgekit.dialects.mysql import HOST_STORE
-from purgekit.dialects.postgresql import CLIENT_SCHEMA
 from purgekit.gc.mysql import BATCH_PROCEDURE
-from purgekit.gc.mysql import CHECKPOINT as MYSQL_CHECKPOINT
 from purgekit.gc.plan import CollectionPlan, Related, counted
-from purgekit.gc.postgresql import CHECKPOINT as PG_CHECKPOINT
-from purgekit.gc.postgresql import gc_schema
 from purgekit.indexes import store_connection
-from purgekit.sql import mysql_ident, pg_ident
+from purgekit.sql import pg_ident
 from purgekit.stores import Store
 
 
@@ -123,16 +118,11 @@ def _checkpoint(connection: Connection, table: str) -> tuple | None:
 def dry_run(collector, retention_ms: int, batch_size: int) -> DryRun:
     """Count what collector.run(retention_ms, batch_size) would delete, without changing anything."""
     settings, plan = collector.settings, collector.plan
-    postgresql = settings.dialect == "postgresql"
+    family = settings.family
     started = time.monotonic()
-    if postgresql:
-        ref = lambda table: f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(table.name)}"  # noqa: E731
-        sql = _Sql(plan, ref, pg_ident, cross_store=True)
-        checkpoint_table = f"{pg_ident(gc_schema(settings))}.{PG_CHECKPOINT}"
-    else:
-        ref = lambda table: f"{mysql_ident(settings.store_name(table.store))}.{mysql_ident(table.name)}"  # noqa: E731
-        sql = _Sql(plan, ref, mysql_ident, cross_store=False)
-        checkpoint_table = f"{mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(MYSQL_CHECKPOINT)}"
+    ref = lambda table: family.store_table(settings, table.store, table.name)  # noqa: E731
+    sql = _Sql(plan, ref, family.quote, cross_store=family.stores_are_databases)
+    checkpoint_table = collector.sql.checkpoint_reference(settings)
     now_ms = int(time.time() * 1000)
     with store_connection(settings, Store.CONTACT) as contact:
         row = _checkpoint(contact, checkpoint_table)
@@ -176,7 +166,7 @@ def dry_run(collector, retention_ms: int, batch_size: int) -> DryRun:
                 window[f"listed_{index}"] = [v for (v,) in found]
             result.deleted[plan.messages.name] += msg.execute(text(sql.count_messages()), window).scalar()
             for dependent in plan.dependents:
-                if dependent.store is plan.messages.store or not postgresql:
+                if dependent.store is plan.messages.store or not family.stores_are_databases:
                     result.deleted[dependent.name] += msg.execute(text(sql.count_dependent(dependent)), window).scalar()
                 else:
                     result.deleted[dependent.name] += _count_elsewhere(
@@ -219,7 +209,7 @@ def _count_elsewhere(sql: _Sql, msg: Connection, other: Connection, dependent: R
 def statements(collector) -> list[str]:
     """The statements one batch runs, as purgekit gc sends them."""
     settings, plan = collector.settings, collector.plan
-    if settings.dialect == "postgresql":
+    if collector.direct:
         from purgekit.gc.direct import DirectStatements
 
         direct = DirectStatements(plan)

@@ -14,7 +14,8 @@ installed offline must be the one installed online. The explanations are here, b
 from __future__ import annotations
 
 from purgekit.config import Settings
-from purgekit.dialects.mysql import HOST_STORE, temporary_table_guard
+from purgekit.dialects.base import HOST_STORE
+from purgekit.dialects.mysql import temporary_table_guard
 from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Related, counted, deleted_column
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
@@ -32,6 +33,11 @@ MISSING_COLUMN = "purgekit gc: missing column "
 class MySQLCollector:
     name = "mysql"
     revision = "0003"
+    # Each batch is one call of the installed procedure.
+    direct_batches = False
+
+    def checkpoint_reference(self, settings: Settings) -> str:
+        return f"{mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(CHECKPOINT)}"
 
     def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
         host = settings.store_name(HOST_STORE)

@@ -17,7 +17,8 @@ compared as one text value, its columns joined with chr(31), a character no jid 
 from __future__ import annotations
 
 from purgekit.config import Settings
-from purgekit.dialects.postgresql import CLIENT_SCHEMA, HOST_STORE, foreign_server_name
+from purgekit.dialects.base import HOST_STORE
+from purgekit.dialects.postgresql import CLIENT_SCHEMA, foreign_server_name
 from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Column, Related, counted, deleted_column
 from purgekit.objects import DatabaseObject, ForeignTable, PgFunction, Schema
 from purgekit.objects.grant import SchemaUsage
@@ -49,6 +50,11 @@ def _key(alias: str, columns: tuple[str, ...]) -> str:
 class PostgreSQLCollector:
     name = "postgresql"
     revision = "0003"
+    # Batches run on direct connections to the stores (purgekit/gc/direct.py), not in an installed routine.
+    direct_batches = True
+
+    def checkpoint_reference(self, settings: Settings) -> str:
+        return f"{pg_ident(gc_schema(settings))}.{CHECKPOINT}"
 
     def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
         owner = settings.routine_owner

@@ -16,19 +16,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import preflight
 from purgekit.config import Settings
-from purgekit.errors import BadInputError, DatabaseProblem
+from purgekit.errors import BadInputError, DatabaseProblem, reason
 from purgekit.gc import CURRENT, GC_PLAN_V2, collector_for
 from purgekit.gc.direct import DirectBatches, PendingWorkAppeared
 from purgekit.gc.mysql import MISSING_COLUMN
 from purgekit.gc.plan import CollectionPlan, counted
 from purgekit.gc.retention import describe, timestamp
 from purgekit.gc.throttle import Throttle, Waited
+from purgekit.sql import engine_for
 from purgekit.stores import Store
 
 # Measured (docs/gc.md): past it rows/s hardly grow while the longest transaction does.
@@ -109,17 +110,6 @@ class Outcome:
         return self.status == "complete" and self.stopped is None
 
 
-def one_line(error: BaseException) -> str:
-    """The database's own message, first line, without SQLAlchemy's SQL and parameters."""
-    original = getattr(error, "orig", None) or error
-    if getattr(original, "args", None) and isinstance(original.args[0], int) and len(original.args) > 1:
-        message = str(original.args[1])  # PyMySQL: (errno, message)
-    else:
-        message = str(original)
-    lines = [line for line in message.strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(original).__name__
-
-
 def _code(error: DBAPIError) -> str | int | None:
     original = error.orig
     if getattr(original, "pgcode", None):
@@ -145,7 +135,7 @@ def _bad_argument(error: DBAPIError) -> bool:
         return True
     args = getattr(error.orig, "args", ())
     # MySQL: any SIGNAL arrives as error 1644 (ER_SIGNAL_EXCEPTION); the routines' own refusals name the argument.
-    return bool(args) and args[0] == 1644 and one_line(error).startswith(("retention_ms", "batch_size", "cutoff_ms"))
+    return bool(args) and args[0] == 1644 and reason(error).startswith(("retention_ms", "batch_size", "cutoff_ms"))
 
 
 def _not_installed(message: str) -> bool:
@@ -171,22 +161,19 @@ class Collector:
     @property
     def direct(self) -> bool:
         """PostgreSQL batches run on direct connections to the stores (purgekit/gc/direct.py)."""
-        return self.settings.dialect == "postgresql"
+        return self.sql.direct_batches
 
     def engine(self) -> Engine:
         if self._engine is None:
-            # hide_parameters: nothing bound ever shows in an error. MySQL: AUTOCOMMIT, each call is its own
-            # transaction (the procedures commit their own); PostgreSQL's direct batches commit themselves.
+            # MySQL: AUTOCOMMIT, each call is its own transaction (the procedures commit their own);
+            # PostgreSQL's direct batches commit themselves.
             options = {} if self.direct else {"isolation_level": "AUTOCOMMIT"}
-            self._engine = create_engine(self.settings.url, hide_parameters=True, poolclass=pool.NullPool, **options)
+            self._engine = engine_for(self.settings.url, poolclass=pool.NullPool, **options)
         return self._engine
 
     def _session(self, connection) -> None:
-        if self.settings.dialect == "postgresql":
-            connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_WAIT_SECONDS}s'")
-            connection.commit()
-        else:
-            connection.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}")
+        connection.exec_driver_sql(self.settings.family.lock_wait_statement(LOCK_WAIT_SECONDS))
+        connection.commit()  # PostgreSQL: the SET's own transaction; MySQL's sessions autocommit
 
     def check_schema(self) -> None:
         """The preflight (DatabaseProblem, exit 2), before any change. Batches that read the stores directly
@@ -201,7 +188,7 @@ class Collector:
 
     def _schema_refusal(self, error: DBAPIError) -> DatabaseProblem | None:
         """purgekit_gc_begin's refusal of a missing column, as the preflight would have worded it."""
-        message = one_line(error)
+        message = reason(error)
         if MISSING_COLUMN not in message:
             return None
         table, _, column = message.split(MISSING_COLUMN, 1)[1].strip().partition(".")
@@ -217,7 +204,7 @@ class Collector:
             if refusal is not None:
                 raise refusal from None
             if _bad_argument(error):
-                raise BadInputError(f"--older-than {describe(retention_ms)} refused: {one_line(error)}") from None
+                raise BadInputError(f"--older-than {describe(retention_ms)} refused: {reason(error)}") from None
             raise
         if self.direct:
             connection.commit()
@@ -302,7 +289,7 @@ class Collector:
                                 direct.finish_intent()
                         progress = self.begin(connection, retention_ms)
                     except DBAPIError as error:
-                        message = one_line(error)
+                        message = reason(error)
                         if _not_installed(message):
                             message = f"the collector is not installed here (run `alembic upgrade head`): {message}"
                         raise GcFailed(message) from None
@@ -342,7 +329,7 @@ class Collector:
         except GcFailed as error:
             outcome.error = str(error)
         except (SQLAlchemyError, RuntimeError) as error:
-            outcome.error = one_line(error)
+            outcome.error = reason(error)
         finally:
             outcome.seconds = time.monotonic() - started
             if self._engine is not None:

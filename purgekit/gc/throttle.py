@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
 from purgekit.errors import BadInputError
+from purgekit.sql import engine_for
 
 CHECK_SECONDS = 1.0
 
@@ -78,8 +80,12 @@ class PostgreSQLProbe(Probe):
         return int(load)
 
 
+# How each family tells replica lag and load.
+_PROBES: dict[type, type[Probe]] = {PostgreSQLDialect: PostgreSQLProbe, MySQLDialect: MySQLProbe}
+
+
 def probe_for(dialect: str) -> Probe:
-    return PostgreSQLProbe() if dialect == "postgresql" else MySQLProbe()
+    return family_for(dialect).pick(_PROBES)()
 
 
 @dataclass
@@ -109,7 +115,7 @@ class Throttle:
             self._lag(dialect, name, url)
 
     def _lag(self, dialect: str, name: str, url: URL) -> float | None:
-        engine = create_engine(url, hide_parameters=True, poolclass=pool.NullPool)
+        engine = engine_for(url, poolclass=pool.NullPool)
         try:
             with engine.connect() as connection:
                 return probe_for(dialect).lag_seconds(connection)

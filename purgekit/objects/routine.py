@@ -7,6 +7,9 @@ from sqlalchemy import text
 from purgekit.objects.base import DatabaseObject
 from purgekit.objects.privileges import PUBLIC, mysql_routine_grants, pg_acl
 from purgekit.sql import (
+    MYSQL_LEXICON,
+    PG_LEXICON,
+    Lexicon,
     Statement,
     mysql_account,
     mysql_ident,
@@ -17,16 +20,10 @@ from purgekit.sql import (
 )
 
 
-def same_body(installed: str, expected: str, dialect: str) -> bool:
+def same_body(installed: str, expected: str, lexicon: Lexicon) -> bool:
     """Whether two routine bodies are the same code: compared without comments, whitespace collapsed
     (the mysql client drops the comments of a body it installs, unless run with --comments)."""
-
-    from purgekit.sqlcheck import mask  # sqlcheck loads sqlglot: only when a body is compared
-
-    def normal(body: str) -> list[str]:
-        return mask(body, dialect, comments_only=True).split()
-
-    return normal(installed) == normal(expected)
+    return lexicon.words(installed) == lexicon.words(expected)
 
 
 @dataclass(frozen=True, repr=False)
@@ -93,7 +90,7 @@ class PgFunction(DatabaseObject):
         if row is None:
             return ["missing"]
         oid, source, definer, config, owner, public = row
-        phrases = [] if same_body(source, self.body, "postgres") else [f"body differs from revision {revision}"]
+        phrases = [] if same_body(source, self.body, PG_LEXICON) else [f"body differs from revision {revision}"]
         if not definer:
             phrases.append("not SECURITY DEFINER")
         if config != [f"search_path={self.search_path}"]:
@@ -182,7 +179,7 @@ class MySqlProcedure(DatabaseObject):
         if body is None:  # what MySQL shows an account that neither defined it nor may read mysql.proc
             phrases = ["body not visible to the account running verify"]
         else:
-            phrases = [] if same_body(body, self.body, "mysql") else [f"body differs from revision {revision}"]
+            phrases = [] if same_body(body, self.body, MYSQL_LEXICON) else [f"body differs from revision {revision}"]
         if security != "DEFINER":
             phrases.append(f"SQL SECURITY {security}, expected DEFINER")
         if access != "MODIFIES SQL DATA":

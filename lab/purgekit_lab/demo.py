@@ -3,7 +3,7 @@
 For each dialect: start a server, create and fill the four synthetic stores, `alembic upgrade head`,
 check it (purgekit verify, purgekit doctor), count then erase a sample user and print what was removed
 table by table, run the routine again (it deletes nothing), then `alembic downgrade base`.
-Run it with `scripts/demo` (or `python -m purgekit.demo`); it leaves no server running.
+Run it with `scripts/demo` (or `python -m purgekit_lab.demo`); it leaves no server running.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from purgekit.deploy import current_revision
 from purgekit.doctor import diagnose
 from purgekit.erase import erase_user
 from purgekit.report import ErasureReport
-from purgekit.testing.deployment import synthetic_deployment
-from purgekit.testing.servers import ServerUnavailable, server_for
 from purgekit.verify import verify
+from purgekit_lab.deployment import synthetic_deployment
+from purgekit_lab.servers import ServerUnavailable, server_for
 
 SAMPLE_USER = 13655559020
 # Receipts hash the number with a secret salt (PURGEKIT_RECEIPT_SALT); the demo's stores are throwaway.

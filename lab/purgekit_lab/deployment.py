@@ -7,22 +7,24 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from purgekit import deploy
 from purgekit.config import Settings, load_settings
-from purgekit.dialects import Dialect, dialect_for
+from purgekit.dialects import Dialect, family_for
 from purgekit.report import ErasureReport
 from purgekit.routine import call_erase_routine
+from purgekit.sql import engine_for
 from purgekit.stores import Store
-from purgekit.synthetic import SyntheticStores
-from purgekit.testing.servers import Server
+from purgekit_lab.servers import Server
+from purgekit_lab.synthetic import SyntheticStores
 
 
 def settings_for(server: Server, prefix: str, **environ: str) -> Settings:
     """Settings as a DBA would give them for these stores, through the same environment variables."""
-    host_url = server.url_for(prefix + Store.CONTACT.value) if server.dialect == "postgresql" else server.url
+    # PostgreSQL: contactStore's database; MySQL: the server, whose schemas the stores are.
+    stores_are_databases = family_for(server.dialect).stores_are_databases
+    host_url = server.url_for(prefix + Store.CONTACT.value) if stores_are_databases else server.url
     host, port = server.loopback
     env = {
         "PURGEKIT_DATABASE_URL": host_url,
@@ -45,7 +47,7 @@ class Deployment:
 
     @property
     def dialect(self) -> Dialect:
-        return dialect_for(self.settings.dialect)
+        return self.settings.family
 
     def upgrade(self, revision: str = "head") -> None:
         deploy.upgrade(self.settings, revision)
@@ -70,7 +72,7 @@ def synthetic_deployment(server: Server, label: str = "t", **environ: str) -> It
     stores = SyntheticStores(server.url, prefix)
     stores.create()
     settings = settings_for(server, prefix, **environ)
-    engine = create_engine(settings.url, hide_parameters=True)
+    engine = engine_for(settings.url)
     try:
         yield Deployment(server, stores, settings, engine)
     finally:

@@ -1,7 +1,7 @@
 """`purgekit sample-stores create|fill|drop --prefix P`: synthetic stores to try purgekit on a scratch server.
 
-The stores are purgekit.synthetic's: the client's four stores under a prefix of their own, with their
-tables, filled with made-up users. They carry a mark (purgekit.synthetic), and only marked stores are
+The stores are purgekit_lab.synthetic's: the client's four stores under a prefix of their own, with their
+tables, filled with made-up users. They carry a mark (purgekit_lab.synthetic), and only marked stores are
 ever filled or dropped: a database that exists already is never created over, and a client's store is
 never touched. The prefix may not be empty, so that sample stores never take a client's store names.
 """
@@ -16,8 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from purgekit.commands.common import URL_OPTION, environment, settings_from
 from purgekit.errors import BadInputError, DatabaseProblem, connection_failed
 from purgekit.stores import Store
-from purgekit.synthetic import SyntheticStores
-from purgekit.synthetic.generator import NotSynthetic
+from purgekit_lab.synthetic import NotSynthetic, SyntheticStores
 
 app = typer.Typer(
     name="sample-stores",
@@ -46,7 +45,7 @@ def register(parent: typer.Typer) -> None:
 def _server(url: str | None) -> URL:
     """Where databases are created: the URL's server (PostgreSQL: its postgres database; MySQL: no schema)."""
     settings = settings_from(url)
-    server = settings.url.set(database="postgres" if settings.dialect == "postgresql" else "")
+    server = settings.url.set(database="postgres" if settings.family.stores_are_databases else "")
     engine = create_engine(server, poolclass=pool.NullPool)
     try:
         with engine.connect():

@@ -10,10 +10,10 @@
 
 If none can be had, `ServerUnavailable` says, on one line, why each way failed.
 
-Throwaway servers run in the foreground as our child processes (not daemonised through pg_ctl or
-mysqld_safe), so that on Linux they get a parent-death signal: even a SIGKILLed test run leaves no
-server behind. That signal follows the *thread* that started the server, so enter the context
-manager in a thread that outlives its use (pytest's main thread does).
+Throwaway servers run in the foreground as our child processes, started and stopped by mirakuru (not
+daemonised through pg_ctl or mysqld_safe), so that on Linux they get a parent-death signal: even a
+SIGKILLed test run leaves no server behind. That signal follows the *thread* that started the server,
+so enter the context manager in a thread that outlives its use (pytest's main thread does).
 """
 
 from __future__ import annotations
@@ -26,33 +26,36 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
+import mirakuru
+import port_for
+from mirakuru.base import ENV_UUID
+from mirakuru.exceptions import ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
 from sqlalchemy.engine import URL, make_url
 
-Dialect = Literal["postgresql", "mysql"]
+from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
+
+DialectName = Literal["postgresql", "mysql"]
 Source = Literal["env", "container", "local"]
 
 POSTGRES_URL_VARIABLE = "PURGEKIT_TEST_POSTGRES_URL"
 MYSQL_URL_VARIABLE = "PURGEKIT_TEST_MYSQL_URL"
-POSTGRES_IMAGE = "postgres:15"
+POSTGRESQL_IMAGE = "postgres:15"
 MYSQL_IMAGE = "mysql:8.0"
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0  # seconds a server may take to accept connections
 DOCKER_PING_TIMEOUT = 3.0
-STOP_TIMEOUT = 30.0
 
 # Throwaway servers are disposable: durability is traded for speed, memory sized for benchmarks.
-POSTGRES_SETTINGS: dict[str, str] = {
+POSTGRESQL_SETTINGS: dict[str, str] = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
@@ -82,7 +85,7 @@ class _Unavailable(Exception):
 class Server:
     """A reachable database server, with superuser (PostgreSQL) or root (MySQL) credentials."""
 
-    dialect: Dialect
+    dialect: DialectName
     url: str  # with driver; PostgreSQL: the `postgres` database; MySQL: no database
     host: str
     port: int
@@ -117,7 +120,7 @@ class Server:
 @contextlib.contextmanager
 def postgres_server() -> Iterator[Server]:
     """A PostgreSQL server (env URL, container, or throwaway local one); see the module docstring."""
-    with _first_available("postgresql", POSTGRES_URL_VARIABLE, _postgres_container, _local_postgres) as server:
+    with _first_available("postgresql", POSTGRES_URL_VARIABLE, _postgresql_container, _local_postgresql) as server:
         yield server
 
 
@@ -130,11 +133,7 @@ def mysql_server() -> Iterator[Server]:
 
 def server_for(dialect: str) -> contextlib.AbstractContextManager[Server]:
     """`postgres_server()` or `mysql_server()`, by SQLAlchemy dialect name."""
-    factories = {"postgresql": postgres_server, "mysql": mysql_server, "mariadb": mysql_server}
-    try:
-        return factories[dialect]()
-    except KeyError:
-        raise ValueError(f"no test server for dialect {dialect!r}") from None
+    return family_for(dialect).pick({PostgreSQLDialect: postgres_server, MySQLDialect: mysql_server})()
 
 
 @contextlib.contextmanager
@@ -150,7 +149,7 @@ _Factory = Callable[[], contextlib.AbstractContextManager[Server]]
 
 
 @contextlib.contextmanager
-def _first_available(dialect: Dialect, variable: str, container: _Factory, local: _Factory) -> Iterator[Server]:
+def _first_available(dialect: DialectName, variable: str, container: _Factory, local: _Factory) -> Iterator[Server]:
     if os.environ.get(variable):
         try:
             server = _server_from_env(dialect, variable)
@@ -175,7 +174,7 @@ def _first_available(dialect: Dialect, variable: str, container: _Factory, local
 # -- env ---------------------------------------------------------------------------------------------
 
 
-def _server_from_env(dialect: Dialect, variable: str) -> Server:
+def _server_from_env(dialect: DialectName, variable: str) -> Server:
     try:
         url = make_url(os.environ[variable])
     except Exception as exc:
@@ -259,7 +258,7 @@ def _started(make: Callable[[], Any]) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _postgres_container() -> Iterator[Server]:
+def _postgresql_container() -> Iterator[Server]:
     if (reason := _docker_unavailable()) is not None:
         raise _Unavailable(reason)
     try:
@@ -268,10 +267,10 @@ def _postgres_container() -> Iterator[Server]:
         from testcontainers.postgres import PostgresContainer
 
     password = "purgekit"
-    settings = " ".join(f"-c {k}={v}" for k, v in POSTGRES_SETTINGS.items())
+    settings = " ".join(f"-c {k}={v}" for k, v in POSTGRESQL_SETTINGS.items())
     with _started(
         lambda: PostgresContainer(
-            POSTGRES_IMAGE, username="postgres", password=password, dbname="postgres", shm_size="1g"
+            POSTGRESQL_IMAGE, username="postgres", password=password, dbname="postgres", shm_size="1g"
         ).with_command(f"postgres {settings}")
     ) as container:
         host, port = container.get_container_host_ip(), int(container.get_exposed_port(5432))
@@ -296,7 +295,7 @@ def _mysql_container() -> Iterator[Server]:
         yield _container_server("mysql", host, port, "root", password, 3306)
 
 
-def _container_server(dialect: Dialect, host: str, port: int, user: str, password: str, inside_port: int) -> Server:
+def _container_server(dialect: DialectName, host: str, port: int, user: str, password: str, inside_port: int) -> Server:
     if dialect == "postgresql":
         url = URL.create("postgresql+psycopg2", user, password, host, port, "postgres")
     else:
@@ -307,6 +306,65 @@ def _container_server(dialect: Dialect, host: str, port: int, user: str, passwor
 # -- throwaway local servers: processes and directories ---------------------------------------------
 
 
+class _ServerProcess(mirakuru.Executor):
+    """A server in the foreground, started and stopped by mirakuru, ready once `ready` stops raising.
+
+    What mirakuru lacks is added here: the server's own account (servers refuse to run as root), an
+    environment with none of our PG*/MYSQL* variables, and Linux's parent-death signal.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str | Path],
+        ready: Callable[[], object],
+        stop_signal: signal.Signals,
+        log: IO[bytes],
+        options: dict[str, Any],
+    ) -> None:
+        self._ready = ready
+        self._environment = options.pop("env")
+        self._death_signal = stop_signal
+        self.last_error: Exception | None = None
+        super().__init__(
+            [str(a) for a in args],
+            cwd=options.pop("cwd"),
+            timeout=STARTUP_TIMEOUT,
+            stop_signal=stop_signal,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            popen_kwargs=options,
+        )
+
+    @property
+    def envvars(self) -> dict[str, str]:
+        # mirakuru's marker (it finds a server's leftover children by it), on our clean environment.
+        return {**self._environment, ENV_UUID: self._uuid}
+
+    @property
+    def _popen_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._popen_kwargs
+        kwargs["preexec_fn"] = self._preexec
+        return kwargs
+
+    def _preexec(self) -> None:
+        # Own session (mirakuru's os.setsid): a Ctrl-C meant for us must not reach the server. Then the
+        # parent-death signal: subprocess switches user before this, and a credential change clears it.
+        os.setsid()
+        _die_with_parent(self._death_signal)
+
+    def pre_start_check(self) -> bool:
+        return False  # a fresh port in a fresh directory: nothing of ours can be running there
+
+    def after_start_check(self) -> bool:
+        try:
+            self._ready()
+        except Exception as exc:
+            self.last_error = exc
+            return False
+        return True
+
+
 class _Throwaway:
     """A temporary directory and, once started, the server process running from it."""
 
@@ -314,22 +372,21 @@ class _Throwaway:
         self.directory = directory
         self.account = account
         self.log = directory / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.stop_signal = signal.SIGTERM
+        self.process: _ServerProcess | None = None
 
-    def start(self, args: Sequence[str | Path], stop_signal: signal.Signals) -> None:
-        self.stop_signal = stop_signal
+    def start(self, args: Sequence[str | Path], stop_signal: signal.Signals, ready: Callable[[], object], what: str):
+        """Start the server as its account and wait until `ready` connects, it exits, or STARTUP_TIMEOUT passes."""
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(a) for a in args],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Own session: a Ctrl-C meant for us must not reach the server; we stop it ourselves.
-                start_new_session=True,
-                preexec_fn=_die_with_parent(stop_signal),
-                **_child_options(self.account, self.directory),
-            )
+            self.process = _ServerProcess(args, ready, stop_signal, log, _child_options(self.account, self.directory))
+            try:
+                self.process.start()
+            except ProcessExitedWithError as exc:
+                raise _Unavailable(f"{what} exited with {exc.exit_code}: {self.log_tail()}") from None
+            except TimeoutExpired:
+                error = _one_line(str(self.process.last_error))
+                raise _Unavailable(
+                    f"{what} not accepting connections after {STARTUP_TIMEOUT:.0f}s ({error}): {self.log_tail()}"
+                ) from None
 
     def run(self, args: Sequence[str | Path], what: str, timeout: float = 120.0) -> None:
         """Run a one-off command (initdb, install-db) as the server's account; raise if it fails."""
@@ -347,24 +404,6 @@ class _Throwaway:
         if done.returncode != 0:
             raise _Unavailable(f"{what} exited with {done.returncode}: {_tail(done.stdout)}")
 
-    def wait_until_ready(self, ready: Callable[[], object], what: str) -> None:
-        """Poll `ready` until it stops raising, the server exits, or STARTUP_TIMEOUT passes."""
-        assert self.process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise _Unavailable(f"{what} exited with {self.process.returncode}: {self.log_tail()}")
-            try:
-                ready()
-                return
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise _Unavailable(
-                        f"{what} not accepting connections after {STARTUP_TIMEOUT:.0f}s "
-                        f"({_one_line(str(exc))}): {self.log_tail()}"
-                    ) from None
-            time.sleep(0.1)
-
     def log_tail(self) -> str:
         try:
             return _tail(self.log.read_bytes())
@@ -374,13 +413,10 @@ class _Throwaway:
     def stop(self) -> None:
         """Stop the server (it is disposable: no graceful shutdown needed) and remove the directory."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(self.stop_signal)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            # A server stopped by its signal may exit with a status of its own: it is gone all the same.
+            with contextlib.suppress(ProcessFinishedWithError):
+                process.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
         _running.discard(self)
 
@@ -440,31 +476,24 @@ def _child_options(account: pwd.struct_passwd | None, directory: Path) -> dict[s
     return options
 
 
-def _die_with_parent(sig: signal.Signals) -> Callable[[], None] | None:
-    """A preexec_fn asking Linux to send `sig` to the child when we die (None elsewhere)."""
+def _die_with_parent(sig: signal.Signals) -> None:
+    """Ask Linux to send `sig` to this (child) process when its parent dies; nothing elsewhere."""
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        return None
+        return
     pr_set_pdeathsig = 1
-
-    # subprocess switches user before calling this, which matters: a credential change clears it.
-    def preexec() -> None:
-        prctl(pr_set_pdeathsig, int(sig))
-
-    return preexec
+    prctl(pr_set_pdeathsig, int(sig))
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
+    return port_for.select_random()
 
 
 # -- throwaway PostgreSQL ---------------------------------------------------------------------------
 
 
-def _postgres_bindir() -> Path | None:
+def _postgresql_bindir() -> Path | None:
     """The directory holding initdb and postgres: PATH first, then Debian's newest version."""
     on_path = shutil.which("initdb")
     if on_path and (Path(on_path).resolve().parent / "postgres").is_file():
@@ -479,12 +508,12 @@ def _version_key(name: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in name.split("."))
 
 
-def _postgres_conf(socket_dir: Path, port: int) -> str:
+def _postgresql_conf(socket_dir: Path, port: int) -> str:
     settings = {
         "listen_addresses": f"'{LOOPBACK}'",
         "port": str(port),
         "unix_socket_directories": _pg_quote(str(socket_dir)),
-        **POSTGRES_SETTINGS,
+        **POSTGRESQL_SETTINGS,
     }
     return "\n# purgekit throwaway server\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
 
@@ -494,8 +523,8 @@ def _pg_quote(value: str) -> str:
 
 
 @contextlib.contextmanager
-def _local_postgres() -> Iterator[Server]:
-    bindir = _postgres_bindir()
+def _local_postgresql() -> Iterator[Server]:
+    bindir = _postgresql_bindir()
     if bindir is None:
         raise _Unavailable("no initdb/postgres on PATH or in /usr/lib/postgresql/*/bin")
     with _throwaway("purgekit-pg-", _service_account("postgres")) as box:
@@ -507,10 +536,9 @@ def _local_postgres() -> Iterator[Server]:
         )
         port = _free_port()
         with open(data / "postgresql.conf", "a") as conf:
-            conf.write(_postgres_conf(box.directory, port))
+            conf.write(_postgresql_conf(box.directory, port))
         # SIGQUIT: immediate shutdown, which the postmaster passes on to its backends.
-        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT)
-        box.wait_until_ready(lambda: _postgres_ping(port), "postgres")
+        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT, lambda: _postgresql_ping(port), "postgres")
         url = URL.create("postgresql+psycopg2", "postgres", None, LOOPBACK, port, "postgres")
         yield Server("postgresql", _render(url), LOOPBACK, port, "postgres", None, "local", LOOPBACK, port)
 
@@ -518,7 +546,7 @@ def _local_postgres() -> Iterator[Server]:
 @contextlib.contextmanager
 def postgres_replica(primary: Server) -> Iterator[Server]:
     """A streaming replica of a throwaway PostgreSQL server (pg_basebackup -R), for tests of replica lag."""
-    bindir = _postgres_bindir()
+    bindir = _postgresql_bindir()
     if bindir is None or primary.source != "local":
         raise ServerUnavailable("a replica needs a local throwaway primary and pg_basebackup")
     with _throwaway("purgekit-pg-replica-", _service_account("postgres")) as box:
@@ -545,14 +573,13 @@ def postgres_replica(primary: Server) -> Iterator[Server]:
         )
         port = _free_port()
         with open(data / "postgresql.conf", "a") as conf:
-            conf.write(_postgres_conf(box.directory, port))
-        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT)
-        box.wait_until_ready(lambda: _postgres_ping(port), "postgres replica")
+            conf.write(_postgresql_conf(box.directory, port))
+        box.start([bindir / "postgres", "-D", data], signal.SIGQUIT, lambda: _postgresql_ping(port), "postgres replica")
         url = URL.create("postgresql+psycopg2", "postgres", None, LOOPBACK, port, "postgres")
         yield Server("postgresql", _render(url), LOOPBACK, port, "postgres", None, "local", LOOPBACK, port)
 
 
-def _postgres_ping(port: int) -> None:
+def _postgresql_ping(port: int) -> None:
     import psycopg2
 
     psycopg2.connect(host=LOOPBACK, port=port, user="postgres", dbname="postgres", connect_timeout=2).close()
@@ -609,8 +636,9 @@ def _local_mysql() -> Iterator[Server]:
                 *(f"--{k}={v}" for k, v in MYSQL_SETTINGS.items()),
             ],
             signal.SIGKILL,  # disposable, single process: nothing to shut down gracefully
+            lambda: _mysql_connect(unix_socket=str(sock)).close(),
+            "mysqld",
         )
-        box.wait_until_ready(lambda: _mysql_connect(unix_socket=str(sock)).close(), "mysqld")
         _allow_root_over_tcp(sock, port)
         url = URL.create("mysql+pymysql", "root", None, LOOPBACK, port)
         yield Server("mysql", _render(url), LOOPBACK, port, "root", None, "local", LOOPBACK, port)

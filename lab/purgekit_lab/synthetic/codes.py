@@ -1,0 +1,6 @@
+"""The codes the client's tables use, shared by fill() and add_user()."""
+
+# The client's own codes, as its tables hold them.
+GROUP_ADDED, GROUP_LEFT = 0, 1
+STATUS_RECEIVED, STATUS_SERVER_ACK, STATUS_DELIVERED, STATUS_READ = 0, 4, 5, 13
+MEDIA_NONE, MEDIA_IMAGE = 0, 1

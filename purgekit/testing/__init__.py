@@ -1,1 +1,0 @@
-"""Real database servers for purgekit's tests, demo and benchmarks."""
