@@ -35,7 +35,6 @@ access_log = logging.getLogger("purgekit.service.access")
 log = logging.getLogger("purgekit.service")
 CONNECT_TIMEOUT_SECONDS = 5
 IDEMPOTENCY_KEY = Header(
-    None,
     alias="Idempotency-Key",
     min_length=1,
     max_length=255,
