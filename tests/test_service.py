@@ -11,10 +11,9 @@ import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 from service import SALT, TOKEN, Process, Server, clear_jobs, environment, wait_for
-from test_gc import RETENTION_MS, USER, checkpoint, expected, make_stores, now_ms, snapshot
+from test_gc import RETENTION_MS, USER, checkpoint, expected, make_stores, snapshot
 from test_gc_cli import CallbackServer, gc_notification, node_url
 
 from purgekit import __version__

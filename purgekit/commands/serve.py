@@ -93,6 +93,9 @@ def serve(
     logging.getLogger("purgekit.service").info(
         "purgekit serve on %s:%d, %d job thread(s)", host, port, len(threads_started)
     )
+    # uvicorn raises the signal it stopped for again once it is done: then it only ends this function.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: None)
     try:
         server.run()  # returns on SIGTERM or Ctrl-C
     finally:

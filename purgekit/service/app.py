@@ -223,7 +223,7 @@ def create_app(state: Service) -> FastAPI:
         job, _ = state.store.submit(erasure.NAME, erasure.request(body.phones, body.dry_run), "", idempotency_key)
         return job_answer(job)
 
-    @app.delete("/v1/messages/{chat_jid}/{key_id}", dependencies=guarded, tags=["jobs"], status_code=202)
+    @app.delete("/v1/messages/{chat}/{key_id}", dependencies=guarded, tags=["jobs"], status_code=202)
     def delete_message(
         chat_jid: Annotated[str, Path(alias="chat", max_length=255)],
         key_id: Annotated[str, Path(max_length=255)],
@@ -241,7 +241,7 @@ def create_app(state: Service) -> FastAPI:
         job, _ = state.store.submit(message.NAME, request, "", idempotency_key)
         return job_answer(job)
 
-    @app.delete("/v1/chats/{chat_jid}", dependencies=guarded, tags=["jobs"], status_code=202)
+    @app.delete("/v1/chats/{chat}", dependencies=guarded, tags=["jobs"], status_code=202)
     def delete_chat(
         chat_jid: Annotated[str, Path(alias="chat", max_length=255)],
         from_whatsapp: bool | None = Query(None),
@@ -266,16 +266,65 @@ def create_app(state: Service) -> FastAPI:
             raise Problem(404, [shapes.error(shapes.NOT_FOUND, f"no job {job_id}")])
         return job_answer(job, 200)
 
-    @app.get("/metrics", dependencies=guarded, tags=["service"])
+    @app.get(
+        "/metrics",
+        dependencies=guarded,
+        tags=["service"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+    )
     def metrics() -> Response:
         """Jobs by state, rows deleted, durations: the Prometheus text format."""
         return Response(state.metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/openapi.json", dependencies=guarded, include_in_schema=False)
     def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        return JSONResponse(schema(app))
 
     return SizeLimit(AccessLog(app, state.metrics), state.service.max_request_bytes)
+
+
+ERRORS_SCHEMA = {
+    "type": "object",
+    "required": ["meta", "errors"],
+    "properties": {
+        "meta": {"type": "object"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "title", "details"],
+                "properties": {"code": {"type": "integer"}, "title": {"type": "string"}, "details": {"type": "string"}},
+            },
+        },
+    },
+}
+ERROR_ANSWERS = {
+    "400": "Bad input: document 001's errors array",
+    "401": "No token, or not one of PURGEKIT_API_TOKENS",
+    "404": "No such job",
+    "413": "The request body is too large",
+    "503": "The database cannot be reached",
+}
+
+
+def schema(app: FastAPI) -> dict:
+    """The OpenAPI schema as the service answers: 400 with the errors array where FastAPI says 422."""
+    if app.openapi_schema is None:
+        document = app.openapi()
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+                answers.pop("422", None)
+                for status, description in ERROR_ANSWERS.items():
+                    if status == "401" and path == "/v1/health":
+                        continue
+                    content = {"application/json": {"schema": ERRORS_SCHEMA}}
+                    answers.setdefault(status, {"description": description, "content": content})
+        document.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+        document.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def _route(scope) -> str:
