@@ -17,6 +17,7 @@ from purgekit.objects import PgFunction, Schema
 from purgekit.operations import ObjectLedger
 from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.released import reference_settings
+from purgekit.service.jobs_table import JOBS_REVISION, jobs_place
 from purgekit.stores import ERASURE_PLAN_V1, Store
 from purgekit.testing.deployment import synthetic_deployment
 from purgekit.verify import expected_objects
@@ -301,3 +302,11 @@ def test_privileges_granted_beyond_what_purgekit_grants_are_drift(server):
                     run(connection, f"DROP USER '{role}'@'%'")
         assert_matches(deployment, run_verify(deployment))
         deployment.downgrade()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_the_service_jobs_table_is_expected_from_its_revision_on(dialect):
+    settings = reference_settings(dialect)
+    [jobs_table] = jobs_place(dialect).objects(settings)
+    assert (JOBS_REVISION, jobs_table) in expected_objects(settings, deploy.head_revision())
+    assert all(obj != jobs_table for _, obj in expected_objects(settings, "0006"))
