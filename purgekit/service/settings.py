@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from purgekit.config import parse_url
+from purgekit.commands.gc import _named_urls
 from purgekit.errors import ConfigurationError
 from purgekit.gc.plan import MAX_BATCH_SIZE
 from purgekit.gc.retention import parse_retention
@@ -72,18 +72,9 @@ def read_tokens(value: str) -> tuple[str, ...]:
 
 
 def read_nodes(value: str) -> tuple[tuple[str, str], ...]:
-    nodes: list[tuple[str, str]] = []
-    for spec in (part.strip() for part in value.split(",")):
-        if not spec:
-            continue
-        name, sep, url = spec.partition("=")
-        if not sep or not name.strip() or not url.strip():
-            raise ConfigurationError(f"{NODES}: {name!r} is not NAME=URL (wacore1=mysql://dba@db1/,wacore2=...)")
-        if any(name == seen for seen, _ in nodes):
-            raise ConfigurationError(f"{NODES}: node {name!r} is given twice")
-        parse_url(url, f"{NODES} {name}")
-        nodes.append((name.strip(), url.strip()))
-    return tuple(nodes)
+    """NAME=URL pairs, read as `purgekit gc --node` reads them (every URL checked)."""
+    specs = [spec.strip() for spec in value.split(",") if spec.strip()]
+    return tuple(_named_urls(NODES, specs, "wacore1=mysql://dba@db1/,wacore2=mysql://dba@db2/"))
 
 
 def _number(environ: Mapping[str, str], name: str, default, kind, low, high=None):
