@@ -98,6 +98,28 @@ def test_multiconnect_answers_per_node_with_1014_for_a_node_that_cannot_be_reach
 
 
 @pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+def test_a_callback_server_that_fails_is_tried_again_a_bounded_number_of_times_and_the_job_fails(installed, tmp_path):
+    with CallbackServer(status=503) as callbacks:
+        env = environment(
+            installed, PURGEKIT_CALLBACK_URL=callbacks.url + "?key=cb-s3cret", PURGEKIT_GC_OLDER_THAN="30d"
+        )
+        server = Server(env, tmp_path / "serve.log").start()
+        try:
+            with server.client() as client:
+                job = wait_for(client, client.put("/v1/services/message/gc").headers["Purgekit-Jobs"])
+        finally:
+            server.stop()
+    assert callbacks.bodies() == [gc_notification(0)] * 3  # the collection itself completed
+    assert job["state"] == "failed" and job["exit_code"] == 1 and job["result"]["notified"] is False
+    [problem] = job["errors"]
+    assert problem["code"] == 1014 and problem["details"].endswith(
+        "did not take the notification: HTTP 503 Service Unavailable"
+    )
+    assert "cb-s3cret" not in str(job) + server.output()
+    clear_jobs(installed)
+
+
+@pytest.mark.parametrize("server", ["postgresql"], indirect=True)
 def test_tokens_bad_requests_and_limits_answer_document_001s_errors_without_a_secret(installed, tmp_path):
     server = Server(environment(installed, PURGEKIT_MAX_REQUEST_BYTES="2048"), tmp_path / "serve.log").start()
     try:

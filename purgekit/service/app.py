@@ -16,7 +16,7 @@ from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
@@ -99,14 +99,28 @@ class Service:
 
     def __init__(self, settings: Settings, service: ServiceSettings, engine: Engine | None = None) -> None:
         self.settings, self.service = settings, service
-        self.engine = engine or create_engine(settings.url, hide_parameters=True, pool_pre_ping=True)
+        self.engine = engine or create_engine(
+            settings.url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
         self.store = JobStore(self.engine, settings)
         self.metrics = Metrics(self.store)
 
     def reachable(self, settings: Settings) -> str | None:
-        """None when the database answers, else why not (its URL shown without the password)."""
-        engine = create_engine(
-            settings.url, hide_parameters=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        """None when the database answers, else why not (its URL shown without the password). The service's
+        own database through its pool; a node's on a connection of its own."""
+        own = settings is self.settings
+        engine = (
+            self.engine
+            if own
+            else create_engine(
+                settings.url,
+                hide_parameters=True,
+                poolclass=pool.NullPool,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            )
         )
         try:
             with engine.connect() as connection:
@@ -115,7 +129,8 @@ class Service:
         except SQLAlchemyError as failure:
             return str(connection_failed(settings.url, failure))
         finally:
-            engine.dispose()
+            if not own:
+                engine.dispose()
 
     def node_settings(self, url: str) -> Settings:
         rendered = parse_url(url, "PURGEKIT_NODES").render_as_string(hide_password=False)
@@ -201,16 +216,17 @@ def create_app(state: Service) -> FastAPI:
             why = state.reachable(state.settings)
             if why is not None:
                 raise Problem(503, [shapes.error(shapes.INTERNAL, why)])
-            job, _ = state.store.submit(gc.NAME, request, "", idempotency_key, exclusive=True)
+            job, _ = state.store.submit(gc.NAME, request, "", idempotency_key, gc.exclusive_key(state.settings))
             answer = {"services": {"message": {"gc": {"status": "processing"}}}, "meta": shapes.meta()}
             return JSONResponse(answer, 202, headers={"Purgekit-Jobs": str(job.id), "Location": f"/v1/jobs/{job.id}"})
         per_node, ids = {}, []
         for name, url in state.service.nodes:
-            why = state.reachable(state.node_settings(url))
+            settings = state.node_settings(url)
+            why = state.reachable(settings)
             if why is not None:
                 per_node[name] = {"errors": [shapes.error(shapes.INTERNAL, why)]}
                 continue
-            job, _ = state.store.submit(gc.NAME, request, name, idempotency_key, exclusive=True)
+            job, _ = state.store.submit(gc.NAME, request, name, idempotency_key, gc.exclusive_key(settings))
             per_node[name] = {"status": "processing"}
             ids.append(f"{name}={job.id}")
         status = 202 if ids else 503

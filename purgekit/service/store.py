@@ -153,13 +153,17 @@ class JobStore:
     # Requests ---------------------------------------------------------------------------------------------
 
     def submit(
-        self, kind: str, request: dict, target: str = "", idempotency_key: str | None = None, exclusive: bool = False
+        self,
+        kind: str,
+        request: dict,
+        target: str = "",
+        idempotency_key: str | None = None,
+        exclusive_key: str | None = None,
     ) -> tuple[Job, bool]:
         """The job for this request, and whether it is new: a request carrying an Idempotency-Key seen before
-        gets the first job; an exclusive one (gc) while another of its kind and target is queued or running
-        gets that one. Either way nothing new is queued."""
+        gets the first job; one with an exclusive key (gc: its database) while a job with the same key is
+        queued or running gets that one. Either way nothing new is queued."""
         key = idempotency_hash(kind, target, idempotency_key) if idempotency_key else None
-        exclusive_key = f"{kind} {target}" if exclusive else None
         t = self.table
         with self.engine.connect() as connection:
             if key and (found := self._one(connection, t.c.idempotency_key == key)):

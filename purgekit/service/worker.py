@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from purgekit.config import Settings
 from purgekit.errors import PurgekitError, reason
@@ -27,6 +27,39 @@ from purgekit.service.store import MAX_ATTEMPTS, Job, JobStore, this_worker
 
 log = logging.getLogger("purgekit.service.jobs")
 POLL_SECONDS = 1.0
+# How often a running job's lock connection is used: an idle one may be closed by the server (MySQL's
+# wait_timeout), which would release the job's lock while the job runs.
+KEEPALIVE_SECONDS = 60.0
+
+
+class Keepalive:
+    """Pings the connection holding a job's lock while the job runs on other connections. A ping that fails
+    means the lock may be gone (another worker may resume the job): `lost` tells the job to stop, as a
+    SIGTERM would."""
+
+    def __init__(self, connection: Connection, seconds: float = KEEPALIVE_SECONDS) -> None:
+        self.connection, self.seconds = connection, seconds
+        self.lost = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._ping, name="purgekit-job-keepalive", daemon=True)
+
+    def _ping(self) -> None:
+        while not self._done.wait(self.seconds):
+            try:
+                self.connection.exec_driver_sql("SELECT 1")
+                self.connection.rollback()
+            except Exception as failure:
+                log.error("the connection holding a job's lock failed (%s): the job stops", reason(failure))
+                self.lost = True
+                return
+
+    def __enter__(self) -> Keepalive:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def describe(job: Job) -> str:
@@ -77,7 +110,8 @@ class Worker:
                 "%s %s on %s (attempt %d)", describe(job), "resumed" if resumed else "started", self.name, job.attempts
             )
             started = time.monotonic()
-            ending = self._ending(job)
+            with Keepalive(connection) as keepalive:
+                ending = self._ending(job, lambda: self.stop.is_set() or keepalive.lost)
             seconds = time.monotonic() - started
             if ending.state == "queued":
                 self.store.requeue(connection, job)
@@ -89,8 +123,8 @@ class Worker:
             self.on_ending(job, ending, seconds)
             return True
 
-    def _ending(self, job: Job) -> Ending:
-        context = Context(self.settings, self.service, self.engine, self.stop.is_set)
+    def _ending(self, job: Job, stopping: Callable[[], bool]) -> Ending:
+        context = Context(self.settings, self.service, self.engine, stopping)
         try:
             return self.kinds[job.kind].run(context, job)
         except PurgekitError as failure:

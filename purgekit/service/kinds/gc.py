@@ -30,6 +30,15 @@ def request(older_than: str | None, batch_size: int | None, default_older_than: 
     return {"older_than": older_than, "batch_size": batch_size}
 
 
+def exclusive_key(settings: Settings) -> str:
+    """One collection at a time per database, whichever node name reaches it: its server, database and
+    stores' prefix (never its user or password)."""
+    url = settings.url
+    return f"gc {url.get_backend_name()}://{url.host}:{url.port or ''}/{url.database or ''} {settings.db_name_prefix}"[
+        :255
+    ]
+
+
 def node_settings(context: Context, node: str) -> Settings:
     """The settings of one node's database (its prefix read off its URL, as `purgekit gc --node` does), or
     the service's own database when there are no nodes."""
