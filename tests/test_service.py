@@ -7,18 +7,25 @@ Real uvicorn processes on loopback, real databases, a stdlib HTTP server as the 
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 from service import SALT, TOKEN, Process, Server, clear_jobs, environment, wait_for
+from sqlalchemy import text, update
 from test_gc import RETENTION_MS, USER, checkpoint, expected, make_stores, snapshot
 from test_gc_cli import CallbackServer, gc_notification, node_url
 
 from purgekit import __version__
 from purgekit.gc.dry_run import dry_run
 from purgekit.gc.runner import Collector
+from purgekit.service.jobs_table import jobs_place
+from purgekit.service.settings import load_service_settings
+from purgekit.service.store import JobStore
+from purgekit.service.worker import Worker
 from purgekit.testing.deployment import synthetic_deployment
 
 META = {"api_status": "stable", "version": __version__}
@@ -173,9 +180,32 @@ def test_an_erasure_job_erases_and_a_retried_request_gets_the_first_job(deployme
         server.stop()
     assert job["state"] == "succeeded" and job["exit_code"] == 0
     [user] = job["result"]["users"]
-    assert user["status"] == "erased" and user["total"] > 0 and job["result"]["total"] == user["total"]
+    assert user["phones"] == ["phones[0]"] and user["status"] == "erased" and user["total"] > 0
+    assert job["result"]["total"] == user["total"]
     [again] = checked["result"]["users"]
     assert again["status"] == "erased before" and again["total"] == 0  # nothing of the user is left
+    # Once ended, the jobs table keeps how many numbers, never which: the receipts keep only a salted hash.
+    assert job["request"] == {"phones": 1, "dry_run": False}
+    with deployment.engine.connect() as connection:
+        table = connection.execute(
+            text(f"SELECT * FROM {jobs_place(deployment.settings.dialect).reference(deployment.settings)}")
+        )
+        assert str(USER) not in str(table.all())
+    assert str(USER) not in server.output()
+
+
+def test_a_job_whose_worker_was_lost_too_often_is_failed_cleanly(deployment):
+    store = JobStore(deployment.engine, deployment.settings)
+    job, _ = store.submit("erasure", {"phones": [f"+{USER}"], "dry_run": True})
+    with deployment.engine.begin() as connection:  # as three killed workers leave it
+        connection.execute(update(store.table).where(store.table.c.id == job.id).values(state="running", attempts=3))
+    stop = threading.Event()
+    worker = Worker(deployment.engine, deployment.settings, load_service_settings({}, need_tokens=False), stop)
+    assert worker.run_one() and not worker.run_one()
+    ended = store.get(job.id)
+    assert (ended.state, ended.exit_code, ended.attempts) == ("failed", 1, 4)
+    assert ended.errors == [{"code": 1014, "title": "Internal error", "details": "its worker was lost 3 times"}]
+    assert ended.request == {"phones": 1, "dry_run": True}
 
 
 def test_a_restart_in_the_middle_of_a_gc_job_resumes_it(deployment, tmp_path):
@@ -245,6 +275,22 @@ def test_serve_refuses_to_start_without_tokens_or_without_the_jobs_table(stores,
     )
     assert no_table.returncode == 2 and "install revision 0009" in no_table.stderr
     assert "Traceback" not in no_tokens.stderr + short.stderr + no_table.stderr
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(installed):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run(
+            [sys.executable, "-m", "purgekit.cli", "serve", "--port", str(port)],
+            env=environment(installed),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert busy.returncode == 2
+    assert busy.stderr.splitlines()[-1] == f"purgekit: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
 @pytest.mark.parametrize("server", ["postgresql"], indirect=True)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 import threading
 
 import typer
 
 from purgekit.commands.common import DATABASE_VARIABLES, environment, settings_from
-from purgekit.errors import DatabaseProblem, connection_failed
+from purgekit.errors import ConfigurationError, DatabaseProblem, connection_failed
 from purgekit.service.settings import SERVICE_ENVIRONMENT, ServiceSettings, load_service_settings
 
 SERVE_VARIABLES = (*DATABASE_VARIABLES, "PURGEKIT_RECEIPT_SALT", *SERVICE_ENVIRONMENT)
@@ -71,6 +72,18 @@ def _workers(state, threads: int, stop: threading.Event):
     return start_workers(workers)
 
 
+def _listening(host: str, port: int) -> socket.socket:
+    """The socket uvicorn serves on, bound here so that a port in use is one line and exit 2."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError as failure:
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {failure.strerror or failure}") from None
+    return listener
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", metavar="HOST", help="Address to listen on."),
     port: int = typer.Option(8080, "--port", metavar="PORT", help="Port to listen on."),
@@ -84,6 +97,7 @@ def serve(
 
     _logging()
     state, _ = _prepared(need_tokens=True)
+    listener = _listening(host, port)
     stop = threading.Event()
     threads_started = [] if no_worker else _workers(state, threads, stop)
     config = uvicorn.Config(
@@ -97,7 +111,7 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: None)
     try:
-        server.run()  # returns on SIGTERM or Ctrl-C
+        server.run(sockets=[listener])  # returns on SIGTERM or Ctrl-C
     finally:
         stop.set()
         for thread in threads_started:

@@ -240,9 +240,17 @@ class JobStore:
             raise
 
     def finish(
-        self, connection: Connection, job: Job, state: str, result: dict | None, errors: list | None, exit_code: int
+        self,
+        connection: Connection,
+        job: Job,
+        state: str,
+        result: dict | None,
+        errors: list | None,
+        exit_code: int,
+        kept_request: dict | None = None,
     ) -> None:
-        """Record the job's end (its exclusive key freed for the next one) and release its lock."""
+        """Record the job's end (its exclusive key freed for the next one; of its request, `kept_request` when
+        given) and release its lock."""
         t = self.table
         values = dict(
             state=state,
@@ -252,6 +260,8 @@ class JobStore:
             exit_code=exit_code,
             finished_at=utcnow(),
         )
+        if kept_request is not None:
+            values["request"] = json.dumps(kept_request)
         connection.execute(sa.update(t).where(t.c.id == job.id).values(**values))
         connection.commit()
         self.release(connection, job)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from purgekit.config import Settings
 from purgekit.errors import PurgekitError, reason
 from purgekit.service.errors import INTERNAL, error, of_failure
-from purgekit.service.kinds import Context, Ending, registry
+from purgekit.service.kinds import Context, Ending, kept, registry
 from purgekit.service.settings import ServiceSettings
 from purgekit.service.store import MAX_ATTEMPTS, Job, JobStore, this_worker
 
@@ -103,7 +103,7 @@ class Worker:
             if resumed and job.attempts > MAX_ATTEMPTS:
                 log.warning("%s failed: its worker was lost %d times", describe(job), job.attempts - 1)
                 ending = Ending("failed", None, [error(INTERNAL, f"its worker was lost {job.attempts - 1} times")], 1)
-                self.store.finish(connection, job, ending.state, ending.result, ending.errors, ending.exit_code)
+                self._finish(connection, job, ending)
                 self.on_ending(job, ending, 0.0)
                 return True
             log.info(
@@ -117,11 +117,15 @@ class Worker:
                 self.store.requeue(connection, job)
                 log.info("%s stopped after %.1f s: queued again, the next worker continues it", describe(job), seconds)
             else:
-                self.store.finish(connection, job, ending.state, ending.result, ending.errors, ending.exit_code)
+                self._finish(connection, job, ending)
                 details = "" if not ending.errors else ": " + "; ".join(e["details"] for e in ending.errors)
                 log.info("%s %s in %.1f s (exit %d)%s", describe(job), ending.state, seconds, ending.exit_code, details)
             self.on_ending(job, ending, seconds)
             return True
+
+    def _finish(self, connection: Connection, job: Job, ending: Ending) -> None:
+        request = kept(self.kinds[job.kind], job.request)
+        self.store.finish(connection, job, ending.state, ending.result, ending.errors, ending.exit_code, request)
 
     def _ending(self, job: Job, stopping: Callable[[], bool]) -> Ending:
         context = Context(self.settings, self.service, self.engine, stopping)

@@ -2,7 +2,9 @@
 and how a worker runs it (`run`, the same Python API the command calls, its result as the job's JSON).
 
 A kind's run() returns an Ending; a PurgekitError it raises fails the job with the command's exit code
-for it (2: bad input or configuration, nothing changed; 1: failed once work began).
+for it (2: bad input or configuration, nothing changed; 1: failed once work began). A kind may say what the
+jobs table keeps of a request once its job ended, however it ended (`kept`, when not all of it: an
+erasure's phone numbers must not stay behind as a list of the numbers erased).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class Ending:
     errors: list | None = None
     exit_code: int = 0
     rows_deleted: int = 0
+
+
+def kept(kind: ModuleType, request: dict) -> dict | None:
+    """What the table keeps of an ended job's request; None: all of it."""
+    keep = getattr(kind, "kept", None)
+    return keep(request) if keep is not None else None
 
 
 def registry() -> dict[str, ModuleType]:

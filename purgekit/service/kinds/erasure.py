@@ -1,5 +1,10 @@
 """erasure: users erased by phone number, as `purgekit erase` does (purgekit.erase.erase_users), with a
-receipt per user salted with PURGEKIT_RECEIPT_SALT; a dry run counts and changes nothing."""
+receipt per user salted with PURGEKIT_RECEIPT_SALT; a dry run counts and changes nothing.
+
+The numbers are in the jobs table only while the job waits or runs: once it ended the table keeps how many
+there were, and the result names each user by its place in the request (`phones[3]`), never by its number,
+jid or wa_id, as the receipts keep only a salted hash (purgekit/receipts.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from purgekit.erase import ErasureFailed, erase_users
 from purgekit.errors import BadInputError
 from purgekit.phones import Phone, parse_arguments
 from purgekit.plans import ERASURE_PLAN_V2
-from purgekit.service.errors import of_failure
+from purgekit.service.errors import INTERNAL, error
 from purgekit.service.kinds import Context, Ending
 
 NAME = "erasure"
@@ -25,9 +30,25 @@ def request(phones: list[str], dry_run: bool) -> dict:
     return {"phones": phones, "dry_run": dry_run}
 
 
+# What a report says that names the user: left out of the job's result.
+NAMING = ("wa_id", "jid")
+
+
 def _users(reports, phones: list[Phone]) -> list[dict]:
-    by_wa_id = {phone.wa_id: phone for phone in phones}
-    return [{"phone": f"+{r.wa_id}", "source": by_wa_id[r.wa_id].source, **r.as_dict()} for r in reports]
+    """Per user, in order: where it stood in the request (`phones[0]`, and any place it was repeated), then
+    the report without what names it."""
+    places: dict[int, list[str]] = {}
+    for phone in phones:
+        places.setdefault(phone.wa_id, []).append(phone.source)
+    users = []
+    for report in reports:
+        shown = {k: v for k, v in report.as_dict().items() if k not in NAMING}
+        users.append({"phones": places[report.wa_id], **shown})
+    return users
+
+
+def kept(request: dict) -> dict:
+    return {"phones": len(request["phones"]), "dry_run": request["dry_run"]}
 
 
 def run(context: Context, job) -> Ending:
@@ -42,7 +63,9 @@ def run(context: Context, job) -> Ending:
         users = _users(failure.done, phones)
         result = {"dry_run": dry_run, "users": users, "total": sum(u["total"] for u in users)}
         deleted = 0 if dry_run else result["total"]
-        return Ending("failed", result, of_failure(failure), failure.exit_code, rows_deleted=deleted)
+        # The line names the user by its place in the request, not by its number.
+        stopped = [error(INTERNAL, f"stopped at {failure.phone.source}: {failure.reason}")]
+        return Ending("failed", result, stopped, failure.exit_code, deleted)
     users = _users(reports, phones)
     result = {
         "dry_run": dry_run,
