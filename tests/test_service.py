@@ -26,6 +26,7 @@ from purgekit.service.jobs_table import jobs_place
 from purgekit.service.settings import load_service_settings
 from purgekit.service.store import JobStore
 from purgekit.service.worker import Worker
+from purgekit.stores import Store
 from purgekit.testing.deployment import synthetic_deployment
 
 META = {"api_status": "stable", "version": __version__}
@@ -192,6 +193,34 @@ def test_an_erasure_job_erases_and_a_retried_request_gets_the_first_job(deployme
         )
         assert str(USER) not in str(table.all())
     assert str(USER) not in server.output()
+
+
+@pytest.mark.parametrize("server", ["mysql"], indirect=True)
+def test_an_erasure_that_stops_fails_its_job_with_exit_1_naming_users_by_their_place(deployment, tmp_path):
+    users = [USER, USER + 1]
+    for number in users:
+        deployment.stores.add_user(number)
+    phones = deployment.stores.qualified(Store.CONTACT, "wa_phones")
+    with deployment.stores.engine(Store.CONTACT).begin() as connection:  # the second phone maps to a group
+        connection.execute(
+            text(f"UPDATE {phones} SET jid = :jid WHERE phone_number = :phone"),
+            {"jid": f"{users[1]}-1600000000@g.us", "phone": f"+{users[1]}"},
+        )
+    server = Server(environment(deployment, PURGEKIT_RECEIPT_SALT=SALT), tmp_path / "serve.log").start()
+    try:
+        with server.client() as client:
+            asked = client.post("/v1/erasures", json={"phones": [str(n) for n in users]})
+            job = wait_for(client, asked.json()["job"]["id"])
+    finally:
+        server.stop()
+    assert job["state"] == "failed" and job["exit_code"] == 1
+    [erased] = job["result"]["users"]
+    assert erased["phones"] == ["phones[0]"] and erased["status"] == "erased"
+    [problem] = job["errors"]
+    assert problem["details"].startswith(
+        "stopped at phones[1]: wa_phones maps phones[1] to 'phones[1]-1600000000@g.us'"
+    )
+    assert all(str(n) not in str(job) + server.output() for n in users)
 
 
 def test_a_job_whose_worker_was_lost_too_often_is_failed_cleanly(deployment):

@@ -43,8 +43,18 @@ def _users(reports, phones: list[Phone]) -> list[dict]:
     users = []
     for report in reports:
         shown = {k: v for k, v in report.as_dict().items() if k not in NAMING}
+        if "skipped" in shown:
+            shown["skipped"] = unnamed(shown["skipped"], phones)
         users.append({"phones": places[report.wa_id], **shown})
     return users
+
+
+def unnamed(line: str, phones: list[Phone]) -> str:
+    """A line about the users (why one was skipped, where the erasure stopped) naming each by its place in
+    the request instead of its number (`+13655559020`, `13655559020@s.whatsapp.net`)."""
+    for phone in sorted(phones, key=lambda p: -len(str(p.wa_id))):
+        line = line.replace(f"+{phone.wa_id}", phone.source).replace(str(phone.wa_id), phone.source)
+    return line
 
 
 def kept(request: dict) -> dict:
@@ -64,7 +74,7 @@ def run(context: Context, job) -> Ending:
         result = {"dry_run": dry_run, "users": users, "total": sum(u["total"] for u in users)}
         deleted = 0 if dry_run else result["total"]
         # The line names the user by its place in the request, not by its number.
-        stopped = [error(INTERNAL, f"stopped at {failure.phone.source}: {failure.reason}")]
+        stopped = [error(INTERNAL, unnamed(f"stopped at {failure.phone.source}: {failure.reason}", phones))]
         return Ending("failed", result, stopped, failure.exit_code, deleted)
     users = _users(reports, phones)
     result = {
