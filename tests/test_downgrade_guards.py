@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from clients import catalog, run_script
+from commands import purgekit as purgekit_command
 from sqlalchemy import text
 
 import purgekit
@@ -169,3 +171,18 @@ def test_downgrading_past_the_jobs_table_stops_while_it_holds_jobs_unless_told_t
     assert dropped.returncode == 0, dropped.stderr
     assert deploy.current_revision(installed.settings) is None
     assert "and every job in it" in deploy.downgrade_script(installed.settings, f"{head}:base", drop_jobs=True)
+
+
+def test_purgekit_db_downgrade_drops_the_jobs_when_told_drop_jobs(installed):
+    JobStore(installed.engine, installed.settings).submit("erasure", {"phones": ["+13655559020"], "dry_run": True})
+    below = ScriptDirectory.from_config(deploy.alembic_config(None)).get_revision(JOBS_REVISION).down_revision
+    env = {"WA_DB_NAME_PREFIX": installed.settings.db_name_prefix}
+    if installed.settings.fdw is not None:
+        env.update(PURGEKIT_FDW_HOST=installed.settings.fdw.host, PURGEKIT_FDW_PORT=str(installed.settings.fdw.port))
+    url = installed.settings.url.render_as_string(hide_password=False)
+    refused = purgekit_command("db", "downgrade", below, "--url", url, **env)
+    assert refused.returncode == 2 and "-x drop_jobs=yes" in refused.stderr
+    dropped = purgekit_command("db", "downgrade", below, "--drop-jobs", "--url", url, **env)
+    assert dropped.returncode == 0, dropped.stderr
+    assert deploy.current_revision(installed.settings) == below
+    assert not JobStore(installed.engine, installed.settings).installed()
