@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from clients import run_script
 from sqlalchemy import text
 
@@ -309,4 +310,5 @@ def test_the_service_jobs_table_is_expected_from_its_revision_on(dialect):
     settings = reference_settings(dialect)
     [jobs_table] = jobs_place(dialect).objects(settings)
     assert (JOBS_REVISION, jobs_table) in expected_objects(settings, deploy.head_revision())
-    assert all(obj != jobs_table for _, obj in expected_objects(settings, "0006"))
+    below = ScriptDirectory.from_config(deploy.alembic_config(None)).get_revision(JOBS_REVISION).down_revision
+    assert all(obj != jobs_table for _, obj in expected_objects(settings, below))
