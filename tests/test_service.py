@@ -17,7 +17,7 @@ import pytest
 from service import SALT, TOKEN, Process, Server, clear_jobs, environment, wait_for
 from sqlalchemy import text, update
 from test_gc import RETENTION_MS, USER, checkpoint, expected, make_stores, snapshot
-from test_gc_cli import CallbackServer, gc_notification, node_url
+from test_gc_cli import bodies, callback_server, gc_notification, node_url
 
 from purgekit import __version__
 from purgekit.gc.dry_run import dry_run
@@ -42,7 +42,7 @@ def deployment(installed):
 def test_put_gc_answers_processing_once_and_the_callback_gets_document_001s_notification(deployment, tmp_path):
     make_stores(deployment, messages=400)
     before = snapshot(deployment.stores)
-    with CallbackServer() as callbacks:
+    with callback_server() as callbacks:
         env = environment(
             deployment, PURGEKIT_CALLBACK_URL=callbacks.url, PURGEKIT_GC_OLDER_THAN="30d", PURGEKIT_GC_SLEEP="0.01"
         )
@@ -60,7 +60,7 @@ def test_put_gc_answers_processing_once_and_the_callback_gets_document_001s_noti
             assert server.stop() == 0
     after, deleted = expected(before, checkpoint(deployment)["cutoff_ms"])
     assert snapshot(deployment.stores) == after
-    assert callbacks.bodies() == [gc_notification(deleted["messages"])]
+    assert bodies(callbacks) == [gc_notification(deleted["messages"])]
     assert job["state"] == "succeeded" and job["exit_code"] == 0 and job["attempts"] == 1
     assert job["result"]["messages_deleted"] == deleted["messages"] and job["result"]["notified"] is True
     assert 'purgekit_jobs{kind="gc",state="succeeded"} 1.0' in metrics.text
@@ -78,7 +78,7 @@ def test_multiconnect_answers_per_node_with_1014_for_a_node_that_cannot_be_reach
         wacore1.upgrade()
         make_stores(wacore1, messages=200)
         down = "postgresql://dba:s3cr3t-pw@127.0.0.1:9/contactStore"
-        with CallbackServer() as callbacks:
+        with callback_server() as callbacks:
             env = environment(
                 wacore1,
                 PURGEKIT_CALLBACK_URL=callbacks.url,
@@ -99,7 +99,7 @@ def test_multiconnect_answers_per_node_with_1014_for_a_node_that_cannot_be_reach
         assert (error["code"], error["title"]) == (1014, "Internal error")
         assert error["details"].startswith("cannot connect (postgresql+psycopg2://dba:***@127.0.0.1:9/contactStore)")
         assert "s3cr3t-pw" not in answer.text + served.output()
-        [notification] = callbacks.bodies()
+        [notification] = bodies(callbacks)
         assert notification == gc_notification(job["result"]["messages_deleted"], node="wacore1")
         assert job["node"] == "wacore1" and job["result"]["messages_deleted"] > 0
         clear_jobs(wacore1)
@@ -107,7 +107,7 @@ def test_multiconnect_answers_per_node_with_1014_for_a_node_that_cannot_be_reach
 
 @pytest.mark.parametrize("server", ["postgresql"], indirect=True)
 def test_a_callback_server_that_fails_is_tried_again_a_bounded_number_of_times_and_the_job_fails(installed, tmp_path):
-    with CallbackServer(status=503) as callbacks:
+    with callback_server(503) as callbacks:
         env = environment(
             installed, PURGEKIT_CALLBACK_URL=callbacks.url + "?key=cb-s3cret", PURGEKIT_GC_OLDER_THAN="30d"
         )
@@ -117,7 +117,7 @@ def test_a_callback_server_that_fails_is_tried_again_a_bounded_number_of_times_a
                 job = wait_for(client, client.put("/v1/services/message/gc").headers["Purgekit-Jobs"])
         finally:
             server.stop()
-    assert callbacks.bodies() == [gc_notification(0)] * 3  # the collection itself completed
+    assert bodies(callbacks) == [gc_notification(0)] * 3  # the collection itself completed
     assert job["state"] == "failed" and job["exit_code"] == 1 and job["result"]["notified"] is False
     [problem] = job["errors"]
     assert problem["code"] == 1014 and problem["details"].endswith(
@@ -239,7 +239,7 @@ def test_a_job_whose_worker_was_lost_too_often_is_failed_cleanly(deployment):
 
 def test_a_restart_in_the_middle_of_a_gc_job_resumes_it(deployment, tmp_path):
     make_stores(deployment, messages=600)
-    with CallbackServer() as callbacks:
+    with callback_server() as callbacks:
         env = environment(deployment, PURGEKIT_CALLBACK_URL=callbacks.url, PURGEKIT_GC_SLEEP="0.05")
         first = Server(env, tmp_path / "first.log").start()
         with first.client() as client:
@@ -257,7 +257,7 @@ def test_a_restart_in_the_middle_of_a_gc_job_resumes_it(deployment, tmp_path):
             second.stop()
     assert job["state"] == "succeeded" and job["attempts"] == 2
     assert re.search(rf"job {job_id} gc resumed on .* \(attempt 2\)", second.output())
-    [notification] = callbacks.bodies()  # the pass is one: one notification, from the run that finished it
+    [notification] = bodies(callbacks)  # the pass is one: one notification, from the run that finished it
     assert notification["services"][0]["message"]["gc"]["status"] == "complete"
     left = dry_run(Collector(deployment.settings), RETENTION_MS, 500)
     assert left.deleted["messages"] == 0

@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from purgekit import http
 from purgekit.commands.gc import _named_urls
 from purgekit.errors import ConfigurationError
 from purgekit.gc.plan import MAX_BATCH_SIZE
 from purgekit.gc.retention import parse_retention
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE
-from purgekit.gc.webhook import check_url, redact
 
 TOKENS = "PURGEKIT_API_TOKENS"
 NODES = "PURGEKIT_NODES"
@@ -46,7 +46,7 @@ class ServiceSettings:
 
     @property
     def shown_callback(self) -> str | None:
-        return redact(self.callback_url) if self.callback_url else None
+        return http.redact(self.callback_url) if self.callback_url else None
 
 
 def read_tokens(value: str) -> tuple[str, ...]:
@@ -102,10 +102,7 @@ def load_service_settings(environ: Mapping[str, str] | None = None, need_tokens:
         )
     callback = environ.get(CALLBACK_URL, "").strip() or None
     if callback:
-        try:
-            check_url(callback)
-        except Exception as error:  # BadInputError names --webhook: say which setting
-            raise ConfigurationError(f"{CALLBACK_URL}: {str(error).removeprefix('--webhook ')}") from None
+        http.check_url(callback, CALLBACK_URL, ConfigurationError)
     older_than = environ.get(GC_OLDER_THAN, "").strip() or None
     if older_than:
         parse_retention(older_than, GC_OLDER_THAN, ConfigurationError)
