@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 from service import Server, clear_jobs, environment, wait_for
+from sqlalchemy import text
 from test_gc import MESSAGES, insert, message, now_ms, rows
+
+from purgekit.service.store import JobStore
 
 CHAT = "15550000001@s.whatsapp.net"
 
@@ -52,12 +55,26 @@ def test_deleting_a_chat_is_a_job_that_deletes_its_messages_only(deployment, tmp
     assert keys(deployment) == {(other, "O1")}
 
 
-def test_a_bad_chat_fails_the_job_with_exit_2_and_the_errors_array(deployment, tmp_path):
+def test_a_chat_that_is_no_chat_jid_is_refused_with_400_and_no_job(deployment, tmp_path):
     server = Server(environment(deployment), tmp_path / "serve.log").start()
     try:
         with server.client() as client:
-            job = wait_for(client, client.delete("/v1/chats/not-a-jid").json()["job"]["id"])
+            answers = [
+                client.delete("/v1/chats/not-a-jid"),
+                client.delete("/v1/messages/15550000001@S.WHATSAPP.NET/M1"),
+                client.delete("/v1/chats/0123@s.whatsapp.net", params={"dry_run": "true"}),
+            ]
     finally:
         server.stop()
-    assert job["state"] == "failed" and job["exit_code"] == 2
-    assert job["errors"][0]["code"] == 1009
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        [problem] = answer.json()["errors"]
+        assert problem["code"] == 1009 and problem["details"].startswith("chat ")
+        assert "is not a user's chat, exactly <digits>@s.whatsapp.net" in problem["details"]
+    with deployment.engine.connect() as connection:
+        assert (
+            connection.execute(
+                text(f"SELECT COUNT(*) FROM {JobStore(deployment.engine, deployment.settings).reference}")
+            ).scalar()
+            == 0
+        )

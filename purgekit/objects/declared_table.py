@@ -61,7 +61,8 @@ class PgDeclaredTable(DeclaredTable):
     """In purgekit's schema, owned by `owner` when given."""
 
     owner: str | None = None
-    sa_dialect = postgresql.dialect()
+    # "named": a % in a setting (a hostile prefix) is written as it is, not doubled for a driver.
+    sa_dialect = postgresql.dialect(paramstyle="named")
     # RESTRICT: a view or foreign key someone else built on it stops the downgrade.
     drop_clause = " RESTRICT"
     quote = staticmethod(pg_ident)
@@ -78,7 +79,7 @@ class PgDeclaredTable(DeclaredTable):
 class MySqlDeclaredTable(DeclaredTable):
     """InnoDB, utf8mb4 (the Table's mysql_* options)."""
 
-    sa_dialect = mysql.dialect()
+    sa_dialect = mysql.dialect(paramstyle="named")
     quote = staticmethod(mysql_ident)
 
     def granted(self, connection):

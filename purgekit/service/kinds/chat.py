@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import purgekit
 from purgekit.service.kinds import Context, Ending
-from purgekit.service.kinds.checks import checked_text, rows_deleted
+from purgekit.service.kinds.checks import checked_chat, rows_deleted
 
 NAME = "chat"
 
 
 def request(chat: str, from_whatsapp: bool, force: bool, dry_run: bool) -> dict:
-    return {"chat": checked_text("chat", chat), "from_whatsapp": from_whatsapp, "force": force, "dry_run": dry_run}
+    return {"chat": checked_chat(chat), "from_whatsapp": from_whatsapp, "force": force, "dry_run": dry_run}
 
 
 def run(context: Context, job) -> Ending:

@@ -3,6 +3,7 @@ is belong to the functions the kinds call (purgekit/jids.py), which refuse the r
 
 from __future__ import annotations
 
+from purgekit import jids
 from purgekit.errors import BadInputError
 
 MAX_TEXT = 255
@@ -11,6 +12,13 @@ MAX_TEXT = 255
 def checked_text(name: str, value: str) -> str:
     if not value or len(value) > MAX_TEXT or not value.isprintable():
         raise BadInputError(f"{name} is not 1 to {MAX_TEXT} printable characters")
+    return value
+
+
+def checked_chat(value: str) -> str:
+    """A chat purgekit may delete from (purgekit/jids.py's rule), else BadInputError: 400 before any job."""
+    if jids.chat_kind(value) is None:
+        raise BadInputError(f"chat {jids.shown(value)} is not {jids.CHAT_JID_RULE}")
     return value
 
 

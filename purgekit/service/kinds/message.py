@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import purgekit
 from purgekit.service.kinds import Context, Ending
-from purgekit.service.kinds.checks import checked_text, rows_deleted
+from purgekit.service.kinds.checks import checked_chat, checked_text, rows_deleted
 
 NAME = "message"
 
 
 def request(chat: str, key_id: str, from_me: bool | None, for_everyone: bool, dry_run: bool) -> dict:
     return {
-        "chat": checked_text("chat", chat),
+        "chat": checked_chat(chat),
         "key_id": checked_text("key_id", key_id),
         "from_me": from_me,
         "for_everyone": for_everyone,
