@@ -38,7 +38,7 @@ ENVIRONMENT = {
     "PURGEKIT_FDW_PASSWORD": "PostgreSQL: its password (default: the URL's)",
     "PURGEKIT_SCHEMA": "PostgreSQL: purgekit's own schema (purgekit)",
     "PURGEKIT_ROUTINE_OWNER": "routines' owner (PostgreSQL) or DEFINER (MySQL)",
-    "PURGEKIT_EXECUTE_GRANTEES": "who may EXECUTE the erase routine, comma-separated",
+    "PURGEKIT_EXECUTE_GRANTEES": "who may EXECUTE the erase routine (a,b,...)",
     "PURGEKIT_GC_GRANTEES": "who may EXECUTE the collector's routines",
     "PURGEKIT_GC_MIN_RETENTION": "shortest retention the collector accepts (1d)",
     "PURGEKIT_DELETION_GRANTEES": "who may EXECUTE the message and chat deletion",
