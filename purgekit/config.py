@@ -39,11 +39,18 @@ ENVIRONMENT = {
     "PURGEKIT_FDW_PASSWORD": "PostgreSQL: its password (default: the URL's)",
     "PURGEKIT_SCHEMA": "PostgreSQL: purgekit's own schema (purgekit)",
     "PURGEKIT_ROUTINE_OWNER": "routines' owner (PostgreSQL) or DEFINER (MySQL)",
-    "PURGEKIT_EXECUTE_GRANTEES": "who may EXECUTE the erase routine, comma-separated",
+    "PURGEKIT_EXECUTE_GRANTEES": "who may EXECUTE the erase routine (a,b,...)",
     "PURGEKIT_GC_GRANTEES": "who may EXECUTE the collector's routines",
     "PURGEKIT_GC_MIN_RETENTION": "shortest retention the collector accepts (1d)",
     "PURGEKIT_DELETION_GRANTEES": "who may EXECUTE the message and chat deletion",
     "PURGEKIT_RECEIPT_SALT": "secret keying receipts' hashes (16+ characters)",
+    "PURGEKIT_API_TOKENS": "serve: bearer tokens, comma-separated, or /path/to/file",
+    "PURGEKIT_NODES": "serve/worker: Multiconnect nodes, NAME=URL,NAME=URL",
+    "PURGEKIT_CALLBACK_URL": "serve/worker: where gc notifications are POSTed",
+    "PURGEKIT_GC_OLDER_THAN": "serve: gc's retention when the PUT gives none",
+    "PURGEKIT_GC_BATCH_SIZE": "serve: gc's message ids per batch (default 5000)",
+    "PURGEKIT_GC_SLEEP": "serve/worker: gc's pause between batches (seconds)",
+    "PURGEKIT_MAX_REQUEST_BYTES": "serve: largest request body (default 65536)",
 }
 
 

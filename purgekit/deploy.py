@@ -59,10 +59,10 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings), revision)
 
 
-def downgrade(settings: Settings, revision: str = "base", drop_receipts: bool = False) -> None:
+def downgrade(settings: Settings, revision: str = "base", drop_receipts: bool = False, drop_jobs: bool = False) -> None:
     """`alembic downgrade REVISION`; past revision 0002 only with drop_receipts while receipts exist
-    (`-x drop_receipts=yes`, purgekit/downgrade_guards.py)."""
-    command.downgrade(downgrading(alembic_config(settings), drop_receipts), revision)
+    (`-x drop_receipts=yes`), past revision 0009 only with drop_jobs while jobs exist (purgekit/downgrade_guards.py)."""
+    command.downgrade(downgrading(alembic_config(settings), drop_receipts, drop_jobs), revision)
 
 
 def upgrade_script(settings: Settings, revision: str = "head") -> str:
@@ -72,17 +72,20 @@ def upgrade_script(settings: Settings, revision: str = "head") -> str:
     return buffer.getvalue()
 
 
-def downgrade_script(settings: Settings, revision: str = "head:base", drop_receipts: bool = False) -> str:
+def downgrade_script(
+    settings: Settings, revision: str = "head:base", drop_receipts: bool = False, drop_jobs: bool = False
+) -> str:
     buffer = io.StringIO()
-    command.downgrade(downgrading(alembic_config(settings, buffer), drop_receipts), revision, sql=True)
+    command.downgrade(downgrading(alembic_config(settings, buffer), drop_receipts, drop_jobs), revision, sql=True)
     return buffer.getvalue()
 
 
-def downgrading(config: Config, drop_receipts: bool) -> Config:
-    """The configuration, told whether a downgrade may drop the receipts (purgekit/downgrade_guards.py)."""
-    from purgekit.downgrade_guards import DROP_RECEIPTS_ATTRIBUTE
+def downgrading(config: Config, drop_receipts: bool, drop_jobs: bool = False) -> Config:
+    """The configuration, told whether a downgrade may drop the receipts, the jobs (purgekit/downgrade_guards.py)."""
+    from purgekit.downgrade_guards import DROP_JOBS_ATTRIBUTE, DROP_RECEIPTS_ATTRIBUTE
 
     config.attributes[DROP_RECEIPTS_ATTRIBUTE] = drop_receipts
+    config.attributes[DROP_JOBS_ATTRIBUTE] = drop_jobs
     return config
 
 

@@ -13,6 +13,9 @@ script before anything is dropped.
 - Revision 0001's downgrade drops every user mapping on purgekit's foreign servers (DROP SERVER ...
   RESTRICT would refuse otherwise): one of another role stops the downgrade, naming it; drop it yourself if
   it may go. PostgreSQL only.
+- Revision 0009's downgrade drops purgekit_jobs, the service's record of every job: the same as the receipts,
+  told with `-x drop_jobs=yes`, `deploy.downgrade(..., drop_jobs=True)`, psql's `-v drop_jobs=yes`, or
+  `--init-command="SET @purgekit_drop_jobs='yes'"`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from purgekit.alembic_env import planned_steps
 from purgekit.config import Settings
 from purgekit.dialects.base import Guard
 from purgekit.errors import DatabaseProblem
+from purgekit.service.jobs_table import JOBS_REVISION, JobsPlace
 
 # The revision whose downgrade drops the receipts, and the one whose downgrade drops the foreign servers.
 RECEIPTS_REVISION = "0002"
@@ -31,6 +35,9 @@ SERVERS_REVISION = "0001"
 # `alembic -x drop_receipts=yes`; purgekit.deploy hands it in through Config.attributes.
 DROP_RECEIPTS = "drop_receipts"
 DROP_RECEIPTS_ATTRIBUTE = "purgekit_drop_receipts"
+# The same for the service's jobs (revision 0009).
+DROP_JOBS = "drop_jobs"
+DROP_JOBS_ATTRIBUTE = "purgekit_drop_jobs"
 
 
 def planned_downgrades(context: EnvironmentContext) -> list[str]:
@@ -39,8 +46,12 @@ def planned_downgrades(context: EnvironmentContext) -> list[str]:
 
 
 def drop_receipts(context: EnvironmentContext) -> bool:
-    said = context.get_x_argument(as_dictionary=True).get(DROP_RECEIPTS, "").lower()
-    return said == "yes" or bool(context.config.attributes.get(DROP_RECEIPTS_ATTRIBUTE))
+    return _told(context, DROP_RECEIPTS, DROP_RECEIPTS_ATTRIBUTE)
+
+
+def _told(context: EnvironmentContext, argument: str, attribute: str) -> bool:
+    said = context.get_x_argument(as_dictionary=True).get(argument, "").lower()
+    return said == "yes" or bool(context.config.attributes.get(attribute))
 
 
 def guard_downgrade(context: EnvironmentContext, settings: Settings) -> None:
@@ -51,6 +62,12 @@ def guard_downgrade(context: EnvironmentContext, settings: Settings) -> None:
     dialect = settings.family
     guards: list[Guard] = []
     notes: list[str] = []
+    if JOBS_REVISION in downgrades:
+        kept = JobsPlace(settings).kept()
+        if _told(context, DROP_JOBS, DROP_JOBS_ATTRIBUTE):
+            notes.append(dialect.rows_dropped_note(kept))
+        else:
+            guards.append(dialect.rows_guard(kept))
     if RECEIPTS_REVISION in downgrades:
         if drop_receipts(context):
             notes.append(dialect.receipts_dropped_note(settings))

@@ -12,11 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from clients import catalog, run_script
+from commands import purgekit as purgekit_command
 from sqlalchemy import text
 
 import purgekit
 from purgekit import deploy
+from purgekit.service.jobs_table import JOBS_REVISION, JobsPlace
+from purgekit.service.store import JobStore
 from purgekit.stores import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,3 +140,49 @@ def test_upgrades_and_downgrades_that_keep_the_receipts_have_no_guard(dialect):
     assert "drop_receipts" not in deploy.upgrade_script(settings)
     assert "drop_receipts" not in deploy.downgrade_script(settings, "head:0002")
     assert Store.CONTACT  # the reference settings name the plain stores
+
+
+def test_downgrading_past_the_jobs_table_stops_while_it_holds_jobs_unless_told_to_drop_them(installed, tmp_path):
+    JobStore(installed.engine, installed.settings).submit("erasure", {"phones": ["+13655559020"], "dry_run": True})
+    place = JobsPlace(installed.settings)
+    reference = place.reference
+    head = deploy.current_revision(installed.settings)
+    assert head == deploy.head_revision()
+
+    refused = alembic(installed, "downgrade", "base")
+    assert refused.returncode == 2, refused.stderr
+    url = installed.settings.url.render_as_string(hide_password=True)
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"purgekit: downgrade refused ({url}): downgrading past revision {JOBS_REVISION} drops {reference} and the"
+        " 1 jobs in it, the service's record of every job: export them, then downgrade again with -x drop_jobs=yes;"
+        " nothing was changed"
+    )
+    assert deploy.current_revision(installed.settings) == head
+
+    before = catalog(installed)
+    script = deploy.downgrade_script(installed.settings)
+    stopped = run_script(installed, script, tmp_path)
+    assert stopped.returncode != 0 and "this downgrade drops" in stopped.stderr and "jobs" in stopped.stderr
+    assert catalog(installed) == before
+    if installed.settings.dialect == "postgresql":
+        dropped = run_script(installed, script, tmp_path, drop_jobs="yes")
+    else:
+        dropped = run_script(installed, script, tmp_path, "--init-command=SET @purgekit_drop_jobs='yes'")
+    assert dropped.returncode == 0, dropped.stderr
+    assert deploy.current_revision(installed.settings) is None
+    assert "and every job in it" in deploy.downgrade_script(installed.settings, f"{head}:base", drop_jobs=True)
+
+
+def test_purgekit_db_downgrade_drops_the_jobs_when_told_drop_jobs(installed):
+    JobStore(installed.engine, installed.settings).submit("erasure", {"phones": ["+13655559020"], "dry_run": True})
+    below = ScriptDirectory.from_config(deploy.alembic_config(None)).get_revision(JOBS_REVISION).down_revision
+    env = {"WA_DB_NAME_PREFIX": installed.settings.db_name_prefix}
+    if installed.settings.fdw is not None:
+        env.update(PURGEKIT_FDW_HOST=installed.settings.fdw.host, PURGEKIT_FDW_PORT=str(installed.settings.fdw.port))
+    url = installed.settings.url.render_as_string(hide_password=False)
+    refused = purgekit_command("db", "downgrade", below, "--url", url, **env)
+    assert refused.returncode == 2 and "-x drop_jobs=yes" in refused.stderr
+    dropped = purgekit_command("db", "downgrade", below, "--drop-jobs", "--url", url, **env)
+    assert dropped.returncode == 0, dropped.stderr
+    assert deploy.current_revision(installed.settings) == below
+    assert not JobStore(installed.engine, installed.settings).installed()

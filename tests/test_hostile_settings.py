@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from clients import run_script
 from purgekit_lab.deployment import synthetic_deployment
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 
 import purgekit
 from purgekit import deploy
 from purgekit.gc.runner import Collector
+from purgekit.service.store import JobStore
 from purgekit.sql import execute_as_written, pg_literal, pg_quote_ident
 from purgekit.stores import Store
 from purgekit.verify import verify
@@ -66,6 +67,16 @@ def works_end_to_end(deployment, eraser=None) -> None:
     outcome = Collector(deployment.settings).run(DAY_MS, batch_size=100)
     assert outcome.status == "complete", outcome.error
     assert outcome.messages_deleted > 0
+    # The service's jobs table (revision 0009) under the same names: queued, claimed, ended, then emptied.
+    jobs = JobStore(deployment.engine, deployment.settings)
+    job, new = jobs.submit("erasure", {"phones": ["+1"], "dry_run": True}, idempotency_key="k%{x}'")
+    assert new and jobs.submit("erasure", {}, idempotency_key="k%{x}'") == (job, False)
+    with deployment.engine.connect() as connection:
+        claimed, resumed = jobs.claim(connection, "hostile")
+        jobs.finish(connection, claimed, "succeeded", {}, None, 0)
+        connection.execute(delete(jobs.table))
+        connection.commit()
+    assert claimed.id == job.id and not resumed and jobs.counts() == {}
 
 
 def test_postgresql_settings_with_quotes_dollar_tags_percent_and_braces_install_and_work(postgres_server, tmp_path):

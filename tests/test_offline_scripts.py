@@ -17,6 +17,7 @@ from spec import nonzero, user_rows
 
 from purgekit import deploy
 from purgekit.plans import ERASURE_PLAN_V2
+from purgekit.service.store import JobStore
 
 USER = 13655559020
 # Quotes, a colon and percent signs: what psql's :'fdw_password' and the bound parameter must carry intact.
@@ -70,6 +71,10 @@ def test_the_offline_upgrade_and_downgrade_leave_what_the_online_ones_leave(onli
     assert installed != before
     assert (
         deploy.current_revision(offline.settings) == deploy.current_revision(online.settings) == deploy.head_revision()
+    )
+    # The service's jobs table (revision 0009), rendered from its one SQLAlchemy declaration, lands the same.
+    assert (
+        JobStore(offline.engine, offline.settings).installed() and JobStore(online.engine, online.settings).installed()
     )
 
     for deployment in (online, offline):

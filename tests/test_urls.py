@@ -121,6 +121,8 @@ def test_the_whole_job_with_plain_urls(stores):
         " with.",
         "Running upgrade 0005 -> 0006, The messages garbage collector, version 2: exact while the client writes,"
         " for its own grantees.",
+        "Running upgrade 0006 -> 0009, purgekit_jobs, the record of every job `purgekit serve` and `purgekit worker`"
+        " run (purgekit/service).",
     ]
     assert purgekit("db", "current", **env).stdout == f"{deploy.head_revision()} (head)\n"
     verify = purgekit("verify", "--json", **env)

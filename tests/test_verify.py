@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from clients import run_script
 from purgekit_lab.deployment import synthetic_deployment
 from sqlalchemy import text
@@ -18,6 +19,7 @@ from purgekit.objects import PgFunction, Schema
 from purgekit.operations import ObjectLedger
 from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.released import reference_settings
+from purgekit.service.jobs_table import JOBS_REVISION, JobsPlace
 from purgekit.stores import ERASURE_PLAN_V1, Store
 from purgekit.verify import expected_objects
 
@@ -301,3 +303,12 @@ def test_privileges_granted_beyond_what_purgekit_grants_are_drift(server):
                     run(connection, f"DROP USER '{role}'@'%'")
         assert_matches(deployment, run_verify(deployment))
         deployment.downgrade()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_the_service_jobs_table_is_expected_from_its_revision_on(dialect):
+    settings = reference_settings(dialect)
+    [jobs_table] = JobsPlace(settings).objects()
+    assert (JOBS_REVISION, jobs_table) in expected_objects(settings, deploy.head_revision())
+    below = ScriptDirectory.from_config(deploy.alembic_config(None)).get_revision(JOBS_REVISION).down_revision
+    assert all(obj != jobs_table for _, obj in expected_objects(settings, below))

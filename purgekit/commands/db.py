@@ -102,14 +102,17 @@ def downgrade(
         "--drop-receipts",
         help="Let a downgrade past revision 0002 drop the receipts, the record of every erasure (export them first).",
     ),
+    drop_jobs: bool = typer.Option(
+        False, "--drop-jobs", help="Let a downgrade past revision 0009 drop purgekit serve's jobs (export them first)."
+    ),
     url: str | None = URL_OPTION,
 ) -> None:
     """Remove purgekit's revisions above REV (base: all).
 
     base removes everything purgekit installed. While receipts exist, a downgrade past revision 0002
-    stops (exit 2, nothing changed) unless --drop-receipts. With --sql, print the script from head down to
-    REV instead (`alembic downgrade head:REV --sql`). Same as `alembic downgrade REV`
-    (`-x drop_receipts=yes` for --drop-receipts).
+    stops (exit 2, nothing changed) unless --drop-receipts; while jobs exist, one past revision 0009 unless
+    --drop-jobs. With --sql, print the script from head down to REV instead (`alembic downgrade head:REV
+    --sql`). Same as `alembic downgrade REV` (`-x drop_receipts=yes`, `-x drop_jobs=yes`).
     """
     if sql and ":" not in revision:
         revision = f"head:{revision}"
@@ -117,7 +120,7 @@ def downgrade(
 
     from purgekit import deploy
 
-    config = deploy.downgrading(_config(url, sql), drop_receipts)
+    config = deploy.downgrading(_config(url, sql), drop_receipts, drop_jobs)
     with _migrating(config):
         command.downgrade(config, revision, sql=sql)
 

@@ -48,6 +48,20 @@ class Guard:
 
 
 @dataclass(frozen=True)
+class KeptRows:
+    """A table of purgekit's whose rows a downgrade past `revision` would drop with it: what its guard says.
+    `option` is the -x argument (and psql variable) that lets the downgrade drop them."""
+
+    revision: str
+    reference: str  # qualified name
+    table: str  # bare name
+    described: str  # "purgekit's receipts table"
+    noun: str  # what its rows are, plural: "receipts"
+    purpose: str  # "the record of every erasure"
+    option: str  # "drop_receipts"
+
+
+@dataclass(frozen=True)
 class CarriedKey:
     """Key columns a statement over messages also yields, for each row outside the batch's own chats (NULLs
     for the others): the keys of the messages whose dependents the erasure deletes next (plan v2)."""
@@ -84,7 +98,20 @@ class Dialect(ABC):
         """SQLAlchemy's dialect of this family, to render SQLAlchemy constructs (no driver loaded)."""
         from sqlalchemy.engine import make_url
 
-        return make_url(f"{self.name}://").get_dialect()()
+        # "named": a % in a setting (a hostile prefix) is rendered as it is, not doubled for a driver.
+        return make_url(f"{self.name}://").get_dialect()(paramstyle="named")
+
+    #: After DROP TABLE of a table of purgekit's own (PostgreSQL: RESTRICT, so that a view or foreign key
+    #: someone else built on it stops the downgrade).
+    drop_table_suffix = ""
+
+    def table_owner_statements(self, identity: str, owner: str | None) -> list[str]:
+        """What makes `owner` own a table purgekit created (nothing where tables have no owners)."""
+        return []
+
+    @abstractmethod
+    def own_tables_schema(self, settings: Settings) -> str:
+        """The schema holding purgekit's own tables (receipts, jobs) on the store hosting its routines."""
 
     @abstractmethod
     def table_grants(self, connection: Connection, schema: str, name: str) -> set[tuple[str, str]]:
@@ -218,22 +245,41 @@ class Dialect(ABC):
 
     # Downgrade guards (purgekit/downgrade_guards.py) ----------------------------------------------------
 
-    @abstractmethod
+    def receipts_kept(self, settings: Settings) -> KeptRows:
+        """The receipts, as a downgrade past revision 0002 would drop them."""
+        return KeptRows(
+            revision="0002",
+            reference=self.receipts_reference(settings),
+            table=RECEIPTS_TABLE,
+            described="purgekit's receipts table",
+            noun="receipts",
+            purpose="the record of every erasure",
+            option="drop_receipts",
+        )
+
     def receipts_guard(self, settings: Settings) -> Guard:
         """Stops a downgrade past revision 0002 while the receipts table holds receipts."""
-
-    def receipts_refusal(self, settings: Settings) -> Callable[[list[str]], str]:
-        reference = self.receipts_reference(settings)
-        return lambda found: (
-            f"downgrading past revision 0002 drops {reference} and the {found[0]} in it, the record of every"
-            " erasure: export them, then downgrade again with -x drop_receipts=yes; nothing was changed"
-        )
+        return self.rows_guard(self.receipts_kept(settings))
 
     def receipts_dropped_note(self, settings: Settings) -> str:
         """What an offline downgrade script says when it was rendered to drop the receipts."""
+        return self.rows_dropped_note(self.receipts_kept(settings))
+
+    @abstractmethod
+    def rows_guard(self, kept: KeptRows) -> Guard:
+        """Stops a downgrade past kept.revision while kept.reference holds rows."""
+
+    def rows_refusal(self, kept: KeptRows) -> Callable[[list[str]], str]:
+        return lambda found: (
+            f"downgrading past revision {kept.revision} drops {kept.reference} and the {found[0]} in it,"
+            f" {kept.purpose}: export them, then downgrade again with -x {kept.option}=yes; nothing was changed"
+        )
+
+    def rows_dropped_note(self, kept: KeptRows) -> str:
+        """What an offline downgrade script says when it was rendered to drop the table's rows."""
         return (
-            f"-- purgekit: this script drops {self.receipts_reference(settings)} and every receipt in it"
-            " (rendered with -x drop_receipts=yes)."
+            f"-- purgekit: this script drops {kept.reference} and every {kept.noun[:-1]} in it"
+            f" (rendered with -x {kept.option}=yes)."
         )
 
     def foreign_mapping_guards(self, settings: Settings) -> list[Guard]:

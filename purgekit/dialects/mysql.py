@@ -18,6 +18,7 @@ from purgekit.dialects.base import (
     CarriedKey,
     Dialect,
     Guard,
+    KeptRows,
 )
 from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
@@ -402,6 +403,9 @@ class MySQLDialect(Dialect):
     def receipts_reference(self, settings: Settings) -> str:
         return f"{mysql_ident(settings.store_name(HOST_STORE))}.{mysql_ident(RECEIPTS_TABLE)}"
 
+    def own_tables_schema(self, settings: Settings) -> str:
+        return settings.store_name(HOST_STORE)
+
     def receipt_objects(self, settings: Settings) -> list[DatabaseObject]:
         return [
             MySqlTable(
@@ -453,29 +457,27 @@ class MySQLDialect(Dialect):
             f" ON DUPLICATE KEY UPDATE {columns[0]} = {columns[0]}"
         )
 
-    # The mysql client's variable that lets an offline downgrade drop the receipts.
-    DROP_RECEIPTSVARIABLES = "@purgekit_drop_receipts"
-
-    def receipts_guard(self, settings: Settings) -> Guard:
-        reference = self.receipts_reference(settings)
-        option = f"--init-command=\"SET {self.DROP_RECEIPTSVARIABLES}='yes'\""
+    def rows_guard(self, kept: KeptRows) -> Guard:
+        # The mysql client's variable that lets an offline downgrade drop the rows: @purgekit_drop_receipts.
+        variable = f"@purgekit_{kept.option}"
+        option = f"--init-command=\"SET {variable}='yes'\""
         # The script stops on an error only; setting sql_mode to this text is one that quotes it (no commas:
         # sql_mode would read them as separators).
         message = (
-            f"purgekit: this downgrade drops {RECEIPTS_TABLE} which holds receipts (the record of every erasure):"
+            f"purgekit: this downgrade drops {kept.table} which holds {kept.noun} ({kept.purpose}):"
             f" export them; then run the script with {option}; nothing was changed"
         )
         return Guard(
-            check=f"SELECT CONCAT(COUNT(*), ' receipts') FROM {reference} HAVING COUNT(*) > 0",
-            refusal=self.receipts_refusal(settings),
+            check=f"SELECT CONCAT(COUNT(*), ' {kept.noun}') FROM {kept.reference} HAVING COUNT(*) > 0",
+            refusal=self.rows_refusal(kept),
             script="\n".join(
                 [
-                    f"-- purgekit: this downgrade drops {reference}, the record of every erasure. While it holds",
-                    "-- receipts the next statement stops the script (an error quoting why): export them, then run",
+                    f"-- purgekit: this downgrade drops {kept.reference}, {kept.purpose}. While it holds",
+                    f"-- {kept.noun} the next statement stops the script (an error quoting why): export them, then run",
                     f"-- it with mysql {option}.",
                     f"SET SESSION sql_mode = COALESCE((SELECT {mysql_literal(message)} FROM DUAL"
-                    f" WHERE COALESCE({self.DROP_RECEIPTSVARIABLES}, '') <> 'yes'"
-                    f" AND EXISTS (SELECT 1 FROM {reference})), @@SESSION.sql_mode);",
+                    f" WHERE COALESCE({variable}, '') <> 'yes'"
+                    f" AND EXISTS (SELECT 1 FROM {kept.reference})), @@SESSION.sql_mode);",
                 ]
             ),
         )

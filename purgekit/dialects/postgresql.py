@@ -15,6 +15,7 @@ from purgekit.dialects.base import (
     CarriedKey,
     Dialect,
     Guard,
+    KeptRows,
 )
 from purgekit.messages import Related
 from purgekit.objects import (
@@ -410,6 +411,14 @@ class PostgreSQLDialect(Dialect):
     def receipts_reference(self, settings: Settings) -> str:
         return f"{pg_ident(settings.schema)}.{pg_ident(RECEIPTS_TABLE)}"
 
+    def own_tables_schema(self, settings: Settings) -> str:
+        return settings.schema
+
+    drop_table_suffix = " RESTRICT"
+
+    def table_owner_statements(self, identity: str, owner: str | None) -> list[str]:
+        return [f"ALTER TABLE {identity} OWNER TO {pg_ident(owner)}"] if owner else []
+
     def receipt_objects(self, settings: Settings) -> list[DatabaseObject]:
         table = PgTable(
             schema=settings.schema,
@@ -451,21 +460,22 @@ class PostgreSQLDialect(Dialect):
     def insert_once(self, reference: str, columns: list[str], values: list[str]) -> str:
         return f"INSERT INTO {reference} ({', '.join(columns)}) VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
 
-    def receipts_guard(self, settings: Settings) -> Guard:
-        reference = self.receipts_reference(settings)
+    def rows_guard(self, kept: KeptRows) -> Guard:
         message = (
-            "purgekit: this downgrade drops purgekit's receipts table, which holds receipts (the record of every"
-            " erasure): export them, then run the script with -v drop_receipts=yes; nothing was changed"
+            f"purgekit: this downgrade drops {kept.described}, which holds {kept.noun} ({kept.purpose}):"
+            f" export them, then run the script with -v {kept.option}=yes; nothing was changed"
         )
-        block = f"BEGIN\n    IF EXISTS (SELECT FROM {reference}) THEN\n        RAISE EXCEPTION {pg_literal(message)};"
+        block = (
+            f"BEGIN\n    IF EXISTS (SELECT FROM {kept.reference}) THEN\n        RAISE EXCEPTION {pg_literal(message)};"
+        )
         return Guard(
-            check=f"SELECT count(*)::text || ' receipts' FROM {reference} HAVING count(*) > 0",
-            refusal=self.receipts_refusal(settings),
+            check=f"SELECT count(*)::text || ' {kept.noun}' FROM {kept.reference} HAVING count(*) > 0",
+            refusal=self.rows_refusal(kept),
             script="\n".join(
                 [
-                    f"-- purgekit: this downgrade drops {reference}, the record of every erasure. While it holds",
-                    "-- receipts the script stops here: export them, then run it with -v drop_receipts=yes.",
-                    "\\if :{?drop_receipts}",
+                    f"-- purgekit: this downgrade drops {kept.reference}, {kept.purpose}. While it holds",
+                    f"-- {kept.noun} the script stops here: export them, then run it with -v {kept.option}=yes.",
+                    f"\\if :{{?{kept.option}}}",
                     "\\else",
                     "DO " + pg_dollar_quoted(block + "\n    END IF;\nEND", "do") + ";",
                     "\\endif",

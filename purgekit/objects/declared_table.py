@@ -1,9 +1,10 @@
 """A table of purgekit's own declared once, as a SQLAlchemy Table, and rendered for the family it is
 installed on (CREATE TABLE and its indexes, DROP TABLE), as the synthetic stores' tables are.
 
-For the tables new revisions add. The released tables (receipts, the salt check, the collector's
-checkpoint) stay written per family in purgekit/dialects/ and purgekit/gc/: SQLAlchemy would render them
-differently, and the SQL of a released revision never changes.
+For the tables new revisions add (the service's jobs, revision 0009), which purgekit then reads and
+writes through SQLAlchemy Core from the same declaration. The released tables (receipts, the salt check,
+the collector's checkpoint) stay written per family in purgekit/dialects/ and purgekit/gc/: SQLAlchemy
+would render them differently, and the SQL of a released revision never changes.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class DeclaredTable(DatabaseObject):
-    """`table` (its schema set: where the family keeps purgekit's tables) as `family` creates it."""
+    """`table` (its schema set: where the family keeps purgekit's tables) as `family` creates it, owned by
+    `owner` where the family has owners."""
 
     table: Table
     family: Dialect
+    owner: str | None = None
     kind = "table"
 
     @property
@@ -34,14 +37,20 @@ class DeclaredTable(DatabaseObject):
         return self.family.sql_dialect.identifier_preparer.format_table(self.table)
 
     def _compiled(self, element) -> Statement:
-        return Statement(str(element.compile(dialect=self.family.sql_dialect)).strip())
+        sql = str(element.compile(dialect=self.family.sql_dialect)).strip()
+        return Statement("\n".join(line.rstrip() for line in sql.splitlines()))
 
     def create(self) -> list[Statement]:
         indexes = sorted(self.table.indexes, key=lambda index: index.name or "")
-        return [self._compiled(CreateTable(self.table)), *(self._compiled(CreateIndex(index)) for index in indexes)]
+        owned = self.family.table_owner_statements(self.identity, self.owner)
+        return [
+            self._compiled(CreateTable(self.table)),
+            *(self._compiled(CreateIndex(index)) for index in indexes),
+            *map(Statement, owned),
+        ]
 
     def drop(self) -> list[Statement]:
-        return [self._compiled(DropTable(self.table))]
+        return [Statement(f"{self._compiled(DropTable(self.table)).sql}{self.family.drop_table_suffix}")]
 
     def granted(self, connection):
         return self.family.table_grants(connection, self.table.schema, self.table.name)

@@ -6,10 +6,21 @@
 -- (mysql --comments < THIS_SCRIPT): the routine works the same either way.
 SET NAMES utf8mb4;
 
+-- purgekit: this downgrade drops `contactStore`.`purgekit_jobs`, the service's record of every job. While it holds
+-- jobs the next statement stops the script (an error quoting why): export them, then run
+-- it with mysql --init-command="SET @purgekit_drop_jobs='yes'".
+SET SESSION sql_mode = COALESCE((SELECT 'purgekit: this downgrade drops purgekit_jobs which holds jobs (the service''s record of every job): export them; then run the script with --init-command="SET @purgekit_drop_jobs=''yes''"; nothing was changed' FROM DUAL WHERE COALESCE(@purgekit_drop_jobs, '') <> 'yes' AND EXISTS (SELECT 1 FROM `contactStore`.`purgekit_jobs`)), @@SESSION.sql_mode);
+
 -- purgekit: this downgrade drops `contactStore`.`purgekit_receipts`, the record of every erasure. While it holds
 -- receipts the next statement stops the script (an error quoting why): export them, then run
 -- it with mysql --init-command="SET @purgekit_drop_receipts='yes'".
 SET SESSION sql_mode = COALESCE((SELECT 'purgekit: this downgrade drops purgekit_receipts which holds receipts (the record of every erasure): export them; then run the script with --init-command="SET @purgekit_drop_receipts=''yes''"; nothing was changed' FROM DUAL WHERE COALESCE(@purgekit_drop_receipts, '') <> 'yes' AND EXISTS (SELECT 1 FROM `contactStore`.`purgekit_receipts`)), @@SESSION.sql_mode);
+
+-- Running downgrade 0009 -> 0006
+
+DROP TABLE `contactStore`.purgekit_jobs;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0006' WHERE `contactStore`.purgekit_version.version_num = '0009';
 
 -- Running downgrade 0006 -> 0005
 

@@ -613,3 +613,31 @@ DELIMITER ;
 
 UPDATE `contactStore`.purgekit_version SET version_num='0006' WHERE `contactStore`.purgekit_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0009
+
+CREATE TABLE `contactStore`.purgekit_jobs (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	kind VARCHAR(32) NOT NULL,
+	target VARCHAR(200) NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	exclusive_key VARCHAR(255),
+	idempotency_key VARCHAR(64),
+	request TEXT NOT NULL,
+	result TEXT,
+	errors TEXT,
+	exit_code SMALLINT,
+	attempts INTEGER NOT NULL,
+	worker VARCHAR(255),
+	created_at DATETIME(6) NOT NULL,
+	started_at DATETIME(6),
+	finished_at DATETIME(6),
+	PRIMARY KEY (id),
+	UNIQUE (exclusive_key),
+	UNIQUE (idempotency_key),
+	CONSTRAINT purgekit_jobs_state_known CHECK (state IN ('queued', 'running', 'succeeded', 'failed'))
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='purgekit serve: one row per job, never a secret';
+
+CREATE INDEX purgekit_jobs_state ON `contactStore`.purgekit_jobs (state, id);
+
+UPDATE `contactStore`.purgekit_version SET version_num='0009' WHERE `contactStore`.purgekit_version.version_num = '0006';
+

@@ -2,6 +2,19 @@
 --   psql -v ON_ERROR_STOP=1 -d contactStore -f THIS_SCRIPT
 -- The whole script runs in one transaction: any error leaves the database as it was.
 
+-- purgekit: this downgrade drops purgekit.purgekit_jobs, the service's record of every job. While it holds
+-- jobs the script stops here: export them, then run it with -v drop_jobs=yes.
+\if :{?drop_jobs}
+\else
+DO $do$
+BEGIN
+    IF EXISTS (SELECT FROM purgekit.purgekit_jobs) THEN
+        RAISE EXCEPTION 'purgekit: this downgrade drops purgekit''s jobs table, which holds jobs (the service''s record of every job): export them, then run the script with -v drop_jobs=yes; nothing was changed';
+    END IF;
+END
+$do$;
+\endif
+
 -- purgekit: this downgrade drops purgekit.purgekit_receipts, the record of every erasure. While it holds
 -- receipts the script stops here: export them, then run it with -v drop_receipts=yes.
 \if :{?drop_receipts}
@@ -29,6 +42,12 @@ END
 $do$;
 
 BEGIN;
+
+-- Running downgrade 0009 -> 0006
+
+DROP TABLE purgekit.purgekit_jobs RESTRICT;
+
+UPDATE purgekit_version SET version_num='0006' WHERE purgekit_version.version_num = '0009';
 
 -- Running downgrade 0006 -> 0005
 
