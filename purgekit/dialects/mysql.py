@@ -16,7 +16,7 @@ from purgekit.dialects.base import (
     Dialect,
     Guard,
 )
-from purgekit.messages import Related
+from purgekit.messages import Messages, Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
 from purgekit.plans import ErasurePlan, Plan, tables_of
@@ -238,7 +238,7 @@ class MySQLDialect(Dialect):
             ]
             dependent = plan.dependent_of(table)
             if dependent is not None:
-                lines += self._dependent_delete(settings, plan, dependent, keys, counter)
+                lines += self.dependent_delete(settings, plan.messages, dependent, keys, counter)
         lines += ["    COMMIT;", f"    DROP TEMPORARY TABLE {keys};"]
         rows = [
             f"SELECT {mysql_literal(settings.store_name(table.store))} AS store,"
@@ -276,29 +276,30 @@ class MySQLDialect(Dialect):
             "    END IF;",
         ]
 
-    def _dependent_delete(
-        self, settings: Settings, plan: ErasurePlan, dependent: Related, keys: str, counter: str
+    def dependent_delete(
+        self, settings: Settings, messages_table: Messages, dependent: Related, keys: str, counter: str
     ) -> list[str]:
-        """The dependent's rows of the carried messages, by their keys; a row a message left also matches (a
-        twin differing in the unmatched key column, probed by the messages' unique key) is kept."""
+        """The dependent's rows of the carried messages (the rows of `keys`, a table or a derived table), by
+        their keys, added to `counter`; a row a message left also matches (a twin differing in the unmatched
+        key column, probed by the messages' unique key) is kept. Erase v2 and purgekit_delete_message
+        (revision 0007) share it."""
         join = " AND ".join(
             f"t.{mysql_ident(column.name)} = k.{mysql_ident(theirs)}" for column, theirs in dependent.match
         )
         left = []
-        for column in dependent.unmatched(plan.messages):
+        for column in dependent.unmatched(messages_table):
             same = " AND ".join(
                 f"o.{mysql_ident(c.name)} = "
                 + (f"(NOT k.{mysql_ident(c.name)})" if c.name == column.name else f"k.{mysql_ident(c.name)}")
-                for c in plan.messages.key
+                for c in messages_table.key
             )
             left.append(
-                f"NOT EXISTS (SELECT 1 FROM {self.table_reference(settings, plan.messages_table)} AS o WHERE {same})"
+                f"NOT EXISTS (SELECT 1 FROM {self.table_reference(settings, messages_table)} AS o WHERE {same})"
             )
         where = f"\n        WHERE {' AND '.join(left)}" if left else ""
         return [
             f"    -- {dependent.name}: the rows of the messages carried, by key, that no message left shares.",
-            f"    DELETE t FROM {self.table_reference(settings, plan.dependent_table(dependent))} AS t"
-            f" JOIN {keys} AS k ON {join}{where};",
+            f"    DELETE t FROM {self.table_reference(settings, dependent)} AS t JOIN {keys} AS k ON {join}{where};",
             f"    SET {counter} = {counter} + ROW_COUNT();",
         ]
 

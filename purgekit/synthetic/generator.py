@@ -81,6 +81,8 @@ USER_EPOCH_MS = 1_600_000_000_000
 USER_GROUP_SECONDS = 1_600_000_000
 
 GROUP_ADDED, GROUP_LEFT = 0, 1
+# group_participants.admin (an assumption: purgekit/message_deletion/plan.py).
+GROUP_PARTICIPANT, GROUP_ADMIN, GROUP_SUPER_ADMIN = 0, 1, 2
 STATUS_RECEIVED, STATUS_SERVER_ACK, STATUS_DELIVERED, STATUS_READ = 0, 4, 5, 13
 MEDIA_NONE, MEDIA_IMAGE = 0, 1
 
@@ -403,6 +405,16 @@ class _Population:
             "timestamp": self.group_created_ms(g),
         }
 
+    def member_row(self, i: ColumnElement) -> dict[str, object]:
+        """Membership i now: the group's creator (its first member) is its super administrator."""
+        g, u = self._membership(i)
+        return {
+            "group_jid": self.group_jid(g),
+            "jid": self.user_jid(u),
+            "admin": case((i % self.group_size == 0, GROUP_SUPER_ADMIN), else_=GROUP_PARTICIPANT),
+            "pending": False,
+        }
+
     def distribution_row(self, i: ColumnElement) -> dict[str, object]:
         g, u = self._membership(i)
         return {
@@ -510,6 +522,7 @@ class _Population:
             _Load(message, "chats", self.users, self.direct_chat_row),
             _Load(message, "chats", self.groups, self.group_chat_row),
             _Load(message, "group_participants_history", memberships, self.participant_row),
+            _Load(message, "group_participants", memberships, self.member_row),
             _Load(message, "sender_key_distribution_status", memberships, self.distribution_row),
             _Load(message, "messages", self.messages, self.message_row),
             self._sampled(message, "messages_receipt_log", RECEIPT_SAMPLE, self.receipt_row),
@@ -867,7 +880,7 @@ class SyntheticStores:
         seed: int = 1,
         first_wa_id: int = 13_650_000_000,
     ) -> dict[TableKey, int]:
-        """Bulk-fill fresh stores; return the rows inserted per (store, table).
+        """Bulk-fill fresh stores; return the rows inserted per (store, table) of the erasure plan.
 
         groups defaults to one per 20 users. Same arguments, same day: same rows. Refused (NotSynthetic)
         unless the four stores exist and were created by this class.
@@ -891,7 +904,9 @@ class SyntheticStores:
         counts = {_key(t.store, t.name): 0 for t in ERASURE_PLAN_V1}
         for (store, name), loads in _by_table(population.loads()).items():
             with self._bulk_connection(store) as conn:
-                counts[_key(store, name)] += self._load_table(conn, schema.table(store, name), loads)
+                loaded = self._load_table(conn, schema.table(store, name), loads)
+                if _key(store, name) in counts:  # the erasure plan's tables (group_participants is not one)
+                    counts[_key(store, name)] += loaded
         self._analyze()
         return counts
 

@@ -30,6 +30,16 @@ $do$;
 
 BEGIN;
 
+-- Running downgrade 0007 -> 0006
+
+DROP FUNCTION purgekit."delete_message"(text, text, boolean) RESTRICT;
+
+ALTER FOREIGN TABLE purgekit.messages_pending_actions
+    DROP COLUMN key_from_me,
+    DROP COLUMN key_id;
+
+UPDATE purgekit_version SET version_num='0006' WHERE purgekit_version.version_num = '0007';
+
 -- Running downgrade 0006 -> 0005
 
 DROP TABLE purgekit_gc.batch_intent RESTRICT;

@@ -1,0 +1,279 @@
+"""The routine revision 0007 installs, called from SQL as a DBA would (issue 14): one message and what
+belongs only to it, nothing else, in one transaction; bad arguments refused before anything is deleted."""
+
+from __future__ import annotations
+
+import pytest
+from clients import catalog
+from exact import base_key, count, insert_rows, message, receipt
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from purgekit.message_deletion import renderer_for
+from purgekit.stores import Store
+from purgekit.testing.deployment import synthetic_deployment
+
+CHAT = "13655559020@s.whatsapp.net"
+OTHER_CHAT = "447700900123@s.whatsapp.net"
+GROUP = "120363025246125244@g.us"
+KEY = "3EB0AFC0D8DFCFAB08A4FB"
+
+
+def pending(chat: str, key_id: str, from_me: bool) -> dict:
+    return {
+        "key_remote_jid": chat,
+        "key_from_me": from_me,
+        "key_id": key_id,
+        "remote_resource": None,
+        "action": 1,
+        "data": None,
+        "timestamp": 1,
+    }
+
+
+def add_message(deployment, chat: str, key_id: str, from_me: bool, receipts: int = 1, sender=None) -> None:
+    """A message with its receipts, its base key and a pending action."""
+    insert_rows(deployment, Store.MESSAGE, "messages", [message(chat, key_id, from_me, sender)])
+    if receipts:
+        insert_rows(deployment, Store.MESSAGE, "messages_receipt_log", [receipt(chat, key_id)] * receipts)
+    insert_rows(deployment, Store.AXOLOTL, "message_base_key", [base_key(chat, key_id, from_me)])
+    insert_rows(deployment, Store.MESSAGE, "messages_pending_actions", [pending(chat, key_id, from_me)])
+
+
+def rows_of(deployment, chat: str, key_id: str) -> dict[str, int]:
+    """What is left of (chat, key_id), per table and direction."""
+    left = {}
+    for from_me in (False, True):
+        key = {"c": chat, "k": key_id, "f": from_me}
+        where = "key_remote_jid = :c AND key_id = :k AND key_from_me = :f"
+        left[f"messages {from_me}"] = count(deployment, Store.MESSAGE, "messages", where, **key)
+        left[f"pending {from_me}"] = count(deployment, Store.MESSAGE, "messages_pending_actions", where, **key)
+        left[f"base key {from_me}"] = count(
+            deployment,
+            Store.AXOLOTL,
+            "message_base_key",
+            "msg_key_remote_jid = :c AND msg_key_id = :k AND msg_key_from_me = :f",
+            **key,
+        )
+    left["receipts"] = count(
+        deployment, Store.MESSAGE, "messages_receipt_log", "key_remote_jid = :c AND key_id = :k", c=chat, k=key_id
+    )
+    return left
+
+
+def call(deployment, chat, key_id, from_me) -> dict[str, int]:
+    sql = renderer_for(deployment.settings.dialect).call(deployment.settings)
+    with deployment.engine.connect() as connection:
+        rows = connection.execute(text(sql), {"chat": chat, "key_id": key_id, "from_me": from_me}).all()
+        connection.commit()
+    prefix = deployment.settings.db_name_prefix
+    return {f"{store.removeprefix(prefix)}.{table}": int(n) for store, table, n in rows}
+
+
+def report(messages=0, pending_actions=0, base_key=0, receipts=0) -> dict[str, int]:
+    return {
+        "messageStore.messages": messages,
+        "messageStore.messages_pending_actions": pending_actions,
+        "axolotlStore.message_base_key": base_key,
+        "messageStore.messages_receipt_log": receipts,
+    }
+
+
+def test_an_outgoing_message_goes_with_its_receipts_base_key_and_pending_action(installed):
+    add_message(installed, CHAT, KEY, from_me=True, receipts=2)
+
+    assert call(installed, CHAT, KEY, True) == report(1, 1, 1, 2)
+
+    assert set(rows_of(installed, CHAT, KEY).values()) == {0}
+
+
+def test_an_incoming_message_is_found_without_from_me(installed):
+    add_message(installed, CHAT, KEY, from_me=False)
+
+    assert call(installed, CHAT, KEY, None) == report(1, 1, 1, 1)
+
+    assert set(rows_of(installed, CHAT, KEY).values()) == {0}
+
+
+def test_the_same_key_id_in_another_chat_and_the_other_direction_stays(installed):
+    add_message(installed, CHAT, KEY, from_me=True)
+    add_message(installed, CHAT, KEY, from_me=False)
+    add_message(installed, OTHER_CHAT, KEY, from_me=True)
+    add_message(installed, GROUP, KEY, from_me=False, sender=CHAT)
+    other_before = rows_of(installed, OTHER_CHAT, KEY)
+    group_before = rows_of(installed, GROUP, KEY)
+
+    # The receipts name no direction: the incoming message of that id keeps them.
+    assert call(installed, CHAT, KEY, True) == report(1, 1, 1, 0)
+
+    left = rows_of(installed, CHAT, KEY)
+    assert left == {
+        "messages False": 1,
+        "pending False": 1,
+        "base key False": 1,
+        "messages True": 0,
+        "pending True": 0,
+        "base key True": 0,
+        "receipts": 2,
+    }
+    assert rows_of(installed, OTHER_CHAT, KEY) == other_before
+    assert rows_of(installed, GROUP, KEY) == group_before
+
+    # The last of that id takes the receipts with it.
+    assert call(installed, CHAT, KEY, False) == report(1, 1, 1, 2)
+
+
+def test_a_key_id_differing_in_case_only_is_another_messages(installed):
+    # MySQL's client tables are case-insensitive (their unique keys too), yet purgekit compares exactly:
+    # the receipt of another id stays.
+    add_message(installed, CHAT, KEY, from_me=True)
+    insert_rows(installed, Store.MESSAGE, "messages_receipt_log", [receipt(CHAT, KEY.lower())])
+
+    assert call(installed, CHAT, KEY, True) == report(1, 1, 1, 1)
+
+    assert rows_of(installed, CHAT, KEY.lower())["receipts"] == 1
+
+
+def test_both_directions_without_from_me_are_refused_and_nothing_is_deleted(installed):
+    add_message(installed, CHAT, KEY, from_me=True)
+    add_message(installed, CHAT, KEY, from_me=False)
+    before = rows_of(installed, CHAT, KEY)
+
+    with pytest.raises(DBAPIError, match="incoming and an outgoing message"):
+        call(installed, CHAT, KEY, None)
+
+    assert rows_of(installed, CHAT, KEY) == before
+
+
+@pytest.mark.parametrize(
+    ("chat", "key_id", "refused"),
+    [
+        ("13655559020@s.whatsapp.net\n", KEY, "not a chat jid"),
+        ("13655559020@S.WHATSAPP.NET", KEY, "not a chat jid"),
+        ("013655559020@s.whatsapp.net", KEY, "not a chat jid"),
+        ("status@broadcast", KEY, "not a chat jid"),
+        ("1203630-25-246@g.us", KEY, "not a chat jid"),
+        ("120363025246125244@g.us\n", KEY, "not a chat jid"),
+        ("１２３@g.us", KEY, "not a chat jid"),
+        (None, KEY, "not a chat jid"),
+        (CHAT, "3EB0 AFC0", "not a message id"),
+        (CHAT, "3EB0%", "not a message id"),
+        (CHAT, "3EB0\n", "not a message id"),
+        (CHAT, "A" * 65, "not a message id"),
+        (CHAT, "", "not a message id"),
+        (CHAT, None, "not a message id"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_is_deleted(installed, chat, key_id, refused):
+    add_message(installed, CHAT, KEY, from_me=True)
+    before = installed.stores.table_counts()
+
+    with pytest.raises(DBAPIError, match=refused):
+        call(installed, chat, key_id, True)
+
+    assert installed.stores.table_counts() == before
+
+
+def test_a_message_absent_with_rows_left_has_them_deleted_and_an_absent_one_deletes_nothing(installed):
+    # What a half-done deletion leaves on PostgreSQL (the stores commit one after the other): rows of a
+    # message that is gone. A re-run, with or without from_me, deletes them.
+    insert_rows(installed, Store.AXOLOTL, "message_base_key", [base_key(CHAT, KEY, True)])
+    insert_rows(installed, Store.MESSAGE, "messages_receipt_log", [receipt(CHAT, KEY)])
+    add_message(installed, OTHER_CHAT, KEY, from_me=True)
+
+    assert call(installed, CHAT, KEY, None) == report(0, 0, 1, 1)
+    assert call(installed, CHAT, KEY, None) == report()
+    assert call(installed, CHAT, KEY, True) == report()
+    assert rows_of(installed, OTHER_CHAT, KEY)["messages True"] == 1
+
+
+def test_a_group_message_by_another_participant(installed):
+    add_message(installed, GROUP, KEY, from_me=False, sender=OTHER_CHAT)
+
+    assert call(installed, GROUP, KEY, False) == report(1, 1, 1, 1)
+    assert set(rows_of(installed, GROUP, KEY).values()) == {0}
+
+
+def test_downgrading_0007_removes_exactly_what_it_installed(stores):
+    stores.upgrade("0006")
+    at_0006 = catalog(stores)
+
+    stores.upgrade("0007")
+    assert catalog(stores) != at_0006
+    stores.downgrade("0006")
+
+    assert catalog(stores) == at_0006
+    stores.downgrade()
+
+
+def test_only_the_deletion_grantees_may_execute_it_on_postgresql(postgres_server):
+    deleter, eraser, collector = "pk_delete_message_test", "pk_erase_not_deleter", "pk_gc_not_deleter"
+    roles = (deleter, eraser, collector)
+    environ = {
+        "PURGEKIT_DELETION_GRANTEES": deleter,
+        "PURGEKIT_EXECUTE_GRANTEES": eraser,
+        "PURGEKIT_GC_GRANTEES": collector,
+    }
+    with synthetic_deployment(postgres_server, **environ) as deployment:
+        with deployment.engine.begin() as connection:
+            for role in roles:
+                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+                connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        try:
+            deployment.upgrade()
+            add_message(deployment, CHAT, KEY, from_me=True)
+            sql = renderer_for("postgresql").call(deployment.settings)
+            arguments = {"chat": CHAT, "key_id": KEY, "from_me": True}
+            for role in (eraser, collector):
+                with deployment.engine.connect() as connection:
+                    connection.execute(text(f"SET LOCAL ROLE {role}"))
+                    with pytest.raises(DBAPIError, match="permission denied"):
+                        connection.execute(text(sql), arguments)
+            assert rows_of(deployment, CHAT, KEY)["messages True"] == 1
+            with deployment.engine.connect() as connection:
+                connection.execute(text(f"SET LOCAL ROLE {deleter}"))
+                assert len(connection.execute(text(sql), arguments).all()) == 4
+                connection.commit()
+            assert set(rows_of(deployment, CHAT, KEY).values()) == {0}
+            deployment.downgrade()
+        finally:
+            with deployment.engine.begin() as connection:
+                for role in roles:
+                    connection.execute(text(f"DROP OWNED BY {role}"))
+                    connection.execute(text(f"DROP ROLE {role}"))
+
+
+def test_an_account_with_execute_alone_deletes_a_message_on_mysql(mysql_server):
+    account, password = "pk_delete_message", "delete-message-pw-1"
+    with synthetic_deployment(
+        mysql_server, PURGEKIT_DELETION_GRANTEES=f"{account}@%", PURGEKIT_EXECUTE_GRANTEES="pk_eraser_only@%"
+    ) as deployment:
+        with deployment.engine.begin() as connection:
+            for user in (account, "pk_eraser_only"):
+                connection.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
+                connection.execute(text(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"))
+        try:
+            deployment.upgrade()
+            add_message(deployment, CHAT, KEY, from_me=True)
+            sql = renderer_for("mysql").call(deployment.settings)
+            arguments = {"chat": CHAT, "key_id": KEY, "from_me": True}
+            for user, allowed in (("pk_eraser_only", False), (account, True)):
+                url = make_url(mysql_server.url).set(username=user, password=password)
+                probe = create_engine(url)
+                try:
+                    with probe.connect() as connection:
+                        if allowed:
+                            assert len(connection.execute(text(sql), arguments).all()) == 4
+                            connection.commit()
+                        else:
+                            with pytest.raises(DBAPIError, match="command denied"):
+                                connection.execute(text(sql), arguments)
+                finally:
+                    probe.dispose()
+            assert set(rows_of(deployment, CHAT, KEY).values()) == {0}
+            deployment.downgrade()
+        finally:
+            with deployment.engine.begin() as connection:
+                for user in (account, "pk_eraser_only"):
+                    connection.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
