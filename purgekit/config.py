@@ -43,6 +43,10 @@ ENVIRONMENT = {
     "PURGEKIT_GC_MIN_RETENTION": "shortest retention the collector accepts (1d)",
     "PURGEKIT_DELETION_GRANTEES": "who may EXECUTE the message and chat deletion",
     "PURGEKIT_RECEIPT_SALT": "secret keying receipts' hashes (16+ characters)",
+    # delete-message --for-everyone (purgekit/gateway.py, purgekit/message_deletion/rules.py).
+    "PURGEKIT_WHATSAPP_GATEWAY": "WhatsApp gateway's URL (docs/gateway.md)",
+    "PURGEKIT_REVOKE_WINDOW": "how long WhatsApp deletes for everyone (60h)",
+    "PURGEKIT_BUSINESS_JID": "the business's own jid (group rules)",
 }
 
 

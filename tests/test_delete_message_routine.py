@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from clients import catalog
-from exact import base_key, count, insert_rows, message, receipt
+from exact import base_key, insert_rows, receipt
+from message_scene import CHAT, GROUP, KEY, OTHER_CHAT, add_message, rows_of
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -13,53 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from purgekit.message_deletion import renderer_for
 from purgekit.stores import Store
 from purgekit.testing.deployment import synthetic_deployment
-
-CHAT = "13655559020@s.whatsapp.net"
-OTHER_CHAT = "447700900123@s.whatsapp.net"
-GROUP = "120363025246125244@g.us"
-KEY = "3EB0AFC0D8DFCFAB08A4FB"
-
-
-def pending(chat: str, key_id: str, from_me: bool) -> dict:
-    return {
-        "key_remote_jid": chat,
-        "key_from_me": from_me,
-        "key_id": key_id,
-        "remote_resource": None,
-        "action": 1,
-        "data": None,
-        "timestamp": 1,
-    }
-
-
-def add_message(deployment, chat: str, key_id: str, from_me: bool, receipts: int = 1, sender=None) -> None:
-    """A message with its receipts, its base key and a pending action."""
-    insert_rows(deployment, Store.MESSAGE, "messages", [message(chat, key_id, from_me, sender)])
-    if receipts:
-        insert_rows(deployment, Store.MESSAGE, "messages_receipt_log", [receipt(chat, key_id)] * receipts)
-    insert_rows(deployment, Store.AXOLOTL, "message_base_key", [base_key(chat, key_id, from_me)])
-    insert_rows(deployment, Store.MESSAGE, "messages_pending_actions", [pending(chat, key_id, from_me)])
-
-
-def rows_of(deployment, chat: str, key_id: str) -> dict[str, int]:
-    """What is left of (chat, key_id), per table and direction."""
-    left = {}
-    for from_me in (False, True):
-        key = {"c": chat, "k": key_id, "f": from_me}
-        where = "key_remote_jid = :c AND key_id = :k AND key_from_me = :f"
-        left[f"messages {from_me}"] = count(deployment, Store.MESSAGE, "messages", where, **key)
-        left[f"pending {from_me}"] = count(deployment, Store.MESSAGE, "messages_pending_actions", where, **key)
-        left[f"base key {from_me}"] = count(
-            deployment,
-            Store.AXOLOTL,
-            "message_base_key",
-            "msg_key_remote_jid = :c AND msg_key_id = :k AND msg_key_from_me = :f",
-            **key,
-        )
-    left["receipts"] = count(
-        deployment, Store.MESSAGE, "messages_receipt_log", "key_remote_jid = :c AND key_id = :k", c=chat, k=key_id
-    )
-    return left
 
 
 def call(deployment, chat, key_id, from_me) -> dict[str, int]:
