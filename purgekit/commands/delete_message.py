@@ -74,8 +74,8 @@ def delete_message(
 
     # Everything that can be refused is refused before the first connection.
     runner.check_arguments(chat, key_id)
+    revoke_settings = rules.RevokeSettings.from_environment(window=window) if for_everyone or window else None
     the_gateway = gateway.Gateway.required("--for-everyone") if for_everyone else None
-    revoke_settings = rules.RevokeSettings.from_environment(window=window) if for_everyone else None
     plans = (MESSAGE_DELETION_PLAN, REVOKE_RULES) if for_everyone else (MESSAGE_DELETION_PLAN,)
     settings = checked_settings(url, plans)
     from purgekit import preflight
@@ -93,8 +93,8 @@ def delete_message(
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        console = Console(highlight=False)
-        console.print(_table(report))
+        print(_title(report))
+        Console(highlight=False).print(_table(report))
         if report.for_everyone:
             print(_revoke_line(report))
     if fail_if_not_found and report.status == "not found":
@@ -105,13 +105,17 @@ def _direction(from_me: bool | None) -> str:
     return {True: "outgoing", False: "incoming", None: "either direction"}[from_me]
 
 
-def _table(report) -> Table:
+def _title(report) -> str:
+    """The line above the table (a line of its own: a jid and a key id are longer than a table's title)."""
+    if report.status == "not found":
+        return f"{report.chat} {report.key_id}: not found, 0 rows"
     verb = "to delete (dry run)" if report.dry_run else "deleted"
     rows = f"{report.total:,} {'row' if report.total == 1 else 'rows'} {verb}"
-    title = f"{report.chat} {report.key_id} ({_direction(report.from_me)}): {rows}"
-    if report.status == "not found":
-        title = f"{report.chat} {report.key_id}: not found, 0 rows"
-    table = Table(title=title, title_justify="left")
+    return f"{report.chat} {report.key_id} ({_direction(report.from_me)}): {rows}"
+
+
+def _table(report) -> Table:
+    table = Table()
     table.add_column("store")
     table.add_column("table")
     table.add_column("rows to delete" if report.dry_run else "rows deleted", justify="right")

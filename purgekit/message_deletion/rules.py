@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from purgekit import jids
-from purgekit.errors import ConfigurationError
+from purgekit.errors import BadInputError, ConfigurationError, PurgekitError
 from purgekit.gc.retention import describe, parse_retention
 
 WINDOW_VARIABLE = "PURGEKIT_REVOKE_WINDOW"
@@ -55,9 +55,9 @@ class RevokeSettings:
         either is malformed."""
         env = os.environ if environ is None else environ
         if window is not None:
-            window_ms = parse_retention(window, "--window")
+            window_ms = _duration(window, "--window", BadInputError)
         else:
-            window_ms = parse_retention(env.get(WINDOW_VARIABLE) or DEFAULT_WINDOW, WINDOW_VARIABLE, ConfigurationError)
+            window_ms = _duration(env.get(WINDOW_VARIABLE) or DEFAULT_WINDOW, WINDOW_VARIABLE, ConfigurationError)
         business = env.get(BUSINESS_VARIABLE) or None
         if business is not None and not jids.is_user_jid(business):
             raise ConfigurationError(
@@ -73,6 +73,15 @@ class RevokeSettings:
                 " (its administrator role in the group decides)"
             )
         return self.business_jid
+
+
+def _duration(value: str, source: str, error: type[PurgekitError]) -> int:
+    try:
+        return parse_retention(value, source, error)
+    except PurgekitError:
+        raise error(
+            f"{source} {value!r} is not a duration: a whole number and a unit, s m h d or w (e.g. {DEFAULT_WINDOW})"
+        ) from None
 
 
 def decide(message: Message, now_ms: int, settings: RevokeSettings, business_admin: int | None = None) -> Decision:

@@ -185,7 +185,10 @@ class _Deletion:
         revoked = False
         if decision is not None and decision.allowed:
             assert gateway is not None
-            gateway.delete_message(self.chat, self.key_id)  # GatewayFailed: nothing deleted
+            try:
+                gateway.delete_message(self.chat, self.key_id)
+            except GatewayFailed as failure:
+                raise GatewayFailed("deleting the message for everyone", f"{failure.reason}; nothing deleted") from None
             revoked = True
         counts = self._delete(from_me, revoked)
         return self._report(from_me, counts, False, for_everyone, decision, revoked)
