@@ -15,7 +15,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from purgekit.errors import ConfigurationError
@@ -314,3 +315,18 @@ def load_settings(
         deletion_grantees=_split(env.get("PURGEKIT_DELETION_GRANTEES")),
         gc_min_retention_ms=parse_retention(min_retention, "PURGEKIT_GC_MIN_RETENTION", ConfigurationError),
     )
+
+
+def engine_and_settings(url_or_engine: str | Engine, settings: Settings | None) -> tuple[Engine, bool, Settings]:
+    """What the Python API works with: the engine (made from a URL as every command reads it, plain
+    postgresql:// and mysql:// getting purgekit's drivers), whether the caller must dispose of it (made here),
+    and the settings (default: the environment's, with the engine's URL)."""
+    if isinstance(url_or_engine, Engine):
+        engine, owned = url_or_engine, False
+    else:
+        engine, owned = create_engine(parse_url(url_or_engine, "the URL given"), hide_parameters=True), True
+    if settings is None:
+        settings = load_settings(
+            overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
+        )
+    return engine, owned, settings

@@ -39,12 +39,12 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids, receipts
-from purgekit.config import Settings, load_settings, parse_url
+from purgekit.config import Settings, engine_and_settings
 from purgekit.dialects import Dialect, dialect_for
 from purgekit.dialects.base import CarriedKey
 from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRES_KEYED_CHUNK
@@ -180,15 +180,7 @@ def erase_users(
         receipts.check_salt(salt)
     elif salt is None:
         salt = receipts.salt_if_set()  # to read receipts as the erasure would; a dry run needs none
-    if isinstance(url_or_engine, Engine):
-        engine, owned = url_or_engine, False
-    else:
-        # The URL as every command reads it: plain postgresql:// and mysql:// get purgekit's drivers.
-        engine, owned = create_engine(parse_url(url_or_engine, "the URL given"), hide_parameters=True), True
-    if settings is None:
-        settings = load_settings(
-            overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
-        )
+    engine, owned, settings = engine_and_settings(url_or_engine, settings)
     try:
         return _Erasure(engine, settings, dry_run, salt, batch_size, progress).run(targets)
     finally:

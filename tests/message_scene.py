@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exact import base_key, count, insert_rows, message, receipt
+from exact import base_key, count, insert_rows, message, pending_action, receipt
 
 from purgekit.stores import Store
 
@@ -10,18 +10,6 @@ CHAT = "13655559020@s.whatsapp.net"
 OTHER_CHAT = "447700900123@s.whatsapp.net"
 GROUP = "120363025246125244@g.us"
 KEY = "3EB0AFC0D8DFCFAB08A4FB"
-
-
-def pending(chat: str, key_id: str, from_me: bool) -> dict:
-    return {
-        "key_remote_jid": chat,
-        "key_from_me": from_me,
-        "key_id": key_id,
-        "remote_resource": None,
-        "action": 1,
-        "data": None,
-        "timestamp": 1,
-    }
 
 
 def add_message(
@@ -32,7 +20,7 @@ def add_message(
     if receipts:
         insert_rows(deployment, Store.MESSAGE, "messages_receipt_log", [receipt(chat, key_id)] * receipts)
     insert_rows(deployment, Store.AXOLOTL, "message_base_key", [base_key(chat, key_id, from_me)])
-    insert_rows(deployment, Store.MESSAGE, "messages_pending_actions", [pending(chat, key_id, from_me)])
+    insert_rows(deployment, Store.MESSAGE, "messages_pending_actions", [pending_action(chat, key_id, from_me)])
 
 
 def rows_of(deployment, chat: str, key_id: str) -> dict[str, int]:

@@ -231,3 +231,22 @@ def test_an_account_with_execute_alone_deletes_a_message_on_mysql(mysql_server):
             with deployment.engine.begin() as connection:
                 for user in (account, "pk_eraser_only"):
                     connection.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
+
+
+def test_a_callers_temporary_table_never_stands_in_for_a_client_table_on_mysql(mysql_server):
+    with synthetic_deployment(mysql_server) as deployment:
+        deployment.upgrade()
+        add_message(deployment, CHAT, KEY, from_me=True)
+        store = deployment.settings.store_name(Store.MESSAGE)
+        with deployment.engine.connect() as connection:
+            connection.execute(text(f"CREATE TEMPORARY TABLE `{store}`.`messages_receipt_log` (id INT)"))
+            with pytest.raises(
+                DBAPIError, match=f"a temporary table of this session shadows {store}.messages_receipt_log"
+            ):
+                connection.execute(
+                    text(renderer_for("mysql").call(deployment.settings)),
+                    {"chat": CHAT, "key_id": KEY, "from_me": True},
+                )
+        assert rows_of(deployment, CHAT, KEY)["messages True"] == 1
+        assert rows_of(deployment, CHAT, KEY)["receipts"] == 1
+        deployment.downgrade()

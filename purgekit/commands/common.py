@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import typer
+from rich.table import Table
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
@@ -64,3 +65,16 @@ def checked_settings(url: str | None, plans: Iterable[object] = preflight.PLANS)
 def engine_for(settings: Settings) -> Engine:
     # hide_parameters: bound values (phone numbers, secrets) never appear in errors or logs.
     return create_engine(settings.url, hide_parameters=True)
+
+
+def counts_table(report, title: str | None = None) -> Table:
+    """A report's rows per store and table, and their total (`report`: a purgekit.report.CountedTables with
+    `dry_run`)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("store")
+    table.add_column("table")
+    table.add_column("rows to delete" if report.dry_run else "rows deleted", justify="right")
+    for count in report.tables:
+        table.add_row(count.store, count.table, f"{count.rows:,}")
+    table.add_row("", "total", f"{report.total:,}", style="bold")
+    return table

@@ -13,10 +13,16 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from purgekit import gateway
-from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, checked_settings, engine_for, environment
+from purgekit.commands.common import (
+    DATABASE_VARIABLES,
+    URL_OPTION,
+    checked_settings,
+    counts_table,
+    engine_for,
+    environment,
+)
 from purgekit.message_deletion import rules
 from purgekit.message_deletion.plan import MESSAGE_DELETION_PLAN, REVOKE_RULES
 
@@ -94,7 +100,7 @@ def delete_message(
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(_title(report))
-        Console(highlight=False).print(_table(report))
+        Console(highlight=False).print(counts_table(report))
         if report.for_everyone:
             print(_revoke_line(report))
     if fail_if_not_found and report.status == "not found":
@@ -112,17 +118,6 @@ def _title(report) -> str:
     verb = "to delete (dry run)" if report.dry_run else "deleted"
     rows = f"{report.total:,} {'row' if report.total == 1 else 'rows'} {verb}"
     return f"{report.chat} {report.key_id} ({_direction(report.from_me)}): {rows}"
-
-
-def _table(report) -> Table:
-    table = Table()
-    table.add_column("store")
-    table.add_column("table")
-    table.add_column("rows to delete" if report.dry_run else "rows deleted", justify="right")
-    for count in report.tables:
-        table.add_row(count.store, count.table, f"{count.rows:,}")
-    table.add_row("", "total", f"{report.total:,}", style="bold")
-    return table
 
 
 def _revoke_line(report) -> str:

@@ -31,6 +31,15 @@ ROUTINE_DELIMITER = "//"
 _VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
 # The erase procedure's scratch table (plan v2): the keys of the messages it deletes outside the user's own chat.
 KEYS_TABLE = "purgekit_erase_keys"
+# A routine's first handler: any error undoes every store's deletes, then reaches the caller.
+ALL_OR_NOTHING = [
+    "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
+    "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+    "    BEGIN",
+    "        ROLLBACK;",
+    "        RESIGNAL;",
+    "    END;",
+]
 # How much of a refused jid the procedure's message shows (MySQL keeps MESSAGE_TEXT to 128 characters).
 SHOWN_JID = 40
 
@@ -113,12 +122,7 @@ class MySQLDialect(Dialect):
             "    DECLARE v_jid VARCHAR(256);",
             "    DECLARE v_number BIGINT;",
             f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
-            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
-            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
-            "    BEGIN",
-            "        ROLLBACK;",
-            "        RESIGNAL;",
-            "    END;",
+            *ALL_OR_NOTHING,
             f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
             "        SIGNAL SQLSTATE '22023'",
             "            SET MESSAGE_TEXT = "
@@ -180,12 +184,7 @@ class MySQLDialect(Dialect):
             "    DECLARE v_number BIGINT;",
             "    DECLARE v_refusal VARCHAR(512);",
             f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
-            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
-            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
-            "    BEGIN",
-            "        ROLLBACK;",
-            "        RESIGNAL;",
-            "    END;",
+            *ALL_OR_NOTHING,
             f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
             "        SIGNAL SQLSTATE '22023'",
             "            SET MESSAGE_TEXT = "
@@ -240,15 +239,19 @@ class MySQLDialect(Dialect):
             if dependent is not None:
                 lines += self.dependent_delete(settings, plan.messages, dependent, keys, counter)
         lines += ["    COMMIT;", f"    DROP TEMPORARY TABLE {keys};"]
+        lines.append(self.report_rows(settings, tables, counters))
+        lines.append("END")
+        return "\n".join(lines)
+
+    def report_rows(self, settings: Settings, tables, counters: list[str]) -> str:
+        """The routine's result: one row (store, table_name, rows_deleted) per table, the counts in `counters`."""
         rows = [
             f"SELECT {mysql_literal(settings.store_name(table.store))} AS store,"
             f" {mysql_literal(table.name)} AS table_name,"
             f" {counter} AS rows_deleted"
             for counter, table in zip(counters, tables, strict=True)
         ]
-        lines.append("    " + "\n    UNION ALL ".join(rows) + ";")
-        lines.append("END")
-        return "\n".join(lines)
+        return "    " + "\n    UNION ALL ".join(rows) + ";"
 
     def _user_jid_check(self) -> list[str]:
         """purgekit/jids.py's rule: the jid is the canonical text of a number from 1 to BIGINT's largest, then

@@ -53,6 +53,16 @@ _VARIABLE = {Identity.JID: "v_jid", Identity.USER_NUMBER: "v_number"}
 KEYED_CHUNK = 50
 # Joins the columns of a key into one text value: a character no jid or key id holds.
 KEY_SEPARATOR = "chr(31)"
+# The variables dependent_delete() uses (besides v_deleted's total and the key arrays k_<column>), declared by
+# each body that uses it.
+DEPENDENT_DELETE_VARIABLES = [
+    "    v_deleted bigint;",
+    "    v_rows bigint;",
+    "    v_arms text;",
+    "    v_from integer;",
+    "    v_found text[];",
+    "    v_left text[];",
+]
 
 
 def foreign_server_name(store: Store) -> str:
@@ -182,12 +192,7 @@ class PostgreSQLDialect(Dialect):
             "    v_jid text;",
             "    v_local text;",
             "    v_number bigint;",
-            "    v_deleted bigint;",
-            "    v_rows bigint;",
-            "    v_arms text;",
-            "    v_from integer;",
-            "    v_found text[];",
-            "    v_left text[];",
+            *DEPENDENT_DELETE_VARIABLES,
             "    -- The keys of the deleted messages outside the user's own chat (their dependents are keyed by it).",
             *[f"    k_{column.name} {column.pg_type}[];" for column in key],
             "BEGIN",

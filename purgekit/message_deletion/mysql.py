@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.mysql import HOST_STORE, MySQLDialect, temporary_table_guard
+from purgekit.dialects.mysql import ALL_OR_NOTHING, HOST_STORE, MySQLDialect, temporary_table_guard
 from purgekit.message_deletion.plan import MessageDeletionPlan
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.sql import mysql_ident, mysql_literal
@@ -78,12 +78,7 @@ class MySQLMessageDeletion:
             "    DECLARE v_messages BIGINT;",
             "    DECLARE v_refusal VARCHAR(512);",
             f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
-            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
-            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
-            "    BEGIN",
-            "        ROLLBACK;",
-            "        RESIGNAL;",
-            "    END;",
+            *ALL_OR_NOTHING,
             *self._chat_check(),
             *self._key_id_check(),
             "    -- START TRANSACTION would end the caller's transaction too; it ends here, as temporary tables",
@@ -110,12 +105,7 @@ class MySQLMessageDeletion:
             f"    SET {counters[0]} = ROW_COUNT();",
             "    COMMIT;",
         ]
-        rows = [
-            f"SELECT {mysql_literal(settings.store_name(table.store))} AS store,"
-            f" {mysql_literal(table.name)} AS table_name, {counter} AS rows_deleted"
-            for counter, table in zip(counters, tables, strict=True)
-        ]
-        lines += ["    " + "\n    UNION ALL ".join(rows) + ";", "END"]
+        lines += [self.dialect.report_rows(settings, tables, counters), "END"]
         return "\n".join(lines)
 
     def _chat_check(self) -> list[str]:

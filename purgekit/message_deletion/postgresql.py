@@ -14,7 +14,7 @@ import dataclasses
 
 from purgekit import jids
 from purgekit.config import Settings
-from purgekit.dialects.postgresql import PostgreSQLDialect
+from purgekit.dialects.postgresql import DEPENDENT_DELETE_VARIABLES, PostgreSQLDialect
 from purgekit.message_deletion.plan import MessageDeletionPlan
 from purgekit.messages import Related
 from purgekit.objects import DatabaseObject, ForeignTable, PgFunction
@@ -80,13 +80,7 @@ class PostgreSQLMessageDeletion:
             "    v_local text;",
             "    v_kind text;",
             "    v_messages bigint;",
-            # What dependent_delete uses (purgekit/dialects/postgresql.py), shared with erase v2.
-            "    v_deleted bigint;",
-            "    v_rows bigint;",
-            "    v_arms text;",
-            "    v_from integer;",
-            "    v_found text[];",
-            "    v_left text[];",
+            *DEPENDENT_DELETE_VARIABLES,
             *[f"    k_{column.name} {column.pg_type}[];" for column in key],
             *[f"    {counter} bigint := 0;" for counter in counters],
             "BEGIN",

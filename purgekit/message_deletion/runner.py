@@ -23,22 +23,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids
-from purgekit.config import Settings, load_settings, parse_url
+from purgekit.config import Settings, engine_and_settings
 from purgekit.errors import BadInputError, DatabaseFailed, DatabaseProblem, reason
 from purgekit.gateway import Gateway, GatewayFailed
 from purgekit.message_deletion import renderer_for
 from purgekit.message_deletion.reading import StoreReader
 from purgekit.message_deletion.rules import Decision, RevokeSettings, decide
-from purgekit.report import TableCount
+from purgekit.report import CountedTables, TableCount
 
 
 @dataclass(frozen=True)
-class MessageDeletionReport:
+class MessageDeletionReport(CountedTables):
     chat: str
     key_id: str
     # The message's direction (True: the business sent it); None when no message was found and none given.
@@ -52,21 +52,11 @@ class MessageDeletionReport:
     revoked: bool = False
 
     @property
-    def total(self) -> int:
-        return sum(count.rows for count in self.tables)
-
-    @property
     def status(self) -> str:
         """'deleted' (a dry run: 'found') when any row matched; 'not found' when none did."""
         if self.total:
             return "found" if self.dry_run else "deleted"
         return "not found"
-
-    def rows(self, store: str, table: str) -> int:
-        for count in self.tables:
-            if (count.store, count.table) == (store, table):
-                return count.rows
-        raise KeyError(f"{store}.{table} is not in this report")
 
     def as_dict(self) -> dict:
         revoke = None
@@ -134,14 +124,7 @@ def run(
     if for_everyone:
         gateway = gateway or Gateway.required("--for-everyone")
         revoke_settings = revoke_settings or RevokeSettings.from_environment()
-    if isinstance(url_or_engine, Engine):
-        engine, owned = url_or_engine, False
-    else:
-        engine, owned = create_engine(parse_url(url_or_engine, "the URL given"), hide_parameters=True), True
-    if settings is None:
-        settings = load_settings(
-            overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
-        )
+    engine, owned, settings = engine_and_settings(url_or_engine, settings)
     try:
         return _Deletion(engine, settings, chat, key_id, from_me).run(for_everyone, dry_run, revoke_settings, gateway)
     finally:
