@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from clients import catalog
+from commands import purgekit, settings_environment
 from exact import base_key, insert_rows, receipt
 from message_scene import CHAT, GROUP, KEY, OTHER_CHAT, add_message, rows_of
 from sqlalchemy import create_engine, text
@@ -190,6 +191,9 @@ def test_only_the_deletion_grantees_may_execute_it_on_postgresql(postgres_server
                 assert len(connection.execute(text(sql), arguments).all()) == 4
                 connection.commit()
             assert set(rows_of(deployment, CHAT, KEY).values()) == {0}
+            # What 0007 grants is what verify expects, nothing more.
+            verified = purgekit("verify", **settings_environment(deployment, **environ))
+            assert verified.returncode == 0, verified.stdout + verified.stderr
             deployment.downgrade()
         finally:
             with deployment.engine.begin() as connection:
@@ -226,6 +230,9 @@ def test_an_account_with_execute_alone_deletes_a_message_on_mysql(mysql_server):
                 finally:
                     probe.dispose()
             assert set(rows_of(deployment, CHAT, KEY).values()) == {0}
+            grantees = {"PURGEKIT_DELETION_GRANTEES": f"{account}@%", "PURGEKIT_EXECUTE_GRANTEES": "pk_eraser_only@%"}
+            verified = purgekit("verify", **settings_environment(deployment, **grantees))
+            assert verified.returncode == 0, verified.stdout + verified.stderr
             deployment.downgrade()
         finally:
             with deployment.engine.begin() as connection:
