@@ -11,7 +11,7 @@ from gateway_server import TOKEN, GatewayServer
 from message_scene import CHAT, GROUP, KEY, OTHER_CHAT, add_message, rows_of
 
 import purgekit
-from purgekit.errors import BadInputError, ConfigurationError
+from purgekit.errors import BadInputError, ConfigurationError, DatabaseProblem
 from purgekit.gateway import GatewayFailed, GatewayNotConfigured
 from purgekit.stores import Store
 
@@ -274,3 +274,16 @@ def test_a_group_member_message_without_the_business_jid_is_refused_before_anyth
         delete(installed, GROUP, "THEIRS1", for_everyone=True)
 
     assert installed.stores.table_counts() == before and gateway.requests == []
+
+
+def test_from_python_before_revision_0007_whatsapp_is_never_asked(stores, gateway):
+    stores.upgrade("0006")
+    add_message(stores, CHAT, KEY, from_me=True, timestamp=now_ms())
+    before = stores.stores.table_counts()
+
+    with pytest.raises(DatabaseProblem, match="deleting a message needs revision 0007") as refusal:
+        delete(stores, for_everyone=True)
+
+    assert refusal.value.exit_code == 2
+    assert gateway.requests == [] and stores.stores.table_counts() == before
+    stores.downgrade()

@@ -138,3 +138,20 @@ def test_for_everyone_needs_the_group_participants_table_and_says_so(installed):
     # Locally, the table is not needed.
     assert run(installed, GROUP, KEY).returncode == 0
     assert rows_of(installed, GROUP, KEY)["messages False"] == 0
+
+
+def test_before_revision_0007_it_is_refused_and_whatsapp_is_never_asked(stores):
+    stores.upgrade("0006")
+    add_message(stores, CHAT, KEY, from_me=True, timestamp=int(time.time() * 1000))
+    before = stores.stores.table_counts()
+    with GatewayServer("ok") as gateway:
+        result = run(stores, CHAT, KEY, "--for-everyone", **gateway.environment())
+        assert gateway.requests == []
+
+    assert result.returncode == 2
+    assert one_line(result).endswith(
+        "revision 0006 is installed; deleting a message needs revision 0007: run `purgekit db upgrade` first;"
+        " nothing deleted"
+    )
+    assert stores.stores.table_counts() == before
+    stores.downgrade()

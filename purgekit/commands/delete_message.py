@@ -86,11 +86,12 @@ def delete_message(
     settings = checked_settings(url, plans)
     from purgekit import preflight
 
-    preflight.require_installed(settings)
+    installed = preflight.require_installed(settings)
+    runner.require_routine(settings, installed)
     engine = engine_for(settings)
     try:
         report = runner.run(
-            engine, chat, key_id, from_me, for_everyone, dry_run, settings, revoke_settings, the_gateway
+            engine, chat, key_id, from_me, for_everyone, dry_run, settings, revoke_settings, the_gateway, installed
         )
     finally:
         engine.dispose()

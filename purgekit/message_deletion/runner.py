@@ -80,6 +80,29 @@ class MessageDeletionReport(CountedTables):
         }
 
 
+# The revision that installs the routine.
+REVISION = "0007"
+
+
+def require_routine(settings: Settings, revision: str | None = None) -> None:
+    """DatabaseProblem (exit 2) unless revision 0007 (or a later one) is installed: before asking WhatsApp,
+    so that a revoke is never left without its local deletion. `revision`: the one installed, when known."""
+    if revision is None:
+        from purgekit import deploy
+
+        try:
+            revision = deploy.current_revision(settings)
+        except DBAPIError as error:
+            raise DatabaseProblem("cannot read purgekit's revision", settings.url, reason(error)) from None
+    if revision is None or revision < REVISION:
+        raise DatabaseProblem(
+            "delete-message",
+            settings.url,
+            f"revision {revision or 'none'} is installed; deleting a message needs revision {REVISION}:"
+            " run `purgekit db upgrade` first; nothing deleted",
+        )
+
+
 NOT_THERE = Decision(False, "the message is not in the stores (deleted before?): nothing to revoke")
 
 
@@ -117,6 +140,7 @@ def run(
     settings: Settings | None,
     revoke_settings: RevokeSettings | None = None,
     gateway: Gateway | None = None,
+    installed: str | None = None,
 ) -> MessageDeletionReport:
     check_arguments(chat, key_id)
     if from_me is not None and not isinstance(from_me, bool):
@@ -126,7 +150,8 @@ def run(
         revoke_settings = revoke_settings or RevokeSettings.from_environment()
     engine, owned, settings = engine_and_settings(url_or_engine, settings)
     try:
-        return _Deletion(engine, settings, chat, key_id, from_me).run(for_everyone, dry_run, revoke_settings, gateway)
+        deletion = _Deletion(engine, settings, chat, key_id, from_me, installed)
+        return deletion.run(for_everyone, dry_run, revoke_settings, gateway)
     finally:
         if owned:
             engine.dispose()
@@ -139,6 +164,8 @@ class _Deletion:
     chat: str
     key_id: str
     from_me: bool | None
+    # The revision installed, when the caller read it already (the command).
+    installed: str | None = None
 
     def run(
         self, for_everyone: bool, dry_run: bool, revoke_settings: RevokeSettings | None, gateway: Gateway | None
@@ -168,6 +195,7 @@ class _Deletion:
         revoked = False
         if decision is not None and decision.allowed:
             assert gateway is not None
+            require_routine(self.settings, self.installed)
             try:
                 gateway.delete_message(self.chat, self.key_id)
             except GatewayFailed as failure:
