@@ -257,3 +257,28 @@ def test_a_callers_temporary_table_never_stands_in_for_a_client_table_on_mysql(m
         assert rows_of(deployment, CHAT, KEY)["messages True"] == 1
         assert rows_of(deployment, CHAT, KEY)["receipts"] == 1
         deployment.downgrade()
+
+
+def rename_table(deployment, store: Store, old: str, new: str) -> None:
+    qualified = deployment.stores.qualified
+    if deployment.settings.dialect == "postgresql":
+        statement = f"ALTER TABLE {qualified(store, old)} RENAME TO {new}"
+    else:
+        statement = f"RENAME TABLE {qualified(store, old)} TO {qualified(store, new)}"
+    with deployment.stores.engine(store).begin() as connection:
+        connection.execute(text(statement))
+
+
+def test_a_failure_half_way_undoes_every_delete_before_it(installed):
+    # The base key is deleted after the pending actions: without its table the call fails there, and the
+    # pending actions deleted already come back (one transaction; PostgreSQL: the remote ones roll back too).
+    add_message(installed, CHAT, KEY, from_me=True)
+    before = rows_of(installed, CHAT, KEY)
+    rename_table(installed, Store.AXOLOTL, "message_base_key", "message_base_key_away")
+    try:
+        with pytest.raises(DBAPIError):
+            call(installed, CHAT, KEY, True)
+    finally:
+        rename_table(installed, Store.AXOLOTL, "message_base_key_away", "message_base_key")
+
+    assert rows_of(installed, CHAT, KEY) == before
