@@ -8,11 +8,15 @@ API (`purgekit.delete_message`), which `purgekit delete-message` calls.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from purgekit.config import Settings
 from purgekit.message_deletion.mysql import MySQLMessageDeletion
 from purgekit.message_deletion.plan import GROUP_PARTICIPANTS, MESSAGE_DELETION_PLAN, REVOKE_RULES
 from purgekit.message_deletion.postgresql import PostgreSQLMessageDeletion
-from purgekit.objects import DatabaseObject
+
+if TYPE_CHECKING:
+    from purgekit.revisions import Change
 
 Renderer = PostgreSQLMessageDeletion | MySQLMessageDeletion
 
@@ -30,7 +34,7 @@ def renderer_for(dialect: str) -> Renderer:
         raise ValueError(f"purgekit supports postgresql, mysql and mariadb, not {dialect!r}") from None
 
 
-def changes_in_0007(dialect: str, settings: Settings) -> list[tuple[DatabaseObject | None, DatabaseObject | None]]:
+def changes_in_0007(dialect: str, settings: Settings) -> list[Change]:
     """What revision 0007 changes, as (old, new) pairs in order (purgekit/revisions.py, apply_changes)."""
     return renderer_for(dialect).changes(settings, MESSAGE_DELETION_PLAN)
 

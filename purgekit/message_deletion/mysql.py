@@ -12,12 +12,17 @@ matches before a trailing newline).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from purgekit import jids
 from purgekit.config import Settings
 from purgekit.dialects.mysql import ALL_OR_NOTHING, HOST_STORE, MySQLDialect, temporary_table_guard
 from purgekit.message_deletion.plan import MessageDeletionPlan
-from purgekit.objects import DatabaseObject, MySqlProcedure
+from purgekit.objects import MySqlProcedure
 from purgekit.sql import mysql_ident, mysql_literal
+
+if TYPE_CHECKING:
+    from purgekit.revisions import Change
 
 ROUTINE = "purgekit_delete_message"
 # Arguments are taken wider than any valid value, so a long one is refused by the check, not truncated.
@@ -33,7 +38,7 @@ class MySQLMessageDeletion:
     name = "mysql"
     dialect = MySQLDialect()
 
-    def changes(self, settings: Settings, plan: MessageDeletionPlan) -> list[tuple[DatabaseObject | None, ...]]:
+    def changes(self, settings: Settings, plan: MessageDeletionPlan) -> list[Change]:
         return [(None, self.procedure(settings, plan))]
 
     def procedure(self, settings: Settings, plan: MessageDeletionPlan) -> MySqlProcedure:

@@ -11,16 +11,20 @@ running it again finishes the job.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from purgekit import jids
 from purgekit.config import Settings
 from purgekit.dialects.postgresql import DEPENDENT_DELETE_VARIABLES, PostgreSQLDialect
 from purgekit.message_deletion.plan import MessageDeletionPlan
 from purgekit.messages import Related
-from purgekit.objects import DatabaseObject, ForeignTable, PgFunction
+from purgekit.objects import ForeignTable, PgFunction
 from purgekit.objects.grant import SchemaUsage
 from purgekit.plans import ERASURE_PLAN_V2
 from purgekit.sql import pg_ident, pg_literal, pg_quote_ident
+
+if TYPE_CHECKING:
+    from purgekit.revisions import Change
 
 ROUTINE = "delete_message"
 RETURNS = "TABLE (store text, table_name text, rows_deleted bigint)"
@@ -30,16 +34,15 @@ class PostgreSQLMessageDeletion:
     name = "postgresql"
     dialect = PostgreSQLDialect()
 
-    def changes(self, settings: Settings, plan: MessageDeletionPlan) -> list[tuple[DatabaseObject | None, ...]]:
+    def changes(self, settings: Settings, plan: MessageDeletionPlan) -> list[Change]:
         """Revision 0007: the foreign tables gain the key columns the function matches on (ALTER FOREIGN
         TABLE ... ADD COLUMN: privileges granted on them stay), then USAGE on the schema for
         PURGEKIT_DELETION_GRANTEES, then the function."""
         objects = self.dialect.erase_objects(settings, ERASURE_PLAN_V2)
         tables = {obj.name: obj for obj in objects if isinstance(obj, ForeignTable)}
-        changes: list[tuple[DatabaseObject | None, DatabaseObject | None]] = []
+        changes: list[Change] = []
         for related in (plan.messages, *plan.belonging):
             old = tables[related.name]
-            assert isinstance(old, ForeignTable)
             named = {name for name, _ in old.columns}
             wanted = _matched_columns(related)
             added = tuple((c.name, c.pg_type) for c in wanted if c.name not in named)
