@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from exact import base_key, count, insert_rows, message, pending_action, receipt
+from http_peer import Answer, HttpPeer, redirect
 
 from purgekit.stores import Store
 
@@ -42,3 +45,27 @@ def rows_of(deployment, chat: str, key_id: str) -> dict[str, int]:
         deployment, Store.MESSAGE, "messages_receipt_log", "key_remote_jid = :c AND key_id = :k", c=chat, k=key_id
     )
     return left
+
+
+# The WhatsApp gateway, played by tests/http_peer.py's server: its token, and the answers the tests give.
+TOKEN = "gw-token-s3cr3t-123"
+ANSWERS = {
+    "ok": Answer(200, json.dumps({"success": True, "whatsapp_message_id": "3EB0"}).encode()),
+    "fail": Answer(500),
+    "false": Answer(200, json.dumps({"success": False, "error": "message too old"}).encode()),
+    "slow": Answer(200, b'{"success": true}', delay=3),
+    "redirect": redirect("http://127.0.0.1:9/elsewhere"),
+}
+
+
+def gateway_peer(answer: str = "ok") -> HttpPeer:
+    return HttpPeer({"/": ANSWERS[answer]})
+
+
+def gateway_environment(peer: HttpPeer) -> dict[str, str]:
+    """The gateway's settings as an operator sets them: /gw under the peer, the token, a short timeout."""
+    return {
+        "PURGEKIT_WHATSAPP_GATEWAY": f"{peer.url}/gw",
+        "PURGEKIT_WHATSAPP_GATEWAY_TOKEN": TOKEN,
+        "PURGEKIT_WHATSAPP_GATEWAY_TIMEOUT": "0.5",
+    }

@@ -7,8 +7,18 @@ import time
 
 import pytest
 from exact import insert_rows
-from gateway_server import TOKEN, GatewayServer
-from message_scene import CHAT, GROUP, KEY, OTHER_CHAT, add_message, rows_of
+from message_scene import (
+    ANSWERS,
+    CHAT,
+    GROUP,
+    KEY,
+    OTHER_CHAT,
+    TOKEN,
+    add_message,
+    gateway_environment,
+    gateway_peer,
+    rows_of,
+)
 
 import purgekit
 from purgekit.errors import BadInputError, ConfigurationError, DatabaseProblem
@@ -44,8 +54,8 @@ NONE = dict.fromkeys(ALL_FOUR, 0)
 @pytest.fixture
 def gateway(monkeypatch):
     """A gateway that confirms, configured as the operator would (environment)."""
-    with GatewayServer("ok") as server:
-        for name, value in server.environment().items():
+    with gateway_peer("ok") as server:
+        for name, value in gateway_environment(server).items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("PURGEKIT_BUSINESS_JID", BUSINESS)
         yield server
@@ -158,9 +168,9 @@ def test_the_business_own_recent_message_is_revoked_through_the_gateway_then_del
         "revoked": True,
         "reason": "the business sent it, within the window",
     }
-    ((method, path, headers),) = gateway.requests
-    assert (method, path) == ("DELETE", f"/gw/messages/{CHAT}/{KEY}")
-    assert headers["Authorization"] == f"Bearer {TOKEN}"
+    (request,) = gateway.received
+    assert (request.method, request.path) == ("DELETE", f"/gw/messages/{CHAT}/{KEY}")
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert set(rows_of(installed, CHAT, KEY).values()) == {0}
 
 
@@ -174,7 +184,7 @@ def test_the_business_own_recent_message_is_revoked_through_the_gateway_then_del
     ],
 )
 def test_when_the_gateway_does_not_confirm_nothing_is_deleted(installed, gateway, answer, why):
-    gateway.answer = answer
+    gateway.answers = {"/": ANSWERS[answer]}
     add_message(installed, CHAT, KEY, from_me=True, timestamp=now_ms() - HOUR_MS)
     before = installed.stores.table_counts()
 
@@ -183,7 +193,7 @@ def test_when_the_gateway_does_not_confirm_nothing_is_deleted(installed, gateway
 
     assert installed.stores.table_counts() == before
     assert TOKEN not in str(failure.value)
-    assert len(gateway.requests) == 1
+    assert len(gateway.received) == 1
 
 
 def test_past_the_window_it_is_deleted_locally_only_and_the_report_says_why(installed, gateway):
@@ -191,7 +201,7 @@ def test_past_the_window_it_is_deleted_locally_only_and_the_report_says_why(inst
 
     report = delete(installed, for_everyone=True)
 
-    assert not report.revoked and gateway.requests == []
+    assert not report.revoked and gateway.received == []
     assert report.revoke.reason.startswith("the window passed: sent 2d13h ago")
     assert counts(report) == ALL_FOUR
 
@@ -210,7 +220,7 @@ def test_an_incoming_message_of_a_1_1_chat_is_not_the_business_to_revoke(install
 
     report = delete(installed, for_everyone=True)
 
-    assert not report.revoked and gateway.requests == []
+    assert not report.revoked and gateway.received == []
     assert report.revoke.reason.startswith("not the author")
     assert report.total == 4
 
@@ -226,7 +236,10 @@ def test_in_a_group_the_business_message_and_as_administrator_any_member_message
 
     assert own.revoked and theirs.revoked
     assert theirs.revoke.reason == "the business is an administrator of the group, within the window"
-    assert [path for _, path, _ in gateway.requests] == [f"/gw/messages/{GROUP}/OWN1", f"/gw/messages/{GROUP}/THEIRS1"]
+    assert [request.path for request in gateway.received] == [
+        f"/gw/messages/{GROUP}/OWN1",
+        f"/gw/messages/{GROUP}/THEIRS1",
+    ]
 
 
 def test_in_a_group_a_member_message_is_not_revoked_when_the_business_is_no_administrator(installed, gateway):
@@ -236,7 +249,7 @@ def test_in_a_group_a_member_message_is_not_revoked_when_the_business_is_no_admi
 
     report = delete(installed, GROUP, "THEIRS1", for_everyone=True)
 
-    assert not report.revoked and gateway.requests == []
+    assert not report.revoked and gateway.received == []
     assert report.revoke.reason == (
         "not an administrator: the business is a participant, not an administrator of the group, and did not send it"
     )
@@ -249,7 +262,7 @@ def test_a_dry_run_says_it_would_be_revoked_and_calls_no_gateway(installed, gate
 
     report = delete(installed, for_everyone=True, dry_run=True)
 
-    assert report.revoke.allowed and not report.revoked and gateway.requests == []
+    assert report.revoke.allowed and not report.revoked and gateway.received == []
     assert installed.stores.table_counts() == before
 
 
@@ -273,7 +286,7 @@ def test_a_group_member_message_without_the_business_jid_is_refused_before_anyth
     with pytest.raises(ConfigurationError, match="set PURGEKIT_BUSINESS_JID"):
         delete(installed, GROUP, "THEIRS1", for_everyone=True)
 
-    assert installed.stores.table_counts() == before and gateway.requests == []
+    assert installed.stores.table_counts() == before and gateway.received == []
 
 
 def test_from_python_before_revision_0007_whatsapp_is_never_asked(stores, gateway):
@@ -285,5 +298,5 @@ def test_from_python_before_revision_0007_whatsapp_is_never_asked(stores, gatewa
         delete(stores, for_everyone=True)
 
     assert refusal.value.exit_code == 2
-    assert gateway.requests == [] and stores.stores.table_counts() == before
+    assert gateway.received == [] and stores.stores.table_counts() == before
     stores.downgrade()

@@ -7,8 +7,7 @@ import json
 import time
 
 from commands import one_line, purgekit, settings_environment
-from gateway_server import TOKEN, GatewayServer
-from message_scene import CHAT, GROUP, KEY, add_message, rows_of
+from message_scene import CHAT, GROUP, KEY, TOKEN, add_message, gateway_environment, gateway_peer, rows_of
 from sqlalchemy import text
 
 from purgekit.stores import Store
@@ -89,9 +88,9 @@ def test_for_everyone_without_a_gateway_is_exit_2_before_anything(installed):
 def test_a_gateway_failure_is_exit_1_nothing_deleted_and_no_token_shown(installed):
     add_message(installed, CHAT, KEY, from_me=True, timestamp=int(time.time() * 1000))
     before = installed.stores.table_counts()
-    with GatewayServer("fail") as gateway:
-        result = run(installed, CHAT, KEY, "--for-everyone", **gateway.environment())
-        url = gateway.url
+    with gateway_peer("fail") as gateway:
+        result = run(installed, CHAT, KEY, "--for-everyone", **gateway_environment(gateway))
+        url = f"http://{gateway.base}/gw"
 
     assert result.returncode == 1
     assert one_line(result) == (
@@ -106,11 +105,11 @@ def test_revoked_or_not_the_output_says_so(installed):
     now = int(time.time() * 1000)
     add_message(installed, CHAT, KEY, from_me=True, timestamp=now)
     add_message(installed, CHAT, "OLD1", from_me=True, timestamp=now - 100 * 3_600_000)
-    with GatewayServer("ok") as gateway:
-        dry = run(installed, CHAT, KEY, "--for-everyone", "--dry-run", **gateway.environment())
-        revoked = run(installed, CHAT, KEY, "--for-everyone", **gateway.environment())
-        old = run(installed, CHAT, "OLD1", "--for-everyone", "--window", "4d", **gateway.environment())
-        requests = list(gateway.requests)
+    with gateway_peer("ok") as gateway:
+        dry = run(installed, CHAT, KEY, "--for-everyone", "--dry-run", **gateway_environment(gateway))
+        revoked = run(installed, CHAT, KEY, "--for-everyone", **gateway_environment(gateway))
+        old = run(installed, CHAT, "OLD1", "--for-everyone", "--window", "4d", **gateway_environment(gateway))
+        requests = list(gateway.received)
 
     assert [r.returncode for r in (dry, revoked, old)] == [0, 0, 0]
     assert "would be revoked for everyone (dry run: no gateway called): the business sent it" in dry.stdout
@@ -119,7 +118,7 @@ def test_revoked_or_not_the_output_says_so(installed):
         "not revoked for everyone, deleted locally only: the window passed: sent 4d4h ago, WhatsApp deletes for"
         " everyone up to 4d after sending"
     ) in old.stdout
-    assert [path for _, path, _ in requests] == [f"/gw/messages/{CHAT}/{KEY}"]
+    assert [request.path for request in requests] == [f"/gw/messages/{CHAT}/{KEY}"]
     assert TOKEN not in "".join(r.stdout + r.stderr for r in (dry, revoked, old))
 
 
@@ -127,9 +126,9 @@ def test_for_everyone_needs_the_group_participants_table_and_says_so(installed):
     add_message(installed, GROUP, KEY, from_me=False, sender=CHAT)
     with installed.stores.engine(Store.MESSAGE).begin() as connection:
         connection.execute(text(f"DROP TABLE {installed.stores.qualified(Store.MESSAGE, 'group_participants')}"))
-    with GatewayServer("ok") as gateway:
-        refused = run(installed, GROUP, KEY, "--for-everyone", **gateway.environment())
-        assert gateway.requests == []
+    with gateway_peer("ok") as gateway:
+        refused = run(installed, GROUP, KEY, "--for-everyone", **gateway_environment(gateway))
+        assert gateway.received == []
 
     assert refused.returncode == 2
     store = installed.settings.store_name(Store.MESSAGE)
@@ -144,9 +143,9 @@ def test_before_revision_0007_it_is_refused_and_whatsapp_is_never_asked(stores):
     stores.upgrade("0006")
     add_message(stores, CHAT, KEY, from_me=True, timestamp=int(time.time() * 1000))
     before = stores.stores.table_counts()
-    with GatewayServer("ok") as gateway:
-        result = run(stores, CHAT, KEY, "--for-everyone", **gateway.environment())
-        assert gateway.requests == []
+    with gateway_peer("ok") as gateway:
+        result = run(stores, CHAT, KEY, "--for-everyone", **gateway_environment(gateway))
+        assert gateway.received == []
 
     assert result.returncode == 2
     assert one_line(result).endswith(
