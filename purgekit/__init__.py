@@ -2,11 +2,17 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["ErasureFailed", "erase_user", "erase_users"]
+__all__ = ["ErasureFailed", "MessageDeletionReport", "delete_message", "erase_user", "erase_users"]
+
+_MESSAGE_DELETION = ("MessageDeletionReport", "delete_message")
 
 
 def __getattr__(name: str):
     # Imported on first use, so `import purgekit` (Alembic's env, the CLI) stays light.
+    if name in _MESSAGE_DELETION:
+        from purgekit.message_deletion import runner
+
+        return getattr(runner, name)
     if name in __all__:
         from purgekit import erase
 

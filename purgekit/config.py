@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from purgekit.errors import ConfigurationError
-from purgekit.sql import mysql_account
+from purgekit.sql import engine_for, mysql_account
 from purgekit.stores import Store, store_name
 
 # purgekit's own Alembic version table: never the application's alembic_version.
@@ -51,6 +51,10 @@ ENVIRONMENT = {
     "PURGEKIT_GC_BATCH_SIZE": "serve: gc's message ids per batch (default 5000)",
     "PURGEKIT_GC_SLEEP": "serve/worker: gc's pause between batches (seconds)",
     "PURGEKIT_MAX_REQUEST_BYTES": "serve: largest request body (default 65536)",
+    # delete-message --for-everyone (purgekit/gateway.py, purgekit/message_deletion/rules.py).
+    "PURGEKIT_WHATSAPP_GATEWAY": "WhatsApp gateway's URL (docs/gateway.md)",
+    "PURGEKIT_REVOKE_WINDOW": "how long WhatsApp deletes for everyone (60h)",
+    "PURGEKIT_BUSINESS_JID": "the business's own jid (group rules)",
 }
 
 
@@ -328,3 +332,18 @@ def load_settings(
         deletion_grantees=_split(env.get("PURGEKIT_DELETION_GRANTEES")),
         gc_min_retention_ms=parse_retention(min_retention, "PURGEKIT_GC_MIN_RETENTION", ConfigurationError),
     )
+
+
+def engine_and_settings(url_or_engine: str | Engine, settings: Settings | None) -> tuple[Engine, bool, Settings]:
+    """What the Python API works with: the engine (made from a URL as every command reads it, plain
+    postgresql:// and mysql:// getting purgekit's drivers), whether the caller must dispose of it (made here),
+    and the settings (default: the environment's, with the engine's URL)."""
+    if isinstance(url_or_engine, Engine):
+        engine, owned = url_or_engine, False
+    else:
+        engine, owned = engine_for(parse_url(url_or_engine, "the URL given")), True
+    if settings is None:
+        settings = load_settings(
+            overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
+        )
+    return engine, owned, settings

@@ -44,7 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids, receipts
-from purgekit.config import Settings, load_settings, parse_url
+from purgekit.config import Settings, engine_and_settings
 from purgekit.dialects import Dialect, family_of
 from purgekit.dialects.base import CarriedKey
 from purgekit.dialects.postgresql import KEYED_CHUNK as POSTGRESQL_KEYED_CHUNK
@@ -53,7 +53,7 @@ from purgekit.messages import Related
 from purgekit.phones import Phone, wa_id
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.report import ErasureReport, TableCount
-from purgekit.sql import engine_for, execute_as_written
+from purgekit.sql import execute_as_written
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Identity, UserTable
 
 # Users per batch: one DELETE per table per batch. Measured with bench/erase.py (README, Benchmarks):
@@ -180,15 +180,7 @@ def erase_users(
         receipts.check_salt(salt)
     elif salt is None:
         salt = receipts.salt_if_set()  # to read receipts as the erasure would; a dry run needs none
-    if isinstance(url_or_engine, Engine):
-        engine, owned = url_or_engine, False
-    else:
-        # The URL as every command reads it: plain postgresql:// and mysql:// get purgekit's drivers.
-        engine, owned = engine_for(parse_url(url_or_engine, "the URL given")), True
-    if settings is None:
-        settings = load_settings(
-            overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
-        )
+    engine, owned, settings = engine_and_settings(url_or_engine, settings)
     try:
         return _Erasure(engine, settings, dry_run, salt, batch_size, progress).run(targets)
     finally:

@@ -74,3 +74,18 @@ def chat_kind(jid: str) -> str | None:
     if is_group_jid(jid):
         return "group"
     return None
+
+
+# A message's id (messages.key_id, document 002's "message id"): what WhatsApp and the client give a message,
+# "3EB0AFC0D8DFCFAB08A4FB" or a UUID-like "MSG205dec10-523d-4ab3-b739-fd56e7cdeba2". ASCII letters, digits, '-'
+# and '_', 1 to 64 of them (the column is VARCHAR(64)): no space, quote, '%', '/' or control character.
+MAX_KEY_ID_LENGTH = 64
+KEY_ID_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+KEY_ID_RULE = f"1 to {MAX_KEY_ID_LENGTH} ASCII letters, digits, '-' or '_'"
+
+_KEY_ID = re.compile(f"[A-Za-z0-9_-]{{1,{MAX_KEY_ID_LENGTH}}}", re.ASCII)
+
+
+def is_key_id(key_id: str) -> bool:
+    """Whether `key_id` holds only what a message id holds (KEY_ID_RULE)."""
+    return _KEY_ID.fullmatch(key_id) is not None

@@ -30,6 +30,7 @@ from purgekit.dialects import MySQLDialect, PostgreSQLDialect
 from purgekit.errors import DatabaseProblem, connection_failed, reason
 from purgekit.gc.plan import GC_PLAN_V2, CollectionPlan
 from purgekit.indexes import store_url
+from purgekit.message_deletion.plan import MESSAGE_DELETION_PLAN, MessageDeletionPlan, RevokeRules
 from purgekit.plans import ERASURE_PLAN_V2, ErasurePlan
 from purgekit.sql import engine_for
 from purgekit.stores import PHONE_COLUMN, PHONE_TABLE, Store, UserTable
@@ -112,8 +113,37 @@ def _erasure_plan_with_dependents(plan: ErasurePlan) -> tuple[ColumnUse, ...]:
     return tuple(dict.fromkeys(uses))
 
 
+@columns_used.register
+def _message_deletion_plan(plan: MessageDeletionPlan) -> tuple[ColumnUse, ...]:
+    """Deleting one message (revision 0007): the messages' key, and what its rows are matched on."""
+    uses = [
+        ColumnUse(plan.messages.store, plan.messages.name, c.name, _kind(c.pg_type), plan.purpose)
+        for c in plan.messages.key
+    ]
+    uses += [
+        ColumnUse(related.store, related.name, c.name, _kind(c.pg_type), plan.purpose)
+        for related in plan.belonging
+        for c in related.columns
+    ]
+    return tuple(dict.fromkeys(uses))
+
+
+@columns_used.register
+def _revoke_rules(rules: RevokeRules) -> tuple[ColumnUse, ...]:
+    """What `delete-message --for-everyone` reads to decide (checked then only: purgekit/message_deletion)."""
+    messages, participants = rules.messages, rules.participants
+    uses = [
+        ColumnUse(messages.store, messages.name, c.name, _kind(c.pg_type), rules.purpose) for c in rules.message_columns
+    ]
+    uses += [
+        ColumnUse(participants.store, participants.name, c.name, _kind(c.pg_type), rules.purpose)
+        for c in participants.columns
+    ]
+    return tuple(uses)
+
+
 # What the installed revisions' routines use (the newest plan of each kind: it uses all its elders do).
-PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2)
+PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2, MESSAGE_DELETION_PLAN)
 
 
 @dataclass(frozen=True)

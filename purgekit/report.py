@@ -12,8 +12,24 @@ class TableCount:
     rows: int
 
 
+class CountedTables:
+    """A report of rows per table (`tables`): their total, and one table's count."""
+
+    tables: tuple[TableCount, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(count.rows for count in self.tables)
+
+    def rows(self, store: str, table: str) -> int:
+        for count in self.tables:
+            if (count.store, count.table) == (store, table):
+                return count.rows
+        raise KeyError(f"{store}.{table} is not in this report")
+
+
 @dataclass(frozen=True)
-class ErasureReport:
+class ErasureReport(CountedTables):
     wa_id: int
     tables: tuple[TableCount, ...]
     dry_run: bool = False
@@ -25,10 +41,6 @@ class ErasureReport:
     erased_before: bool = False
 
     @property
-    def total(self) -> int:
-        return sum(count.rows for count in self.tables)
-
-    @property
     def status(self) -> str:
         """'erased' (a dry run: 'found'); 'not found' when no row of any store matched; 'erased before' when
         none matched and a receipt shows the number was erased before; 'skipped' (see `skipped`)."""
@@ -37,12 +49,6 @@ class ErasureReport:
         if self.total:
             return "found" if self.dry_run else "erased"
         return "erased before" if self.erased_before else "not found"
-
-    def rows(self, store: str, table: str) -> int:
-        for count in self.tables:
-            if (count.store, count.table) == (store, table):
-                return count.rows
-        raise KeyError(f"{store}.{table} is not in this report")
 
     def as_dict(self) -> dict:
         resolved = {"jid": self.jid} if self.jid is not None else {}

@@ -59,6 +59,18 @@ def base_key(chat: str, key_id: str, from_me: bool = False) -> dict:
     }
 
 
+def pending_action(chat: str, key_id: str, from_me: bool = False) -> dict:
+    return {
+        "key_remote_jid": chat,
+        "key_from_me": from_me,
+        "key_id": key_id,
+        "remote_resource": None,
+        "action": 1,
+        "data": None,
+        "timestamp": 1,
+    }
+
+
 def map_phone(deployment, wa_id: int, jid: str) -> None:
     """Point wa_phones' row for +wa_id at `jid` (making the row when there is none)."""
     phones = deployment.stores.qualified(Store.CONTACT, "wa_phones")

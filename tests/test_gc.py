@@ -10,6 +10,7 @@ import time
 from collections import Counter
 
 import pytest
+from exact import pending_action
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -83,15 +84,7 @@ def base_key(jid: str, from_me: bool, key_id: str) -> dict:
 
 
 def pending(jid: str, from_me: bool, key_id: str) -> dict:
-    return {
-        "key_remote_jid": jid,
-        "key_from_me": from_me,
-        "key_id": key_id,
-        "remote_resource": None,
-        "action": 1,
-        "data": None,
-        "timestamp": 1,
-    }
+    return pending_action(jid, key_id, from_me)
 
 
 def add_edge_cases(stores) -> None:

@@ -11,6 +11,7 @@ from purgekit_lab.synthetic import METADATA, SyntheticStores, create_statements,
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects import mysql, postgresql
 
+from purgekit.message_deletion import GROUP_PARTICIPANTS
 from purgekit.stores import DEFAULT_JID_DOMAIN, ERASURE_PLAN_V1, Identity, Store, UserTable
 
 PLAN_KEYS = {(t.store.value, t.name) for t in ERASURE_PLAN_V1}
@@ -74,9 +75,10 @@ def _user_rows(stores: SyntheticStores, jid: str) -> dict[tuple[str, str], int]:
 # --- the schema, without a server -------------------------------------------------------------
 
 
-def test_the_stores_hold_exactly_the_plans_tables():
+def test_the_stores_hold_exactly_the_plans_tables_and_the_group_participants():
     tables = {(store.value, name) for store, metadata in METADATA.items() for name in metadata.tables}
-    assert tables == PLAN_KEYS
+    # group_participants: what --for-everyone reads (REVOKE_RULES), in no erasure plan.
+    assert tables == PLAN_KEYS | {(GROUP_PARTICIPANTS.store.value, GROUP_PARTICIPANTS.name)}
 
 
 @pytest.mark.parametrize("user_table", ERASURE_PLAN_V1, ids=lambda t: f"{t.store.value}.{t.name}")
@@ -182,3 +184,14 @@ def test_fill_maps_some_phones_to_jids_with_other_digits(filled):
     identities = {number for (number,) in _rows(stores, Store.AXOLOTL, "SELECT recipient_id FROM identities")}
     for phone, jid in remapped:
         assert int(jid.split("@")[0]) in identities and int(phone.lstrip("+")) not in identities
+
+
+def test_fill_makes_each_groups_creator_its_super_administrator(filled):
+    stores, _ = filled
+    admins = _rows(stores, Store.MESSAGE, "SELECT group_jid, jid FROM group_participants WHERE admin = 2")
+    creators = _rows(
+        stores, Store.MESSAGE, "SELECT key_remote_jid, group_creator FROM chats WHERE group_creator IS NOT NULL"
+    )
+    assert sorted(admins) == sorted(creators) and len(admins) == FILL_GROUPS
+    members = _rows(stores, Store.MESSAGE, "SELECT COUNT(*) FROM group_participants WHERE admin = 0")
+    assert members[0][0] > 0

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from purgekit import deploy
 from purgekit.dialects import family_for
+from purgekit.message_deletion import changes_in_0007
 from purgekit.objects import PgFunction, Schema
 from purgekit.operations import ObjectLedger
 from purgekit.plans import ERASURE_PLAN_V2
@@ -215,10 +216,14 @@ def test_the_expectation_is_what_the_migrations_install(dialect):
     assert expected_objects(settings, "0001") == [("0001", obj) for obj in erase_objects]
     # Revision 0004 defines anew what plan v2 changes (the routine; PostgreSQL: three foreign tables).
     v2 = family_for(dialect).erase_objects(settings, ERASURE_PLAN_V2)
-    at_head = expected_objects(settings, deploy.head_revision())
-    assert at_head[: len(v2)] == [
+    at_0006 = expected_objects(settings, "0006")
+    assert at_0006[: len(v2)] == [
         ("0001" if old == new else "0004", new) for old, new in zip(erase_objects, v2, strict=True)
     ]
+    # Revision 0007 adds the message deletion (PostgreSQL: and the key columns of a foreign table).
+    installed = {(obj.kind, obj.identity): obj for _, obj in expected_objects(settings, "0007")}
+    for _, new in changes_in_0007(dialect, settings):
+        assert installed[(new.kind, new.identity)] == new
 
 
 def test_the_ledger_follows_create_replace_and_drop():

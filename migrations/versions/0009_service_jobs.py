@@ -5,7 +5,7 @@ contactStore schema — declared once as a SQLAlchemy Table (purgekit/service/jo
 and the jobs with it: while it holds jobs the downgrade stops unless told `-x drop_jobs=yes`.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -17,7 +17,7 @@ from purgekit.revisions import install, settings_of, uninstall
 from purgekit.service.jobs_table import JobsPlace
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import typer
+from rich.table import Table
 
 from purgekit import preflight
 from purgekit.config import ENVIRONMENT, Settings, load_settings
@@ -57,3 +58,16 @@ def checked_settings(url: str | None, plans: Iterable[object] = preflight.PLANS)
     settings = settings_from(url)
     preflight.check(settings, plans)
     return settings
+
+
+def counts_table(report, title: str | None = None) -> Table:
+    """A report's rows per store and table, and their total (`report`: a purgekit.report.CountedTables with
+    `dry_run`)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("store")
+    table.add_column("table")
+    table.add_column("rows to delete" if report.dry_run else "rows deleted", justify="right")
+    for count in report.tables:
+        table.add_row(count.store, count.table, f"{count.rows:,}")
+    table.add_row("", "total", f"{report.total:,}", style="bold")
+    return table

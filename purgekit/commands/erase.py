@@ -20,7 +20,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from purgekit import preflight, receipts
-from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, checked_settings, environment
+from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, checked_settings, counts_table, environment
 from purgekit.erase import BATCH_SIZE, ErasureFailed, erase_users
 from purgekit.errors import BadInputError
 from purgekit.phones import Phone, parse_arguments, read_file
@@ -160,14 +160,7 @@ def _title(report: ErasureReport) -> str:
 
 
 def _user_table(report: ErasureReport) -> Table:
-    table = Table(title=_title(report), title_justify="left")
-    table.add_column("store")
-    table.add_column("table")
-    table.add_column("rows to delete" if report.dry_run else "rows deleted", justify="right")
-    for count in report.tables:
-        table.add_row(count.store, count.table, f"{count.rows:,}")
-    table.add_row("", "total", f"{report.total:,}", style="bold")
-    return table
+    return counts_table(report, _title(report))
 
 
 def _summary_table(reports: list[ErasureReport], dry_run: bool) -> Table:

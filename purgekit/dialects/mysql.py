@@ -20,7 +20,7 @@ from purgekit.dialects.base import (
     Guard,
     KeptRows,
 )
-from purgekit.messages import Related
+from purgekit.messages import Messages, Related
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.privileges import mysql_table_grants
 from purgekit.objects.table import MySqlTable
@@ -36,6 +36,15 @@ ROUTINE_DELIMITER = "//"
 
 # The erase procedure's scratch table (plan v2): the keys of the messages it deletes outside the user's own chat.
 KEYS_TABLE = "purgekit_erase_keys"
+# A routine's first handler: any error undoes every store's deletes, then reaches the caller.
+ALL_OR_NOTHING = [
+    "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
+    "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
+    "    BEGIN",
+    "        ROLLBACK;",
+    "        RESIGNAL;",
+    "    END;",
+]
 # How much of a refused jid the procedure's message shows (MySQL keeps MESSAGE_TEXT to 128 characters).
 SHOWN_JID = 40
 
@@ -120,12 +129,7 @@ class MySQLDialect(Dialect):
             "    DECLARE v_jid VARCHAR(256);",
             "    DECLARE v_number BIGINT;",
             f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
-            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
-            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
-            "    BEGIN",
-            "        ROLLBACK;",
-            "        RESIGNAL;",
-            "    END;",
+            *ALL_OR_NOTHING,
             f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
             "        SIGNAL SQLSTATE '22023'",
             "            SET MESSAGE_TEXT = "
@@ -187,12 +191,7 @@ class MySQLDialect(Dialect):
             "    DECLARE v_number BIGINT;",
             "    DECLARE v_refusal VARCHAR(512);",
             f"    DECLARE {', '.join(counters)} BIGINT DEFAULT 0;",
-            "    -- All or nothing: any error undoes every store's deletes, then reaches the caller.",
-            "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
-            "    BEGIN",
-            "        ROLLBACK;",
-            "        RESIGNAL;",
-            "    END;",
+            *ALL_OR_NOTHING,
             f"    IF wa_id IS NULL OR wa_id < 1 OR wa_id > {MAX_WA_ID} THEN",
             "        SIGNAL SQLSTATE '22023'",
             "            SET MESSAGE_TEXT = "
@@ -245,17 +244,21 @@ class MySQLDialect(Dialect):
             ]
             dependent = plan.dependent_of(table)
             if dependent is not None:
-                lines += self._dependent_delete(settings, plan, dependent, keys, counter)
+                lines += self.dependent_delete(settings, plan.messages, dependent, keys, counter)
         lines += ["    COMMIT;", f"    DROP TEMPORARY TABLE {keys};"]
+        lines.append(self.report_rows(settings, tables, counters))
+        lines.append("END")
+        return "\n".join(lines)
+
+    def report_rows(self, settings: Settings, tables, counters: list[str]) -> str:
+        """The routine's result: one row (store, table_name, rows_deleted) per table, the counts in `counters`."""
         rows = [
             f"SELECT {mysql_literal(settings.store_name(table.store))} AS store,"
             f" {mysql_literal(table.name)} AS table_name,"
             f" {counter} AS rows_deleted"
             for counter, table in zip(counters, tables, strict=True)
         ]
-        lines.append("    " + "\n    UNION ALL ".join(rows) + ";")
-        lines.append("END")
-        return "\n".join(lines)
+        return "    " + "\n    UNION ALL ".join(rows) + ";"
 
     def _user_jid_check(self) -> list[str]:
         """purgekit/jids.py's rule: the jid is the canonical text of a number from 1 to BIGINT's largest, then
@@ -283,29 +286,30 @@ class MySQLDialect(Dialect):
             "    END IF;",
         ]
 
-    def _dependent_delete(
-        self, settings: Settings, plan: ErasurePlan, dependent: Related, keys: str, counter: str
+    def dependent_delete(
+        self, settings: Settings, messages_table: Messages, dependent: Related, keys: str, counter: str
     ) -> list[str]:
-        """The dependent's rows of the carried messages, by their keys; a row a message left also matches (a
-        twin differing in the unmatched key column, probed by the messages' unique key) is kept."""
+        """The dependent's rows of the carried messages (the rows of `keys`, a table or a derived table), by
+        their keys, added to `counter`; a row a message left also matches (a twin differing in the unmatched
+        key column, probed by the messages' unique key) is kept. Erase v2 and purgekit_delete_message
+        (revision 0007) share it."""
         join = " AND ".join(
             f"t.{mysql_ident(column.name)} = k.{mysql_ident(theirs)}" for column, theirs in dependent.match
         )
         left = []
-        for column in dependent.unmatched(plan.messages):
+        for column in dependent.unmatched(messages_table):
             same = " AND ".join(
                 f"o.{mysql_ident(c.name)} = "
                 + (f"(NOT k.{mysql_ident(c.name)})" if c.name == column.name else f"k.{mysql_ident(c.name)}")
-                for c in plan.messages.key
+                for c in messages_table.key
             )
             left.append(
-                f"NOT EXISTS (SELECT 1 FROM {self.table_reference(settings, plan.messages_table)} AS o WHERE {same})"
+                f"NOT EXISTS (SELECT 1 FROM {self.table_reference(settings, messages_table)} AS o WHERE {same})"
             )
         where = f"\n        WHERE {' AND '.join(left)}" if left else ""
         return [
             f"    -- {dependent.name}: the rows of the messages carried, by key, that no message left shares.",
-            f"    DELETE t FROM {self.table_reference(settings, plan.dependent_table(dependent))} AS t"
-            f" JOIN {keys} AS k ON {join}{where};",
+            f"    DELETE t FROM {self.table_reference(settings, dependent)} AS t JOIN {keys} AS k ON {join}{where};",
             f"    SET {counter} = {counter} + ROW_COUNT();",
         ]
 

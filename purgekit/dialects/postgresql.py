@@ -17,7 +17,7 @@ from purgekit.dialects.base import (
     Guard,
     KeptRows,
 )
-from purgekit.messages import Related
+from purgekit.messages import Messages, Related
 from purgekit.objects import (
     DatabaseObject,
     ForeignServer,
@@ -58,6 +58,16 @@ _COLUMN_TYPES = {"varchar": "character varying(256)", "text": "text", "bigint": 
 KEYED_CHUNK = 50
 # Joins the columns of a key into one text value: a character no jid or key id holds.
 KEY_SEPARATOR = "chr(31)"
+# The variables dependent_delete() uses (besides v_deleted's total and the key arrays k_<column>), declared by
+# each body that uses it.
+DEPENDENT_DELETE_VARIABLES = [
+    "    v_deleted bigint;",
+    "    v_rows bigint;",
+    "    v_arms text;",
+    "    v_from integer;",
+    "    v_found text[];",
+    "    v_left text[];",
+]
 
 
 def foreign_server_name(store: Store) -> str:
@@ -188,12 +198,7 @@ class PostgreSQLDialect(Dialect):
             "    v_jid text;",
             "    v_local text;",
             "    v_number bigint;",
-            "    v_deleted bigint;",
-            "    v_rows bigint;",
-            "    v_arms text;",
-            "    v_from integer;",
-            "    v_found text[];",
-            "    v_left text[];",
+            *DEPENDENT_DELETE_VARIABLES,
             "    -- The keys of the deleted messages outside the user's own chat (their dependents are keyed by it).",
             *[f"    k_{column.name} {column.pg_type}[];" for column in key],
             "BEGIN",
@@ -232,7 +237,7 @@ class PostgreSQLDialect(Dialect):
                     "    GET DIAGNOSTICS v_deleted = ROW_COUNT;",
                 ]
             if dependent is not None:
-                lines += self._dependent_delete(settings, plan, dependent)
+                lines += self.dependent_delete(settings, plan.messages, dependent)
             lines += [
                 f"    store := {pg_literal(settings.store_name(table.store))}; table_name := {pg_literal(table.name)};"
                 " rows_deleted := v_deleted;",
@@ -263,11 +268,12 @@ class PostgreSQLDialect(Dialect):
             "    END IF;",
         ]
 
-    def _dependent_delete(self, settings: Settings, plan: ErasurePlan, dependent: Related) -> list[str]:
-        """The dependent's rows of the carried messages, by their keys, KEYED_CHUNK keys a statement; a row a
-        message left also matches (a twin differing in the unmatched key column) is kept."""
-        messages = self.table_reference(settings, plan.messages_table)
-        key = plan.messages.key
+    def dependent_delete(self, settings: Settings, messages_table: Messages, dependent: Related) -> list[str]:
+        """The dependent's rows of the carried messages (the keys in arrays k_<key column>), by their keys,
+        KEYED_CHUNK keys a statement, adding to v_deleted; a row a message left also matches (a twin differing
+        in the unmatched key column) is kept. Erase v2 and delete_message (revision 0007) share it."""
+        messages = self.table_reference(settings, messages_table)
+        key = messages_table.key
         slices = ", ".join(f"k_{column.name}[v_from:v_from + {KEYED_CHUNK - 1}]" for column in key)
         names = ", ".join(pg_ident(column.name) for column in key)
         loop = [
@@ -276,7 +282,7 @@ class PostgreSQLDialect(Dialect):
         ]
         lines = [f"    -- {dependent.name}: the rows of the messages carried, by key, that no message left shares."]
         keep = ""
-        unmatched = dependent.unmatched(plan.messages)
+        unmatched = dependent.unmatched(messages_table)
         if unmatched:
             (flipped,) = unmatched
             shared = dependent.message_columns
@@ -308,7 +314,7 @@ class PostgreSQLDialect(Dialect):
             f"            FROM unnest({slices}) AS k({names}){keep};",
             "        IF v_arms IS NOT NULL THEN",
             "            EXECUTE "
-            + pg_literal(f"DELETE FROM {self.table_reference(settings, plan.dependent_table(dependent))} AS t WHERE ")
+            + pg_literal(f"DELETE FROM {self.table_reference(settings, dependent)} AS t WHERE ")
             + " || v_arms;",
             "            GET DIAGNOSTICS v_rows = ROW_COUNT;",
             "            v_deleted := v_deleted + v_rows;",

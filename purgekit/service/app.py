@@ -16,7 +16,7 @@ from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
@@ -30,6 +30,7 @@ from purgekit.service.kinds import chat, erasure, gc, message
 from purgekit.service.metrics import CONTENT_TYPE, Metrics
 from purgekit.service.settings import ServiceSettings
 from purgekit.service.store import Job, JobStore
+from purgekit.sql import engine_for
 
 access_log = logging.getLogger("purgekit.service.access")
 log = logging.getLogger("purgekit.service")
@@ -99,9 +100,8 @@ class Service:
 
     def __init__(self, settings: Settings, service: ServiceSettings, engine: Engine | None = None) -> None:
         self.settings, self.service = settings, service
-        self.engine = engine or create_engine(
+        self.engine = engine or engine_for(
             settings.url,
-            hide_parameters=True,
             pool_pre_ping=True,
             connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )
@@ -115,9 +115,8 @@ class Service:
         engine = (
             self.engine
             if own
-            else create_engine(
+            else engine_for(
                 settings.url,
-                hide_parameters=True,
                 poolclass=pool.NullPool,
                 connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
             )

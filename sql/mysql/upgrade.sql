@@ -613,7 +613,113 @@ DELIMITER ;
 
 UPDATE `contactStore`.purgekit_version SET version_num='0006' WHERE `contactStore`.purgekit_version.version_num = '0005';
 
--- Running upgrade 0006 -> 0009
+-- Running upgrade 0006 -> 0007
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_delete_message`(IN chat VARCHAR(512), IN key_id VARCHAR(512), IN from_me BOOLEAN)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: deletes one message and what belongs only to it, in one transaction'
+BEGIN
+    DECLARE v_chat VARCHAR(512) DEFAULT chat;
+    DECLARE v_key_id VARCHAR(512) DEFAULT key_id;
+    DECLARE v_from_me BOOLEAN DEFAULT from_me;
+    DECLARE v_local VARCHAR(512);
+    DECLARE v_kind VARCHAR(8);
+    DECLARE v_messages BIGINT;
+    DECLARE v_refusal VARCHAR(512);
+    DECLARE n0, n1, n2, n3 BIGINT DEFAULT 0;
+    -- All or nothing: any error undoes every store's deletes, then reaches the caller.
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF CAST(v_chat AS BINARY) = CAST(CONVERT(v_chat USING ascii) AS BINARY) THEN
+        IF CHAR_LENGTH(v_chat) > 15 AND CAST(RIGHT(v_chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
+            SET v_local = LEFT(v_chat, CHAR_LENGTH(v_chat) - 15);
+            IF CHAR_LENGTH(v_local) <= 19 AND v_local NOT REGEXP '[^0-9]' AND LEFT(v_local, 1) <> '0'
+                AND CAST(v_local AS DECIMAL(20, 0)) <= 9223372036854775807 THEN
+                SET v_kind = 'user';
+            END IF;
+        ELSEIF CHAR_LENGTH(v_chat) > 5 AND CAST(RIGHT(v_chat, 5) AS BINARY) = CAST('@g.us' AS BINARY) THEN
+            SET v_local = LEFT(v_chat, CHAR_LENGTH(v_chat) - 5);
+            IF v_local NOT REGEXP '[^0-9-]' AND LEFT(v_local, 1) <> '-' AND RIGHT(v_local, 1) <> '-'
+                AND CHAR_LENGTH(v_local) - CHAR_LENGTH(REPLACE(v_local, '-', '')) <= 1 THEN
+                SET v_kind = 'group';
+            END IF;
+        END IF;
+    END IF;
+    IF v_kind IS NULL THEN
+        SET v_refusal = CONCAT('chat ', LEFT(IFNULL(JSON_QUOTE(v_chat), 'NULL'), 40),
+            ' is not a chat jid: nothing deleted');
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = v_refusal;
+    END IF;
+    IF v_key_id IS NULL OR CAST(v_key_id AS BINARY) <> CAST(CONVERT(v_key_id USING ascii) AS BINARY)
+        OR CHAR_LENGTH(v_key_id) NOT BETWEEN 1 AND 64 OR v_key_id REGEXP '[^A-Za-z0-9_-]' THEN
+        SET v_refusal = CONCAT('key_id ', LEFT(IFNULL(JSON_QUOTE(v_key_id), 'NULL'), 80),
+            ' is not a message id: nothing deleted');
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = v_refusal;
+    END IF;
+    -- START TRANSACTION would end the caller's transaction too; it ends here, as temporary tables
+    -- can be probed outside one only (GTID consistency).
+    COMMIT;
+    -- A temporary table of the caller's session would stand in for the client's table of its name.
+    BEGIN
+        DECLARE v_shadowed VARCHAR(200);
+        DECLARE v_refusal VARCHAR(512);
+        DECLARE EXIT HANDLER FOR 1050
+        BEGIN
+            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed, ': refused, nothing changed');
+            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;
+        END;
+        SET v_shadowed = 'messageStore.messages';
+        CREATE TEMPORARY TABLE `messageStore`.`messages` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages`;
+        SET v_shadowed = 'messageStore.messages_pending_actions';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_pending_actions` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_pending_actions`;
+        SET v_shadowed = 'axolotlStore.message_base_key';
+        CREATE TEMPORARY TABLE `axolotlStore`.`message_base_key` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `axolotlStore`.`message_base_key`;
+        SET v_shadowed = 'messageStore.messages_receipt_log';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_receipt_log` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_receipt_log`;
+    END;
+    START TRANSACTION;
+    IF v_from_me IS NULL THEN
+        -- Which message: the chat may hold an incoming and an outgoing one of this id.
+        SELECT COUNT(*), MAX(t.`key_from_me`) INTO v_messages, v_from_me FROM `messageStore`.`messages` AS t
+            WHERE t.`key_remote_jid` = v_chat AND t.`key_id` = v_key_id AND t.`key_remote_jid` = CONVERT(v_chat USING utf8mb4) COLLATE utf8mb4_bin AND t.`key_id` = CONVERT(v_key_id USING utf8mb4) COLLATE utf8mb4_bin FOR UPDATE;
+        IF v_messages > 1 THEN
+            SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'the chat holds an incoming and an outgoing message of this key_id: pass from_me; nothing deleted';
+        END IF;
+    END IF;
+    -- What belongs only to the message first, the message last.
+    -- messages_pending_actions: the rows of the messages carried, by key, that no message left shares.
+    DELETE t FROM `messageStore`.`messages_pending_actions` AS t JOIN (SELECT CONVERT(v_chat USING utf8mb4) COLLATE utf8mb4_bin AS `key_remote_jid`, d.f AS `key_from_me`, CONVERT(v_key_id USING utf8mb4) COLLATE utf8mb4_bin AS `key_id` FROM (SELECT TRUE AS f UNION ALL SELECT FALSE) AS d WHERE v_from_me IS NULL OR d.f = v_from_me) AS k ON t.`key_remote_jid` = k.`key_remote_jid` AND t.`key_from_me` = k.`key_from_me` AND t.`key_id` = k.`key_id`;
+    SET n1 = n1 + ROW_COUNT();
+    -- message_base_key: the rows of the messages carried, by key, that no message left shares.
+    DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN (SELECT CONVERT(v_chat USING utf8mb4) COLLATE utf8mb4_bin AS `key_remote_jid`, d.f AS `key_from_me`, CONVERT(v_key_id USING utf8mb4) COLLATE utf8mb4_bin AS `key_id` FROM (SELECT TRUE AS f UNION ALL SELECT FALSE) AS d WHERE v_from_me IS NULL OR d.f = v_from_me) AS k ON t.`msg_key_remote_jid` = k.`key_remote_jid` AND t.`msg_key_from_me` = k.`key_from_me` AND t.`msg_key_id` = k.`key_id`;
+    SET n2 = n2 + ROW_COUNT();
+    -- messages_receipt_log: the rows of the messages carried, by key, that no message left shares.
+    DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN (SELECT CONVERT(v_chat USING utf8mb4) COLLATE utf8mb4_bin AS `key_remote_jid`, d.f AS `key_from_me`, CONVERT(v_key_id USING utf8mb4) COLLATE utf8mb4_bin AS `key_id` FROM (SELECT TRUE AS f UNION ALL SELECT FALSE) AS d WHERE v_from_me IS NULL OR d.f = v_from_me) AS k ON t.`key_remote_jid` = k.`key_remote_jid` AND t.`key_id` = k.`key_id`
+        WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS o WHERE o.`key_remote_jid` = k.`key_remote_jid` AND o.`key_from_me` = (NOT k.`key_from_me`) AND o.`key_id` = k.`key_id`);
+    SET n3 = n3 + ROW_COUNT();
+    DELETE t FROM `messageStore`.`messages` AS t WHERE t.`key_remote_jid` = v_chat AND t.`key_id` = v_key_id AND t.`key_remote_jid` = CONVERT(v_chat USING utf8mb4) COLLATE utf8mb4_bin AND t.`key_id` = CONVERT(v_key_id USING utf8mb4) COLLATE utf8mb4_bin AND t.`key_from_me` = v_from_me;
+    SET n0 = ROW_COUNT();
+    COMMIT;
+    SELECT 'messageStore' AS store, 'messages' AS table_name, n0 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'messages_pending_actions' AS table_name, n1 AS rows_deleted
+    UNION ALL SELECT 'axolotlStore' AS store, 'message_base_key' AS table_name, n2 AS rows_deleted
+    UNION ALL SELECT 'messageStore' AS store, 'messages_receipt_log' AS table_name, n3 AS rows_deleted;
+END
+//
+DELIMITER ;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0007' WHERE `contactStore`.purgekit_version.version_num = '0006';
+
+-- Running upgrade 0007 -> 0009
 
 CREATE TABLE `contactStore`.purgekit_jobs (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -639,5 +745,5 @@ CREATE TABLE `contactStore`.purgekit_jobs (
 
 CREATE INDEX purgekit_jobs_state ON `contactStore`.purgekit_jobs (state, id);
 
-UPDATE `contactStore`.purgekit_version SET version_num='0009' WHERE `contactStore`.purgekit_version.version_num = '0006';
+UPDATE `contactStore`.purgekit_version SET version_num='0009' WHERE `contactStore`.purgekit_version.version_num = '0007';
 

@@ -43,11 +43,21 @@ $do$;
 
 BEGIN;
 
--- Running downgrade 0009 -> 0006
+-- Running downgrade 0009 -> 0007
 
 DROP TABLE purgekit.purgekit_jobs RESTRICT;
 
-UPDATE purgekit_version SET version_num='0006' WHERE purgekit_version.version_num = '0009';
+UPDATE purgekit_version SET version_num='0007' WHERE purgekit_version.version_num = '0009';
+
+-- Running downgrade 0007 -> 0006
+
+DROP FUNCTION purgekit."delete_message"(text, text, boolean) RESTRICT;
+
+ALTER FOREIGN TABLE purgekit.messages_pending_actions
+    DROP COLUMN key_from_me,
+    DROP COLUMN key_id;
+
+UPDATE purgekit_version SET version_num='0006' WHERE purgekit_version.version_num = '0007';
 
 -- Running downgrade 0006 -> 0005
 

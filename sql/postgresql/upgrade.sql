@@ -819,7 +819,144 @@ CREATE TABLE purgekit_gc.batch_intent (
 
 UPDATE purgekit_version SET version_num='0006' WHERE purgekit_version.version_num = '0005';
 
--- Running upgrade 0006 -> 0009
+-- Running upgrade 0006 -> 0007
+
+ALTER FOREIGN TABLE purgekit.messages_pending_actions
+    ADD COLUMN key_from_me boolean,
+    ADD COLUMN key_id character varying(64);
+
+CREATE FUNCTION purgekit."delete_message"(chat text, key_id text, from_me boolean)
+    RETURNS TABLE (store text, table_name text, rows_deleted bigint)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_chat text := chat;
+    v_key_id text := key_id;
+    v_from_me boolean := from_me;
+    v_local text;
+    v_kind text;
+    v_messages bigint;
+    v_deleted bigint;
+    v_rows bigint;
+    v_arms text;
+    v_from integer;
+    v_found text[];
+    v_left text[];
+    k_key_remote_jid character varying(256)[];
+    k_key_from_me boolean[];
+    k_key_id character varying(64)[];
+    n_0 bigint := 0;
+    n_1 bigint := 0;
+    n_2 bigint := 0;
+    n_3 bigint := 0;
+BEGIN
+    IF v_chat COLLATE "C" ~ E'^[1-9][0-9]{0,18}@s\\.whatsapp\\.net$' THEN
+        v_local := left(v_chat, -15);
+        IF v_local::numeric <= 9223372036854775807 THEN
+            v_kind := 'user';
+        END IF;
+    ELSIF v_chat COLLATE "C" ~ E'^[0-9]+(-[0-9]+)?@g\\.us$' THEN
+        v_kind := 'group';
+    END IF;
+    IF v_kind IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('chat %s is not a chat jid (%s): nothing deleted', to_json(v_chat)::text,
+            'a user''s chat, exactly <digits>@s.whatsapp.net, or a group''s, <digits>@g.us or <digits>-<digits>@g.us');
+    END IF;
+    IF v_key_id IS NULL OR NOT v_key_id COLLATE "C" ~ '^[A-Za-z0-9_-]{1,64}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('key_id %s is not a message id (%s): nothing deleted', to_json(v_key_id)::text,
+            '1 to 64 ASCII letters, digits, ''-'' or ''_''');
+    END IF;
+    IF v_from_me IS NULL THEN
+        -- Which message: the chat may hold an incoming and an outgoing one of this id.
+        SELECT count(*), bool_and(m.key_from_me) INTO v_messages, v_from_me FROM purgekit.messages AS m
+            WHERE m.key_remote_jid = v_chat AND m.key_id = v_key_id;
+        IF v_messages > 1 THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('chat %s holds an incoming and an outgoing message %s: pass from_me (true: the business sent it); nothing deleted', v_chat, v_key_id);
+        END IF;
+    END IF;
+    -- The keys whose rows go: the message's; with no message and no from_me, both directions' (no
+    -- message of that id is left in the chat to own them). A re-run after a half-done one finds them.
+    k_key_from_me := CASE WHEN v_from_me IS NULL THEN ARRAY[true, false] ELSE ARRAY[v_from_me] END;
+    k_key_remote_jid := array_fill(v_chat::character varying(256), ARRAY[cardinality(k_key_from_me)]);
+    k_key_id := array_fill(v_key_id::character varying(64), ARRAY[cardinality(k_key_from_me)]);
+    -- What belongs only to the message first, the message last.
+    v_deleted := 0;
+    -- messages_pending_actions: the rows of the messages carried, by key, that no message left shares.
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(DISTINCT format('(t.key_remote_jid = %L AND t.key_from_me = %L AND t.key_id = %L)', k.key_remote_jid, k.key_from_me, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id);
+        IF v_arms IS NOT NULL THEN
+            EXECUTE 'DELETE FROM purgekit.messages_pending_actions AS t WHERE ' || v_arms;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_deleted := v_deleted + v_rows;
+        END IF;
+        v_from := v_from + 50;
+    END LOOP;
+    n_1 := v_deleted;
+    v_deleted := 0;
+    -- message_base_key: the rows of the messages carried, by key, that no message left shares.
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(DISTINCT format('(t.msg_key_remote_jid = %L AND t.msg_key_from_me = %L AND t.msg_key_id = %L)', k.key_remote_jid, k.key_from_me, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id);
+        IF v_arms IS NOT NULL THEN
+            EXECUTE 'DELETE FROM purgekit.message_base_key AS t WHERE ' || v_arms;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_deleted := v_deleted + v_rows;
+        END IF;
+        v_from := v_from + 50;
+    END LOOP;
+    n_2 := v_deleted;
+    v_deleted := 0;
+    -- messages_receipt_log: the rows of the messages carried, by key, that no message left shares.
+    v_left := '{}';
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(format('(o.key_remote_jid = %L AND o.key_from_me = %L AND o.key_id = %L)', k.key_remote_jid, NOT k.key_from_me, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id);
+        EXECUTE 'SELECT array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) FROM purgekit.messages AS o WHERE ' || v_arms INTO v_found;
+        v_left := v_left || coalesce(v_found, '{}');
+        v_from := v_from + 50;
+    END LOOP;
+    v_from := 1;
+    WHILE v_from <= coalesce(cardinality(k_key_id), 0) LOOP
+        SELECT string_agg(DISTINCT format('(t.key_remote_jid = %L AND t.key_id = %L)', k.key_remote_jid, k.key_id), ' OR ') INTO v_arms
+            FROM unnest(k_key_remote_jid[v_from:v_from + 49], k_key_from_me[v_from:v_from + 49], k_key_id[v_from:v_from + 49]) AS k(key_remote_jid, key_from_me, key_id)
+            WHERE NOT (k.key_remote_jid::text || chr(31) || k.key_id::text = ANY(v_left));
+        IF v_arms IS NOT NULL THEN
+            EXECUTE 'DELETE FROM purgekit.messages_receipt_log AS t WHERE ' || v_arms;
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            v_deleted := v_deleted + v_rows;
+        END IF;
+        v_from := v_from + 50;
+    END LOOP;
+    n_3 := v_deleted;
+    DELETE FROM purgekit.messages AS t
+        WHERE t.key_remote_jid = v_chat AND t.key_from_me = v_from_me AND t.key_id = v_key_id;
+    GET DIAGNOSTICS n_0 = ROW_COUNT;
+    store := 'messageStore'; table_name := 'messages'; rows_deleted := n_0;
+    RETURN NEXT;
+    store := 'messageStore'; table_name := 'messages_pending_actions'; rows_deleted := n_1;
+    RETURN NEXT;
+    store := 'axolotlStore'; table_name := 'message_base_key'; rows_deleted := n_2;
+    RETURN NEXT;
+    store := 'messageStore'; table_name := 'messages_receipt_log'; rows_deleted := n_3;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit."delete_message"(text, text, boolean) FROM PUBLIC;
+
+UPDATE purgekit_version SET version_num='0007' WHERE purgekit_version.version_num = '0006';
+
+-- Running upgrade 0007 -> 0009
 
 CREATE TABLE purgekit.purgekit_jobs (
 	id BIGINT GENERATED BY DEFAULT AS IDENTITY,
@@ -845,7 +982,7 @@ CREATE TABLE purgekit.purgekit_jobs (
 
 CREATE INDEX purgekit_jobs_state ON purgekit.purgekit_jobs (state, id);
 
-UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0006';
+UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0007';
 
 COMMIT;
 

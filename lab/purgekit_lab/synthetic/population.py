@@ -19,6 +19,8 @@ from sqlalchemy.sql import ClauseElement
 from purgekit.stores import DEFAULT_JID_DOMAIN, PHONE_COLUMN, Store
 from purgekit_lab.synthetic.codes import (
     GROUP_ADDED,
+    GROUP_PARTICIPANT,
+    GROUP_SUPER_ADMIN,
     MEDIA_IMAGE,
     MEDIA_NONE,
     STATUS_DELIVERED,
@@ -250,6 +252,16 @@ class Population:
             "timestamp": self.group_created_ms(g),
         }
 
+    def member_row(self, i: ColumnElement) -> dict[str, object]:
+        """Membership i now: the group's creator (its first member) is its super administrator."""
+        g, u = self._membership(i)
+        return {
+            "group_jid": self.group_jid(g),
+            "jid": self.user_jid(u),
+            "admin": case((i % self.group_size == 0, GROUP_SUPER_ADMIN), else_=GROUP_PARTICIPANT),
+            "pending": False,
+        }
+
     def distribution_row(self, i: ColumnElement) -> dict[str, object]:
         g, u = self._membership(i)
         return {
@@ -357,6 +369,7 @@ class Population:
             Load(message, "chats", self.users, self.direct_chat_row),
             Load(message, "chats", self.groups, self.group_chat_row),
             Load(message, "group_participants_history", memberships, self.participant_row),
+            Load(message, "group_participants", memberships, self.member_row),
             Load(message, "sender_key_distribution_status", memberships, self.distribution_row),
             Load(message, "messages", self.messages, self.message_row),
             self._sampled(message, "messages_receipt_log", RECEIPT_SAMPLE, self.receipt_row),

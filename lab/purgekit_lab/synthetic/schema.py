@@ -153,6 +153,18 @@ def _message_store() -> MetaData:
         Index("group_participants_history_group_index", "group_jid"),
         Index("group_participants_history_jid_index", "jid"),
     )
+    # Who is in each group now, and an administrator or not: an assumption (the On-Premises client documents
+    # no such table; WhatsApp's own clients keep one like it), read by `delete-message --for-everyone`
+    # (purgekit/message_deletion/plan.py, GROUP_PARTICIPANTS). Not part of any erasure plan.
+    _table(
+        metadata,
+        "group_participants",
+        Column("group_jid", JID, primary_key=True),
+        Column("jid", JID, primary_key=True),
+        Column("admin", SmallInteger, nullable=False),  # 0 participant, 1 administrator, 2 super administrator
+        Column("pending", Boolean, nullable=False),
+        Index("group_participants_jid_index", "jid"),
+    )
     return metadata
 
 

@@ -182,7 +182,7 @@ class SyntheticStores:
         seed: int = 1,
         first_wa_id: int = 13_650_000_000,
     ) -> dict[TableKey, int]:
-        """Bulk-fill fresh stores; return the rows inserted per (store, table).
+        """Bulk-fill fresh stores; return the rows inserted per (store, table) of the erasure plan.
 
         groups defaults to one per 20 users. Same arguments, same day: same rows. Refused (NotSynthetic)
         unless the four stores exist and were created by this class.
@@ -206,7 +206,9 @@ class SyntheticStores:
         counts = {_key(t.store, t.name): 0 for t in ERASURE_PLAN_V1}
         for (store, name), loads in _by_table(population.loads()).items():
             with self._bulk_connection(store) as conn:
-                counts[_key(store, name)] += self._load_table(conn, schema.table(store, name), loads)
+                loaded = self._load_table(conn, schema.table(store, name), loads)
+                if _key(store, name) in counts:  # the erasure plan's tables (group_participants is not one)
+                    counts[_key(store, name)] += loaded
         self._analyze()
         return counts
 
