@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from purgekit.chat_deletion.plan import CHAT_DELETION_PLAN, ChatDeletionPlan
 from purgekit.config import Settings
 from purgekit.errors import DatabaseProblem, connection_failed, reason
 from purgekit.gc.plan import GC_PLAN_V2, CollectionPlan
@@ -110,8 +111,19 @@ def _erasure_plan_with_dependents(plan: ErasurePlan) -> tuple[ColumnUse, ...]:
     return tuple(dict.fromkeys(uses))
 
 
+@columns_used.register
+def _chat_deletion_plan(plan: ChatDeletionPlan) -> tuple[ColumnUse, ...]:
+    """Deleting a chat (revision 0008): the messages' id and key, the columns the others are matched on."""
+    uses = [
+        ColumnUse(table.store, table.name, c.name, _kind(c.pg_type), "to delete a chat")
+        for table in plan.tables
+        for c in plan.columns_read(table)
+    ]
+    return tuple(dict.fromkeys(uses))
+
+
 # What the installed revisions' routines use (the newest plan of each kind: it uses all its elders do).
-PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2)
+PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2, CHAT_DELETION_PLAN)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Revision 0008, deleting a chat on the server side: what it installs, offline as online, what its downgrade
+leaves, and who may call it (PURGEKIT_DELETION_GRANTEES only)."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.script import ScriptDirectory
+from chats import USER_CHAT, naming, populate, snapshot, without_chat
+from clients import catalog, run_script
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from test_gc_install import added
+
+from purgekit import deploy
+from purgekit.chat_deletion.runner import delete_chat
+from purgekit.stores import Store
+from purgekit.testing.deployment import settings_for, synthetic_deployment
+
+
+def previous_revision(settings) -> str:
+    """The revision below head (0008 is re-chained at merge: never a literal here)."""
+    script = ScriptDirectory.from_config(deploy.alembic_config(settings))
+    return script.get_revision(deploy.head_revision()).down_revision
+
+
+def test_head_installs_the_chat_deletion_alone_and_its_downgrade_removes_exactly_that(stores):
+    previous = previous_revision(stores.settings)
+    stores.upgrade(previous)
+    before = catalog(stores)
+    stores.upgrade("head")
+    new = added(before, catalog(stores))
+    if stores.settings.dialect == "postgresql":
+        assert [(schema, name) for schema, name, *_ in new["foreign tables"]] == [
+            ("purgekit_chat", "chats"),
+            ("purgekit_chat", "message_base_key"),
+            ("purgekit_chat", "messages"),
+            ("purgekit_chat", "messages_pending_actions"),
+            ("purgekit_chat", "messages_receipt_log"),
+        ]
+        functions = {
+            (schema, name, args): (secdef, config)
+            for schema, name, args, _, _, secdef, _, config, *_ in new["functions"]
+        }
+        assert functions == {
+            ("purgekit_chat", "count_chat", "chat text"): (True, '{"search_path=pg_catalog, pg_temp"}'),
+            ("purgekit_chat", "delete_chat_batch", "chat text, batch_size integer"): (
+                True,
+                '{"search_path=pg_catalog, pg_temp"}',
+            ),
+        }
+        assert [name for name, *_ in new["schemas"]] == ["purgekit_chat"]
+        assert set(new) == {"foreign tables", "functions", "schemas", "relations", "columns"}
+    else:
+        host = "<prefix>contactStore"
+        assert [(schema, name, kind, security) for schema, name, kind, _, _, _, security, *_ in new["routines"]] == [
+            (host, "purgekit_count_chat", "PROCEDURE", "DEFINER"),
+            (host, "purgekit_delete_chat_batch", "PROCEDURE", "DEFINER"),
+        ]
+        assert set(new) == {"routines", "parameters"}
+    stores.downgrade(previous)
+    assert catalog(stores) == before
+
+
+def test_the_offline_script_installs_what_the_online_upgrade_does_and_its_downgrade_removes_it(server, tmp_path):
+    with synthetic_deployment(server, "con") as online, synthetic_deployment(server, "coff") as offline:
+        previous = previous_revision(offline.settings)
+        for deployment in (online, offline):
+            deployment.upgrade(previous)
+        before = catalog(offline)
+        options, variables = (("--comments",), {}) if server.dialect == "mysql" else ((), {"fdw_password": ""})
+        result = run_script(
+            offline, deploy.upgrade_script(offline.settings, f"{previous}:head"), tmp_path, *options, **variables
+        )
+        assert result.returncode == 0, result.stderr
+        online.upgrade("head")
+        assert catalog(offline) == catalog(online)
+        assert deploy.current_revision(offline.settings) == deploy.head_revision()
+
+        populate(offline.stores)
+        snap = snapshot(offline.stores)
+        delete_chat(offline.engine, USER_CHAT, batch_size=3, settings=offline.settings)
+        assert snapshot(offline.stores) == without_chat(snap, USER_CHAT)[0]
+
+        script = deploy.downgrade_script(offline.settings, f"head:{previous}")
+        result = run_script(offline, script, tmp_path, *options)
+        assert result.returncode == 0, result.stderr
+        assert catalog(offline) == before
+        assert deploy.current_revision(offline.settings) == previous
+
+
+def test_a_deletion_grantee_deletes_a_chat_and_an_erase_or_gc_grantee_may_not(postgres_server):
+    roles = {"deletion": "pk_chat_deleter_test", "erase": "pk_chat_eraser_test", "gc": "pk_chat_gc_test"}
+    with synthetic_deployment(
+        postgres_server,
+        PURGEKIT_DELETION_GRANTEES=roles["deletion"],
+        PURGEKIT_EXECUTE_GRANTEES=roles["erase"],
+        PURGEKIT_GC_GRANTEES=roles["gc"],
+    ) as deployment:
+        with deployment.engine.begin() as connection:
+            for role in roles.values():
+                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+                connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        try:
+            deployment.upgrade()
+            populate(deployment.stores)
+            before = snapshot(deployment.stores)
+            call = "SELECT * FROM purgekit_chat.delete_chat_batch(:chat, 1000)"
+            for role in (roles["erase"], roles["gc"]):
+                with deployment.engine.connect() as connection:
+                    connection.execute(text(f"SET LOCAL ROLE {role}"))
+                    with pytest.raises(DBAPIError, match="permission denied for schema purgekit_chat"):
+                        connection.execute(text(call), {"chat": USER_CHAT})
+            with deployment.engine.connect() as connection:
+                connection.execute(text(f"SET LOCAL ROLE {roles['deletion']}"))
+                with pytest.raises(DBAPIError, match="permission denied"):
+                    connection.execute(text("DELETE FROM purgekit_chat.messages"))
+            assert snapshot(deployment.stores) == before
+            with deployment.engine.connect() as connection:
+                finished = False
+                while not finished:
+                    connection.execute(text(f"SET LOCAL ROLE {roles['deletion']}"))
+                    finished = connection.execute(text(call), {"chat": USER_CHAT}).one().finished
+                    connection.commit()
+            assert snapshot(deployment.stores) == without_chat(before, USER_CHAT)[0]
+            deployment.downgrade()
+        finally:
+            with deployment.engine.begin() as connection:
+                for role in roles.values():
+                    connection.execute(text(f"DROP OWNED BY {role}"))
+                    connection.execute(text(f"DROP ROLE {role}"))
+
+
+def test_an_account_with_execute_alone_deletes_a_chat_with_purgekit(mysql_server):
+    account, password = "pk_chat_deleter", "chat-deleter-pw-1"
+    with synthetic_deployment(mysql_server, PURGEKIT_DELETION_GRANTEES=f"{account}@%") as deployment:
+        with deployment.engine.begin() as connection:
+            connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
+            connection.execute(text(f"CREATE USER '{account}'@'%' IDENTIFIED BY '{password}'"))
+        try:
+            deployment.upgrade()
+            populate(deployment.stores)
+            before = snapshot(deployment.stores)
+            url = make_url(mysql_server.url).set(username=account, password=password)
+            operator = settings_for(
+                mysql_server,
+                deployment.settings.db_name_prefix,
+                PURGEKIT_DATABASE_URL=url.render_as_string(hide_password=False),
+            )
+            engine = create_engine(operator.url)
+            try:
+                with engine.connect() as connection:
+                    with pytest.raises(DBAPIError, match="command denied"):
+                        connection.execute(
+                            text(f"DELETE FROM `{deployment.settings.store_name(Store.MESSAGE)}`.messages")
+                        )
+                report = delete_chat(engine, USER_CHAT, batch_size=4, settings=operator)
+            finally:
+                engine.dispose()
+            assert report.finished
+            assert snapshot(deployment.stores) == without_chat(before, USER_CHAT)[0]
+            assert naming(deployment.stores, USER_CHAT)["messageStore.chats"] == 0
+            deployment.downgrade()
+        finally:
+            with deployment.engine.begin() as connection:
+                connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
