@@ -15,7 +15,7 @@ import traceback
 import typer
 
 from purgekit import __version__
-from purgekit.commands import db, doctor, erase, gc, sample_stores, verify
+from purgekit.commands import db, delete_chat, doctor, erase, gc, sample_stores, verify
 from purgekit.commands.common import OUTPUT
 from purgekit.errors import PurgekitError, reason
 
@@ -29,7 +29,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for command in (erase, doctor, verify, gc, db, sample_stores):
+for command in (erase, delete_chat, doctor, verify, gc, db, sample_stores):
     command.register(app)
 
 
