@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from purgekit import jids, preflight
@@ -209,6 +209,8 @@ def prepare(
     size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
     check_batch_size(size)
     gateway = Gateway.required("--from-whatsapp") if from_whatsapp else None
+    if isinstance(url_or_engine, URL):
+        url_or_engine = url_or_engine.render_as_string(hide_password=False)
     if isinstance(url_or_engine, Engine):
         engine, owned = url_or_engine, False
     else:

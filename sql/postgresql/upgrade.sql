@@ -881,6 +881,8 @@ DECLARE
     d_key_remote_jid character varying(256)[];
     d_key_from_me boolean[];
     d_key_id character varying(64)[];
+    v_key_id_true character varying(64)[];
+    v_key_id_false character varying(64)[];
     n_0 bigint := 0;
     n_1 bigint := 0;
     n_2 bigint := 0;
@@ -943,16 +945,15 @@ BEGIN
             GET DIAGNOSTICS n_3 = ROW_COUNT;
             DELETE FROM purgekit_chat.messages AS m WHERE m.id = ANY(d_id);
             GET DIAGNOSTICS n_0 = ROW_COUNT;
-            -- message_base_key: the rows of the collected messages, by their exact keys.
-            v_from := 1;
-            WHILE v_from <= cardinality(d_id) LOOP
-                SELECT string_agg(format('(t.msg_key_remote_jid = %L AND t.msg_key_from_me = %L AND t.msg_key_id = %L)', d.key_remote_jid, d.key_from_me, d.key_id), ' OR ') INTO v_arms
-                    FROM unnest(d_key_remote_jid[v_from:v_from + 499], d_key_from_me[v_from:v_from + 499], d_key_id[v_from:v_from + 499]) AS d(key_remote_jid, key_from_me, key_id);
-                EXECUTE 'DELETE FROM purgekit_chat.message_base_key AS t WHERE ' || v_arms;
-                GET DIAGNOSTICS v_rows = ROW_COUNT;
-                n_1 := n_1 + v_rows;
-                v_from := v_from + 500;
-            END LOOP;
+            -- message_base_key: the rows of the batch's messages, by their exact keys.
+            v_key_id_true := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE d.key_from_me);
+            DELETE FROM purgekit_chat.message_base_key AS t WHERE t.msg_key_remote_jid = chat AND t.msg_key_from_me = true AND t.msg_key_id = ANY(v_key_id_true);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_1 := n_1 + v_rows;
+            v_key_id_false := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE NOT d.key_from_me);
+            DELETE FROM purgekit_chat.message_base_key AS t WHERE t.msg_key_remote_jid = chat AND t.msg_key_from_me = false AND t.msg_key_id = ANY(v_key_id_false);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_1 := n_1 + v_rows;
         finished := false;
     END IF;
     PERFORM set_config('enable_hashjoin', v_joins[1], true), set_config('enable_mergejoin', v_joins[2], true), set_config('enable_nestloop', v_joins[3], true);
