@@ -164,3 +164,37 @@ def test_an_account_with_execute_alone_deletes_a_chat_with_purgekit(mysql_server
         finally:
             with deployment.engine.begin() as connection:
                 connection.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
+
+
+def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server):
+    with synthetic_deployment(postgres_server) as deployment:
+        deployment.upgrade()
+        populate(deployment.stores)
+        raw = deployment.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            # auto_explain reports the plan of every statement the function runs, as notices.
+            for setting in (
+                "LOAD 'auto_explain'",
+                "SET auto_explain.log_min_duration = 0",
+                "SET auto_explain.log_nested_statements = on",
+                "SET auto_explain.log_verbose = on",
+                "SET auto_explain.log_level = notice",
+            ):
+                cursor.execute(setting)
+            finished = False
+            while not finished:
+                cursor.execute("SELECT finished FROM purgekit_chat.delete_chat_batch(%s, 5)", (USER_CHAT,))
+                (finished,) = cursor.fetchone()
+                raw.commit()
+            plans = list(raw.driver_connection.notices)
+        finally:
+            raw.close()
+        deletes = [plan for plan in plans if "Query Text: DELETE" in plan]
+        assert len(deletes) > 10, plans
+        for plan in deletes:
+            assert "->  Foreign Delete" in plan and "Foreign Scan" not in plan and "Filter:" not in plan, plan
+        for plan in plans:
+            assert not any(node in plan for node in ("Hash Join", "Merge Join", "Nested Loop")), plan
+        base_keys = [p for p in deletes if "DELETE FROM public.message_base_key" in p]
+        assert base_keys and all("msg_key_id = ANY (" in p for p in base_keys if "msg_key_from_me" in p)

@@ -4,13 +4,15 @@ operator's gateway (docs/gateway.md), and `purgekit delete-chat` as a DBA runs i
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from chats import CREATED_GROUP, USER_CHAT, naming, populate, snapshot, without_chat
-from commands import one_line, purgekit, settings_environment
+from chats import CREATED_GROUP, USER_CHAT, add_chat, naming, populate, snapshot, without_chat
+from commands import PURGEKIT, ROOT, environment, one_line, purgekit, settings_environment
 
 import purgekit as api
 from purgekit.errors import BadInputError
@@ -203,3 +205,31 @@ def test_the_command_refuses_bad_input_with_exit_2(chats, args, message):
     assert result.returncode == 2, result.stderr
     assert one_line(result).startswith(message)
     assert naming(chats.stores, USER_CHAT)["messageStore.messages"] == 15
+
+
+def test_the_command_stopped_by_sigterm_exits_1_and_a_rerun_finishes(chats):
+    big = "15550000088@s.whatsapp.net"
+    add_chat(chats.stores, big, 3_000, prefix="b")
+    before = snapshot(chats.stores)
+    command = [*PURGEKIT, "delete-chat", big, "--batch-size", "5"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment(**settings_environment(chats)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while naming(chats.stores, big)["messageStore.messages"] == 3_600 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert f"{big} (user chat): stopped on request after " in stdout
+    assert "stopping after the batch in flight" in stderr and "Traceback" not in stderr
+    left = naming(chats.stores, big)
+    assert left["messageStore.chats"] == 1 and 0 < left["messageStore.messages"] < 3_600
+    result = purgekit("delete-chat", big, **settings_environment(chats))
+    assert result.returncode == 0, result.stderr
+    assert snapshot(chats.stores) == without_chat(before, big)[0]

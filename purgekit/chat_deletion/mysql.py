@@ -5,7 +5,9 @@ The stores are schemas of one server, so a batch is one procedure call and one t
 them with their dependents (the garbage collector's statements, purgekit/gc/mysql.py) and commits; when it finds
 none left it takes the last step: the chats row locked, the rows naming the chat that no message names any more
 deleted, then the chats row, committed (`finished`). `purgekit_count_chat(chat)` counts what a deletion would
-delete, table by table (the dry run).
+delete, table by table (the dry run). The scratch table of a batch's keys is indexed on key_id too: a table
+indexed on the chat alone (messages_pending_actions, as many clients have it) is then joined from its side,
+the chat's rows each probing the batch, instead of each of the batch's keys reading all the chat's rows.
 
 A message the client writes while the chat is deleted goes too: the batches run until a locking read finds no
 message of the chat. That read (REPEATABLE READ, an empty range of the chat's index) locks the gap where the chat's
@@ -34,6 +36,10 @@ GROUP_SUFFIX = f"@{jids.GROUP_DOMAIN}"
 
 class MySQLChatDeletion:
     name = "mysql"
+    # Tables clients index on the chat alone (the synthetic stores, like many clients, have no index on a pending
+    # action's key): joined from their side, the chat's rows each probing the batch's keys (indexed on key_id),
+    # not each key reading all the chat's rows (measured: 48 s a batch of 5,000 for a chat of 10,000 actions).
+    joined_from_their_side = ("messages_pending_actions",)
 
     def objects(self, settings: Settings, plan: ChatDeletionPlan) -> list[DatabaseObject]:
         host = settings.store_name(HOST_STORE)
@@ -60,10 +66,8 @@ class MySQLChatDeletion:
 
     # Calls -------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def call_schema(settings: Settings) -> str:
-        """Where the procedures are called: the URL's database when it names one, else contactStore."""
-        return settings.url.database or settings.store_name(HOST_STORE)
+    # Where the procedures are called, and how a table is named: as the collector's.
+    call_schema = staticmethod(MySQLCollectorV2.call_schema)
 
     def batch_call(self, settings: Settings, plan: ChatDeletionPlan) -> str:
         schema = mysql_ident(self.call_schema(settings))
@@ -75,7 +79,7 @@ class MySQLChatDeletion:
     # Bodies ------------------------------------------------------------------------------------------
 
     def _table(self, settings: Settings, table) -> str:
-        return f"{mysql_ident(settings.store_name(table.store))}.{mysql_ident(table.name)}"
+        return MySQLCollectorV2()._table(settings, table)
 
     def chat_check(self) -> list[str]:
         """purgekit/jids.py's CHAT_JID_RULE, byte for byte. No pattern anchors it (REGEXP follows the collation and
@@ -110,6 +114,17 @@ class MySQLChatDeletion:
             "    DECLARE v_local VARCHAR(256);",
             "    DECLARE v_valid BOOLEAN DEFAULT FALSE;",
             "    DECLARE v_refusal VARCHAR(128);",
+        ]
+
+    def _from_their_side(self, settings: Settings, plan: ChatDeletionPlan, dependent, batch: str, counter: str):
+        join = " AND ".join(
+            f"t.{mysql_ident(column.name)} = b.{mysql_ident(theirs)}" for column, theirs in dependent.match
+        )
+        chat = mysql_ident(plan.chat_column(dependent).name)
+        return [
+            f"    DELETE t FROM {self._table(settings, dependent)} AS t STRAIGHT_JOIN {batch} AS b ON {join}"
+            f" WHERE t.{chat} = chat;",
+            f"    SET {counter} = ROW_COUNT();",
         ]
 
     def count_body(self, settings: Settings, plan: ChatDeletionPlan) -> str:
@@ -162,7 +177,8 @@ class MySQLChatDeletion:
             *self.chat_check(),
             *temporary_table_guard([(settings.store_name(t.store), t.name) for t in plan.tables]),
             f"    DROP TEMPORARY TABLE IF EXISTS {batch};",
-            f"    CREATE TEMPORARY TABLE {batch} (PRIMARY KEY ({m_id})) ENGINE=InnoDB",
+            f"    CREATE TEMPORARY TABLE {batch} (PRIMARY KEY ({m_id}), KEY ({mysql_ident(msg.key[-1].name)}))"
+            " ENGINE=InnoDB",
             f"        SELECT {carried} FROM {messages} AS m LIMIT 0;",
             "    COMMIT;",
             "    SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;",
@@ -192,6 +208,9 @@ class MySQLChatDeletion:
             "    SET n_0 = ROW_COUNT();",
         ]
         for index, dependent in enumerate(plan.dependents, start=1):
+            if dependent.name in self.joined_from_their_side:
+                lines += self._from_their_side(settings, plan, dependent, batch, f"n_{index}")
+                continue
             lines += [
                 line[4:] for line in collector._dependent_delete(settings, batch_plan, dependent, batch, f"n_{index}")
             ]

@@ -10,11 +10,9 @@ problem: nothing changed.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import typer
@@ -22,35 +20,10 @@ import typer
 from purgekit.chat_deletion.plan import MAX_BATCH_SIZE
 from purgekit.chat_deletion.runner import DEFAULT_BATCH_SIZE, ChatDeletionReport, run_deletion
 from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, environment, settings_from
-from purgekit.commands.gc import WIDTH, progress_line
+from purgekit.commands.gc import WIDTH, _StopFlag, progress_line
 from purgekit.config import ENVIRONMENT
 from purgekit.errors import BadInputError
 from purgekit.gateway import GATEWAY_VARIABLE
-
-
-class _Stop:
-    """Ctrl-C (or SIGTERM): stop after the batch in flight, which commits; a second Ctrl-C interrupts at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self) -> bool:
-        return self.requested
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        def handler(signum, frame):
-            if self.requested and signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            self.requested = True
-            print("\npurgekit delete-chat: stopping after the batch in flight", file=sys.stderr, flush=True)
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
 
 
 def _progress(enabled: bool, label: str) -> Callable[[ChatDeletionReport], None] | None:
@@ -120,7 +93,7 @@ def delete_chat(
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise BadInputError(f"--batch-size {batch_size:,} is not between 1 and {MAX_BATCH_SIZE:,}")
     settings = settings_from(url)
-    stop = _Stop()
+    stop = _StopFlag("delete-chat")
     label = chat if len(chat) <= 14 else chat.split("@")[0]
     with stop.installed():
         report = run_deletion(

@@ -676,7 +676,7 @@ dc: BEGIN
         DROP TEMPORARY TABLE `messageStore`.`chats`;
     END;
     DROP TEMPORARY TABLE IF EXISTS `contactStore`.`purgekit_chat_batch_keys`;
-    CREATE TEMPORARY TABLE `contactStore`.`purgekit_chat_batch_keys` (PRIMARY KEY (`id`)) ENGINE=InnoDB
+    CREATE TEMPORARY TABLE `contactStore`.`purgekit_chat_batch_keys` (PRIMARY KEY (`id`), KEY (`key_id`)) ENGINE=InnoDB
         SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m LIMIT 0;
     COMMIT;
     SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
@@ -706,7 +706,7 @@ dc: BEGIN
     DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_id` = b.`key_id`
             WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = (NOT b.`key_from_me`));
     SET n_2 = ROW_COUNT();
-    DELETE t FROM `messageStore`.`messages_pending_actions` AS t JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_from_me` = b.`key_from_me` AND t.`key_id` = b.`key_id`;
+    DELETE t FROM `messageStore`.`messages_pending_actions` AS t STRAIGHT_JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_from_me` = b.`key_from_me` AND t.`key_id` = b.`key_id` WHERE t.`key_remote_jid` = chat;
     SET n_3 = ROW_COUNT();
     COMMIT;
     DROP TEMPORARY TABLE `contactStore`.`purgekit_chat_batch_keys`;

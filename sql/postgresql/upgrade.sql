@@ -939,10 +939,15 @@ BEGIN
             DELETE FROM purgekit_chat.messages_receipt_log AS t USING purgekit_chat.messages AS m
                 WHERE m.id = ANY(d_id) AND t.key_remote_jid = m.key_remote_jid AND t.key_id = m.key_id AND NOT ((t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys));
             GET DIAGNOSTICS n_2 = ROW_COUNT;
-            -- messages_pending_actions: the rows of the collected messages that no message left matches.
-            DELETE FROM purgekit_chat.messages_pending_actions AS t USING purgekit_chat.messages AS m
-                WHERE m.id = ANY(d_id) AND t.key_remote_jid = m.key_remote_jid AND t.key_from_me = m.key_from_me AND t.key_id = m.key_id;
-            GET DIAGNOSTICS n_3 = ROW_COUNT;
+            -- messages_pending_actions: the rows of the batch's messages, by their exact keys.
+            v_key_id_true := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE d.key_from_me);
+            DELETE FROM purgekit_chat.messages_pending_actions AS t WHERE t.key_remote_jid = chat AND t.key_from_me = true AND t.key_id = ANY(v_key_id_true);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_3 := n_3 + v_rows;
+            v_key_id_false := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE NOT d.key_from_me);
+            DELETE FROM purgekit_chat.messages_pending_actions AS t WHERE t.key_remote_jid = chat AND t.key_from_me = false AND t.key_id = ANY(v_key_id_false);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_3 := n_3 + v_rows;
             DELETE FROM purgekit_chat.messages AS m WHERE m.id = ANY(d_id);
             GET DIAGNOSTICS n_0 = ROW_COUNT;
             -- message_base_key: the rows of the batch's messages, by their exact keys.
