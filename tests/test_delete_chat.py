@@ -3,6 +3,8 @@ resumably; never the contact, keys, sessions, membership or anything of another 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from chats import (
     CREATED_GROUP,
@@ -17,6 +19,7 @@ from chats import (
     without_chat,
 )
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 import purgekit
 from purgekit.chat_deletion.runner import ChatNotFound, run_deletion
@@ -114,15 +117,8 @@ def _reset_calls():
 
 def call_batch(deployment, chat: str, batch_size: int) -> tuple:
     """One batch through the installed routine, as a DBA calls it from SQL."""
-    settings = deployment.settings
-    if settings.dialect == "postgresql":
-        sql = f"SELECT * FROM {settings.schema}_chat.delete_chat_batch(:chat, :batch_size)"
-    else:
-        sql = f"CALL `{settings.store_name(Store.CONTACT)}`.purgekit_delete_chat_batch(:chat, :batch_size)"
     with deployment.engine.connect() as connection:
-        row = connection.execute(text(sql), {"chat": chat, "batch_size": batch_size}).one()
-        connection.commit()
-    return tuple(row)
+        return call_batch_on(connection, deployment.settings, chat, batch_size)
 
 
 def test_the_routines_called_from_sql(chats):
@@ -202,3 +198,47 @@ def test_the_user_chat_holds_what_the_tests_count_on(chats):
         "messageStore.messages_pending_actions": 6,
         "messageStore.chats": 1,
     }
+
+
+def test_a_batch_killed_half_way_changes_nothing_and_a_rerun_finishes(chats):
+    """A crash in a batch: its connection killed while it waits on a lock the client holds on one of the chat's
+    messages. The batch's transaction is rolled back whole; the next run deletes the chat."""
+    before = snapshot(chats.stores)
+    settings = chats.settings
+    messages = chats.stores.qualified(Store.MESSAGE, "messages")
+    with chats.stores.engine(Store.MESSAGE).connect() as client:
+        # The client holds every message of the chat: the batch gets as far as its first delete, and waits.
+        client.execute(text(f"SELECT id FROM {messages} WHERE key_remote_jid = :chat FOR UPDATE"), {"chat": USER_CHAT})
+        with chats.engine.connect() as batch:
+            if settings.dialect == "postgresql":
+                me = batch.execute(text("SELECT pg_backend_pid()")).scalar()
+                kill = f"SELECT pg_terminate_backend({me})"
+            else:
+                me = batch.execute(text("SELECT CONNECTION_ID()")).scalar()
+                kill = f"KILL {me}"
+            batch.commit()
+            killer = threading.Timer(1.0, lambda: terminate(chats.engine, kill))
+            killer.start()
+            with pytest.raises(DBAPIError):
+                call_batch_on(batch, settings, USER_CHAT, 100)
+            killer.join()
+        client.rollback()
+    assert snapshot(chats.stores) == before
+    report = purgekit.delete_chat(chats.engine, USER_CHAT, settings=settings)
+    assert report.finished and snapshot(chats.stores) == without_chat(before, USER_CHAT)[0]
+
+
+def terminate(engine, sql: str) -> None:
+    with engine.connect() as connection:
+        connection.execute(text(sql))
+        connection.commit()
+
+
+def call_batch_on(connection, settings, chat: str, batch_size: int) -> tuple:
+    if settings.dialect == "postgresql":
+        sql = f"SELECT * FROM {settings.schema}_chat.delete_chat_batch(:chat, :batch_size)"
+    else:
+        sql = f"CALL `{settings.store_name(Store.CONTACT)}`.purgekit_delete_chat_batch(:chat, :batch_size)"
+    row = connection.execute(text(sql), {"chat": chat, "batch_size": batch_size}).one()
+    connection.commit()
+    return tuple(row)

@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from test_gc_install import added
 
-from purgekit import deploy
+from purgekit import deploy, preflight
+from purgekit.chat_deletion import CHAT_DELETION_PLAN
 from purgekit.chat_deletion.runner import delete_chat
 from purgekit.stores import Store
 from purgekit.testing.deployment import settings_for, synthetic_deployment
@@ -198,3 +199,23 @@ def test_postgresql_sends_every_delete_whole_to_the_remote_store(postgres_server
             assert not any(node in plan for node in ("Hash Join", "Merge Join", "Nested Loop")), plan
         base_keys = [p for p in deletes if "DELETE FROM public.message_base_key" in p]
         assert base_keys and all("msg_key_id = ANY (" in p for p in base_keys if "msg_key_from_me" in p)
+
+
+def test_the_preflight_knows_every_column_the_chat_deletion_reads():
+    used = {(use.store, use.table, use.column, use.kind) for use in preflight.columns_used(CHAT_DELETION_PLAN)}
+    assert used == {
+        (Store.MESSAGE, "messages", "id", "integer"),
+        (Store.MESSAGE, "messages", "key_remote_jid", "text"),
+        (Store.MESSAGE, "messages", "key_from_me", "boolean"),
+        (Store.MESSAGE, "messages", "key_id", "text"),
+        (Store.AXOLOTL, "message_base_key", "msg_key_remote_jid", "text"),
+        (Store.AXOLOTL, "message_base_key", "msg_key_from_me", "boolean"),
+        (Store.AXOLOTL, "message_base_key", "msg_key_id", "text"),
+        (Store.MESSAGE, "messages_receipt_log", "key_remote_jid", "text"),
+        (Store.MESSAGE, "messages_receipt_log", "key_id", "text"),
+        (Store.MESSAGE, "messages_pending_actions", "key_remote_jid", "text"),
+        (Store.MESSAGE, "messages_pending_actions", "key_from_me", "boolean"),
+        (Store.MESSAGE, "messages_pending_actions", "key_id", "text"),
+        (Store.MESSAGE, "chats", "key_remote_jid", "text"),
+    }
+    assert CHAT_DELETION_PLAN in preflight.PLANS
