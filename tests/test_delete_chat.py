@@ -162,7 +162,15 @@ def test_what_is_not_a_chat_is_refused_before_any_database_work(chats, chat):
 
 
 def test_the_routines_refuse_what_is_not_a_chat_too(chats):
-    for chat in ("15550000001@s.whatsapp.net\n", "015550000001@s.whatsapp.net", "1--2@g.us", "x@g.us", "1@g.us "):
+    too_long = "1" * 300 + "@g.us"  # a jid no client column holds, never cut down to a shorter chat's
+    for chat in (
+        "15550000001@s.whatsapp.net\n",
+        "015550000001@s.whatsapp.net",
+        "1--2@g.us",
+        "x@g.us",
+        "1@g.us ",
+        too_long,
+    ):
         with pytest.raises(Exception, match="is not"):
             call_batch(chats, chat, 10)
     assert naming(chats.stores, USER_CHAT)["messageStore.messages"] == 15

@@ -32,6 +32,11 @@ COUNT_PROCEDURE = "purgekit_count_chat"
 # A session's scratch table: the keys of one batch's messages.
 BATCH_TABLE = "purgekit_chat_batch_keys"
 GROUP_SUFFIX = f"@{jids.GROUP_DOMAIN}"
+# The client's jid columns hold 256 characters. The parameter is wider, and a longer chat refused: a caller's
+# longer value, cut to the parameter's length (MySQL does that outside strict mode), is then never a shorter
+# chat's jid, which it would be if the parameter were as wide as the column.
+JID_CHARS = 256
+CHAT_PARAMETER_CHARS = 1024
 
 
 class MySQLChatDeletion:
@@ -47,7 +52,7 @@ class MySQLChatDeletion:
             MySqlProcedure(
                 schema=host,
                 name=BATCH_PROCEDURE,
-                parameters="IN chat VARCHAR(256), IN batch_size INT",
+                parameters=f"IN chat VARCHAR({CHAT_PARAMETER_CHARS}), IN batch_size INT",
                 body=self.batch_body(settings, plan),
                 comment="purgekit: deletes the next batch_size messages of a chat, or its last rows (0008)",
                 definer=settings.routine_owner,
@@ -56,7 +61,7 @@ class MySQLChatDeletion:
             MySqlProcedure(
                 schema=host,
                 name=COUNT_PROCEDURE,
-                parameters="IN chat VARCHAR(256)",
+                parameters=f"IN chat VARCHAR({CHAT_PARAMETER_CHARS})",
                 body=self.count_body(settings, plan),
                 comment="purgekit: counts what deleting a chat would delete, table by table (0008)",
                 definer=settings.routine_owner,
@@ -88,7 +93,9 @@ class MySQLChatDeletion:
         user, group = mysql_literal(jids.USER_SUFFIX), mysql_literal(GROUP_SUFFIX)
         u, g = len(jids.USER_SUFFIX), len(GROUP_SUFFIX)
         return [
-            f"    IF CHAR_LENGTH(chat) > {u} AND CAST(RIGHT(chat, {u}) AS BINARY) = CAST({user} AS BINARY) THEN",
+            f"    IF CHAR_LENGTH(chat) > {JID_CHARS} THEN",
+            "        SET v_valid = FALSE;",
+            f"    ELSEIF CHAR_LENGTH(chat) > {u} AND CAST(RIGHT(chat, {u}) AS BINARY) = CAST({user} AS BINARY) THEN",
             f"        SET v_local = LEFT(chat, CHAR_LENGTH(chat) - {u});",
             f"        IF CHAR_LENGTH(v_local) <= {jids.MAX_USER_DIGITS} AND v_local NOT REGEXP '[^0-9]' THEN",
             f"            IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND {jids.MAX_USER_NUMBER} THEN",

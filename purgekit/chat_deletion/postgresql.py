@@ -26,6 +26,8 @@ from purgekit.objects.grant import SchemaUsage
 from purgekit.sql import pg_ident, pg_literal, pg_quote_ident
 
 BATCH_FUNCTION = "delete_chat_batch"
+# The client's jid columns hold 256 characters: a longer chat is refused, as on MySQL.
+JID_CHARS = 256
 COUNT_FUNCTION = "count_chat"
 # Batches of one chat never run side by side (two would conflict on the same rows): an advisory lock keyed
 # (CHAT_LOCK_CLASS, hashtext(chat)), two int4 keys, a key space apart from the collector's one bigint.
@@ -128,7 +130,8 @@ class PostgreSQLChatDeletion:
             "            END IF;",
             "        END IF;",
             "    END IF;",
-            f'    IF chat IS NULL OR NOT (coalesce(chat COLLATE "C" = (v_number::text || {suffix}) COLLATE "C", false)'
+            f"    IF chat IS NULL OR char_length(chat) > {JID_CHARS}"
+            f' OR NOT (coalesce(chat COLLATE "C" = (v_number::text || {suffix}) COLLATE "C", false)'
             """ OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN""",
             "        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',",
             f"            MESSAGE = format({refusal}, to_json(chat)::text);",

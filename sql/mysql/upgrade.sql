@@ -616,7 +616,7 @@ UPDATE `contactStore`.purgekit_version SET version_num='0006' WHERE `contactStor
 -- Running upgrade 0006 -> 0008
 
 DELIMITER //
-CREATE PROCEDURE `contactStore`.`purgekit_delete_chat_batch`(IN chat VARCHAR(256), IN batch_size INT)
+CREATE PROCEDURE `contactStore`.`purgekit_delete_chat_batch`(IN chat VARCHAR(1024), IN batch_size INT)
     MODIFIES SQL DATA
     SQL SECURITY DEFINER
     COMMENT 'purgekit: deletes the next batch_size messages of a chat, or its last rows (0008)'
@@ -634,7 +634,9 @@ dc: BEGIN
     IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
         SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'batch_size is not between 1 and 1000000';
     END IF;
-    IF CHAR_LENGTH(chat) > 15 AND CAST(RIGHT(chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
+    IF CHAR_LENGTH(chat) > 256 THEN
+        SET v_valid = FALSE;
+    ELSEIF CHAR_LENGTH(chat) > 15 AND CAST(RIGHT(chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
         SET v_local = LEFT(chat, CHAR_LENGTH(chat) - 15);
         IF CHAR_LENGTH(v_local) <= 19 AND v_local NOT REGEXP '[^0-9]' THEN
             IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND 9223372036854775807 THEN
@@ -716,7 +718,7 @@ END
 DELIMITER ;
 
 DELIMITER //
-CREATE PROCEDURE `contactStore`.`purgekit_count_chat`(IN chat VARCHAR(256))
+CREATE PROCEDURE `contactStore`.`purgekit_count_chat`(IN chat VARCHAR(1024))
     MODIFIES SQL DATA
     SQL SECURITY DEFINER
     COMMENT 'purgekit: counts what deleting a chat would delete, table by table (0008)'
@@ -724,7 +726,9 @@ BEGIN
     DECLARE v_local VARCHAR(256);
     DECLARE v_valid BOOLEAN DEFAULT FALSE;
     DECLARE v_refusal VARCHAR(128);
-    IF CHAR_LENGTH(chat) > 15 AND CAST(RIGHT(chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
+    IF CHAR_LENGTH(chat) > 256 THEN
+        SET v_valid = FALSE;
+    ELSEIF CHAR_LENGTH(chat) > 15 AND CAST(RIGHT(chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
         SET v_local = LEFT(chat, CHAR_LENGTH(chat) - 15);
         IF CHAR_LENGTH(v_local) <= 19 AND v_local NOT REGEXP '[^0-9]' THEN
             IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND 9223372036854775807 THEN

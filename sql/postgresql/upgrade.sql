@@ -901,7 +901,7 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF chat IS NULL OR NOT (coalesce(chat COLLATE "C" = (v_number::text || '@s.whatsapp.net') COLLATE "C", false) OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN
+    IF chat IS NULL OR char_length(chat) > 256 OR NOT (coalesce(chat COLLATE "C" = (v_number::text || '@s.whatsapp.net') COLLATE "C", false) OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('chat %s is not a user''s chat, exactly <digits>@s.whatsapp.net, or a group''s, <digits>@g.us or <digits>-<digits>@g.us: nothing deleted', to_json(chat)::text);
     END IF;
@@ -992,7 +992,7 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF chat IS NULL OR NOT (coalesce(chat COLLATE "C" = (v_number::text || '@s.whatsapp.net') COLLATE "C", false) OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN
+    IF chat IS NULL OR char_length(chat) > 256 OR NOT (coalesce(chat COLLATE "C" = (v_number::text || '@s.whatsapp.net') COLLATE "C", false) OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = format('chat %s is not a user''s chat, exactly <digits>@s.whatsapp.net, or a group''s, <digits>@g.us or <digits>-<digits>@g.us: nothing deleted', to_json(chat)::text);
     END IF;
