@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["ErasureFailed", "MessageDeletionReport", "delete_message", "erase_user", "erase_users"]
+__all__ = ["ErasureFailed", "MessageDeletionReport", "delete_chat", "delete_message", "erase_user", "erase_users"]
 
 _MESSAGE_DELETION = ("MessageDeletionReport", "delete_message")
 
@@ -13,6 +13,10 @@ def __getattr__(name: str):
         from purgekit.message_deletion import runner
 
         return getattr(runner, name)
+    if name == "delete_chat":
+        from purgekit.chat_deletion.runner import delete_chat
+
+        return delete_chat
     if name in __all__:
         from purgekit import erase
 

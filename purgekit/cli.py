@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 import typer
 
 from purgekit import __version__
-from purgekit.commands import db, delete_message, doctor, erase, gc, serve, verify
+from purgekit.commands import db, delete_chat, delete_message, doctor, erase, gc, serve, verify
 from purgekit.commands.common import OUTPUT
 from purgekit.errors import PurgekitError, reason
 
@@ -30,7 +30,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for command in (erase, delete_message, doctor, verify, gc, db, serve):
+for command in (erase, delete_message, delete_chat, doctor, verify, gc, db, serve):
     command.register(app)
 
 # Commands another installed distribution adds (purgekit-lab: `purgekit sample-stores`).

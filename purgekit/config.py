@@ -123,6 +123,8 @@ MAX_PG_NAME_BYTES = 63
 MAX_MYSQL_NAME_CHARS = 64
 # PURGEKIT_SCHEMA gets a suffix for the collector's own schema (purgekit/gc/postgresql.py: `<schema>_gc`).
 SCHEMA_SUFFIX = "_gc"
+# The chat deletion's schema (revision 0008): the longer name, checked too.
+CHAT_SCHEMA_SUFFIX = "_chat"
 # Role names PostgreSQL reads as keywords whatever the quoting: never a role purgekit may grant to or own by.
 PG_RESERVED_ROLES = ("public", "none")
 
@@ -199,6 +201,7 @@ def _check(settings: Settings) -> None:
     if mysql:
         return
     _pg_name("PURGEKIT_SCHEMA", settings.schema, "a schema name", SCHEMA_SUFFIX)
+    _pg_name("PURGEKIT_SCHEMA", settings.schema, "a schema name", CHAT_SCHEMA_SUFFIX)
     if settings.schema.startswith("pg_"):
         raise _refuse("PURGEKIT_SCHEMA", settings.schema, "schema names starting with pg_ are PostgreSQL's own")
     if settings.fdw is not None:

@@ -36,7 +36,7 @@ TIMEOUT_VARIABLE = "PURGEKIT_WHATSAPP_GATEWAY_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 ENVIRONMENT = {
-    GATEWAY_VARIABLE: "base URL of the WhatsApp gateway (--for-everyone, --from-whatsapp)",
+    GATEWAY_VARIABLE: "base URL of the WhatsApp gateway",
     TOKEN_VARIABLE: "its bearer token (secret)",
     TIMEOUT_VARIABLE: f"seconds to wait for it (default {DEFAULT_TIMEOUT_SECONDS:g})",
 }

@@ -25,6 +25,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from purgekit.chat_deletion.plan import CHAT_DELETION_PLAN, ChatDeletionPlan
 from purgekit.config import Settings
 from purgekit.dialects import MySQLDialect, PostgreSQLDialect
 from purgekit.errors import DatabaseProblem, connection_failed, reason
@@ -129,6 +130,17 @@ def _message_deletion_plan(plan: MessageDeletionPlan) -> tuple[ColumnUse, ...]:
 
 
 @columns_used.register
+def _chat_deletion_plan(plan: ChatDeletionPlan) -> tuple[ColumnUse, ...]:
+    """Deleting a chat (revision 0008): the messages' id and key, the columns the others are matched on."""
+    uses = [
+        ColumnUse(table.store, table.name, c.name, _kind(c.pg_type), "to delete a chat")
+        for table in plan.tables
+        for c in plan.columns_read(table)
+    ]
+    return tuple(dict.fromkeys(uses))
+
+
+@columns_used.register
 def _revoke_rules(rules: RevokeRules) -> tuple[ColumnUse, ...]:
     """What `delete-message --for-everyone` reads to decide (checked then only: purgekit/message_deletion)."""
     messages, participants = rules.messages, rules.participants
@@ -143,7 +155,7 @@ def _revoke_rules(rules: RevokeRules) -> tuple[ColumnUse, ...]:
 
 
 # What the installed revisions' routines use (the newest plan of each kind: it uses all its elders do).
-PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2, MESSAGE_DELETION_PLAN)
+PLANS: tuple[object, ...] = (ERASURE_PLAN_V2, GC_PLAN_V2, MESSAGE_DELETION_PLAN, CHAT_DELETION_PLAN)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from purgekit import deploy
 from purgekit.cli import app
 from purgekit.config import ENVIRONMENT
+from purgekit.gateway import ENVIRONMENT as GATEWAY_ENVIRONMENT
 from purgekit.stores import Store
 
 HELPS = {
@@ -26,6 +27,7 @@ HELPS = {
     ("doctor",): ("PURGEKIT_DATABASE_URL", "WA_DB_NAME_PREFIX", "PURGEKIT_FDW_HOST"),
     ("gc",): ("PURGEKIT_DATABASE_URL", "WA_DB_NAME_PREFIX"),
     ("delete-message",): ("PURGEKIT_DATABASE_URL", "PURGEKIT_WHATSAPP_GATEWAY", "PURGEKIT_REVOKE_WINDOW"),
+    ("delete-chat",): ("PURGEKIT_DATABASE_URL", "WA_DB_NAME_PREFIX", "PURGEKIT_WHATSAPP_GATEWAY"),
     ("db", "upgrade"): ("PURGEKIT_DATABASE_URL", "WA_DB_NAME_PREFIX", "PURGEKIT_EXECUTE_GRANTEES"),
     ("db", "downgrade"): ("PURGEKIT_DATABASE_URL", "WA_DB_NAME_PREFIX", "PURGEKIT_ROUTINE_OWNER"),
     ("db", "current"): ("PURGEKIT_DATABASE_URL", "WA_DB_NAME_PREFIX"),
@@ -59,7 +61,7 @@ def test_each_help_reads_at_80_columns_with_plain_metavars_and_ends_with_its_env
     assert all(len(line) <= 80 for line in text.splitlines()), text
     environment_section = text.rstrip().rsplit("\n  Environment:\n", 1)[1]
     listed = [line.split()[0] for line in environment_section.splitlines()]
-    assert set(HELPS[command]) <= set(listed) and set(listed) <= set(ENVIRONMENT)
+    assert set(HELPS[command]) <= set(listed) and set(listed) <= set(ENVIRONMENT) | set(GATEWAY_ENVIRONMENT)
 
 
 def test_metavars_name_what_to_give():

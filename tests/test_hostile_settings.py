@@ -212,6 +212,12 @@ def test_mysql_settings_with_quotes_percent_and_braces_install_and_work(mysql_se
         ),
         (
             "postgresql+psycopg2://dba@db.example/contactStore",
+            "PURGEKIT_SCHEMA",
+            "p" * 59,
+            "more than 58 bytes: PostgreSQL would truncate a schema name into another name",
+        ),
+        (
+            "postgresql+psycopg2://dba@db.example/contactStore",
             "WA_DB_NAME_PREFIX",
             "acme\n",
             "control characters cannot be part of a database name",

@@ -121,10 +121,12 @@ def test_the_whole_job_with_plain_urls(stores):
         " with.",
         "Running upgrade 0005 -> 0006, The messages garbage collector, version 2: exact while the client writes,"
         " for its own grantees.",
-        "Running upgrade 0006 -> 0007, Deleting one message (document 002): the message and what belongs only to it,"
-        " in one transaction.",
-        "Running upgrade 0007 -> 0009, purgekit_jobs, the record of every job `purgekit serve` and `purgekit worker`"
-        " run (purgekit/service).",
+        "Running upgrade 0006 -> 0007, Deleting one message: the message and what belongs only to it, in one"
+        " transaction.",
+        "Running upgrade 0007 -> 0008, Deleting one chat: routines deleting a chat's messages in bounded batches, the"
+        " chat last.",
+        "Running upgrade 0008 -> 0009, purgekit_jobs, the record of every job `purgekit serve` and `purgekit worker`"
+        " run.",
     ]
     assert purgekit("db", "current", **env).stdout == f"{deploy.head_revision()} (head)\n"
     verify = purgekit("verify", "--json", **env)

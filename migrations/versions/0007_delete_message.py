@@ -1,4 +1,4 @@
-"""Deleting one message (document 002): the message and what belongs only to it, in one transaction.
+"""Deleting one message: the message and what belongs only to it, in one transaction.
 
 PostgreSQL: function <PURGEKIT_SCHEMA>.delete_message(chat text, key_id text, from_me boolean) through the
 foreign tables of revision 0004 (messages_pending_actions gains key_from_me and key_id), and USAGE on the

@@ -1,11 +1,11 @@
-"""purgekit_jobs, the record of every job `purgekit serve` and `purgekit worker` run (purgekit/service).
+"""purgekit_jobs, the record of every job `purgekit serve` and `purgekit worker` run.
 
 The table purgekit_jobs — PostgreSQL: in purgekit's schema of contactStore's database; MySQL: in the
 contactStore schema — declared once as a SQLAlchemy Table (purgekit/service/jobs_table.py). Downgrade drops it,
 and the jobs with it: while it holds jobs the downgrade stops unless told `-x drop_jobs=yes`.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -17,7 +17,7 @@ from purgekit.revisions import install, settings_of, uninstall
 from purgekit.service.jobs_table import JobsPlace
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

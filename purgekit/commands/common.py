@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import typer
@@ -41,11 +41,12 @@ DATABASE_VARIABLES = (
 )
 
 
-def environment(names: Iterable[str]) -> str:
-    """The help's last section: the environment variables a command reads, one a line (kept as written)."""
+def environment(names: Iterable[str], described: Mapping[str, str] = ENVIRONMENT) -> str:
+    """The help's last section: the environment variables a command reads, one a line (kept as written);
+    `described` says what each is (the settings', or more, such as the WhatsApp gateway's)."""
     names = list(names)
     width = max(map(len, names))
-    lines = [f"  {name.ljust(width)}  {ENVIRONMENT[name]}" for name in names]
+    lines = [f"  {name.ljust(width)}  {described[name]}" for name in names]
     return "\b\nEnvironment:\n" + "\n".join(lines)
 
 

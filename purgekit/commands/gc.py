@@ -65,8 +65,9 @@ class _StopFlag:
     """First Ctrl-C (or SIGTERM): stop after the batch in flight, which commits with its checkpoint.
     A second Ctrl-C interrupts at once (that batch then rolls back, or commits unreported)."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: str = "gc") -> None:
         self.requested = False
+        self.command = command
 
     def __call__(self) -> bool:
         return self.requested
@@ -78,7 +79,7 @@ class _StopFlag:
                 raise KeyboardInterrupt
             self.requested = True
             print(
-                "\npurgekit gc: stopping after the batch in flight (Ctrl-C again to interrupt at once)",
+                f"\npurgekit {self.command}: stopping after the batch in flight (Ctrl-C again to interrupt at once)",
                 file=sys.stderr,
                 flush=True,
             )

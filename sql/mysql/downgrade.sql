@@ -16,11 +16,19 @@ SET SESSION sql_mode = COALESCE((SELECT 'purgekit: this downgrade drops purgekit
 -- it with mysql --init-command="SET @purgekit_drop_receipts='yes'".
 SET SESSION sql_mode = COALESCE((SELECT 'purgekit: this downgrade drops purgekit_receipts which holds receipts (the record of every erasure): export them; then run the script with --init-command="SET @purgekit_drop_receipts=''yes''"; nothing was changed' FROM DUAL WHERE COALESCE(@purgekit_drop_receipts, '') <> 'yes' AND EXISTS (SELECT 1 FROM `contactStore`.`purgekit_receipts`)), @@SESSION.sql_mode);
 
--- Running downgrade 0009 -> 0007
+-- Running downgrade 0009 -> 0008
 
 DROP TABLE `contactStore`.purgekit_jobs;
 
-UPDATE `contactStore`.purgekit_version SET version_num='0007' WHERE `contactStore`.purgekit_version.version_num = '0009';
+UPDATE `contactStore`.purgekit_version SET version_num='0008' WHERE `contactStore`.purgekit_version.version_num = '0009';
+
+-- Running downgrade 0008 -> 0007
+
+DROP PROCEDURE `contactStore`.`purgekit_count_chat`;
+
+DROP PROCEDURE `contactStore`.`purgekit_delete_chat_batch`;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0007' WHERE `contactStore`.purgekit_version.version_num = '0008';
 
 -- Running downgrade 0007 -> 0006
 

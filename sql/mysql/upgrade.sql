@@ -719,7 +719,174 @@ DELIMITER ;
 
 UPDATE `contactStore`.purgekit_version SET version_num='0007' WHERE `contactStore`.purgekit_version.version_num = '0006';
 
--- Running upgrade 0007 -> 0009
+-- Running upgrade 0007 -> 0008
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_delete_chat_batch`(IN chat VARCHAR(1024), IN batch_size INT)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: deletes the next batch_size messages of a chat, or its last rows (0008)'
+dc: BEGIN
+    DECLARE v_local VARCHAR(256);
+    DECLARE v_valid BOOLEAN DEFAULT FALSE;
+    DECLARE v_refusal VARCHAR(128);
+    DECLARE n_0, n_1, n_2, n_3, n_4 BIGINT DEFAULT 0;
+    DECLARE v_found BIGINT DEFAULT 0;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'batch_size is not between 1 and 1000000';
+    END IF;
+    IF CHAR_LENGTH(chat) > 256 THEN
+        SET v_valid = FALSE;
+    ELSEIF CHAR_LENGTH(chat) > 15 AND CAST(RIGHT(chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
+        SET v_local = LEFT(chat, CHAR_LENGTH(chat) - 15);
+        IF CHAR_LENGTH(v_local) <= 19 AND v_local NOT REGEXP '[^0-9]' THEN
+            IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND 9223372036854775807 THEN
+                SET v_valid = CAST(chat AS BINARY) = CAST(CONCAT(CAST(v_local AS DECIMAL(20, 0)), '@s.whatsapp.net') AS BINARY);
+            END IF;
+        END IF;
+    ELSEIF CHAR_LENGTH(chat) > 5 AND CAST(RIGHT(chat, 5) AS BINARY) = CAST('@g.us' AS BINARY) THEN
+        SET v_local = LEFT(chat, CHAR_LENGTH(chat) - 5);
+        SET v_valid = v_local NOT REGEXP '[^0-9-]'
+            AND LEFT(v_local, 1) <> '-' AND RIGHT(v_local, 1) <> '-'
+            AND CHAR_LENGTH(v_local) - CHAR_LENGTH(REPLACE(v_local, '-', '')) <= 1;
+    END IF;
+    IF NOT v_valid THEN
+        SET v_refusal = CONCAT('chat ', IFNULL(LEFT(JSON_QUOTE(chat), 40), 'NULL'), ' is not a chat jid (purgekit/jids.py): nothing deleted');
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = v_refusal;
+    END IF;
+    BEGIN
+        DECLARE v_shadowed VARCHAR(200);
+        DECLARE v_refusal VARCHAR(512);
+        DECLARE EXIT HANDLER FOR 1050
+        BEGIN
+            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed, ': refused, nothing changed');
+            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;
+        END;
+        SET v_shadowed = 'messageStore.messages';
+        CREATE TEMPORARY TABLE `messageStore`.`messages` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages`;
+        SET v_shadowed = 'axolotlStore.message_base_key';
+        CREATE TEMPORARY TABLE `axolotlStore`.`message_base_key` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `axolotlStore`.`message_base_key`;
+        SET v_shadowed = 'messageStore.messages_receipt_log';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_receipt_log` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_receipt_log`;
+        SET v_shadowed = 'messageStore.messages_pending_actions';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_pending_actions` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_pending_actions`;
+        SET v_shadowed = 'messageStore.chats';
+        CREATE TEMPORARY TABLE `messageStore`.`chats` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`chats`;
+    END;
+    DROP TEMPORARY TABLE IF EXISTS `contactStore`.`purgekit_chat_batch_keys`;
+    CREATE TEMPORARY TABLE `contactStore`.`purgekit_chat_batch_keys` (PRIMARY KEY (`id`), KEY (`key_id`)) ENGINE=InnoDB
+        SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m LIMIT 0;
+    COMMIT;
+    SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+    START TRANSACTION;
+    INSERT INTO `contactStore`.`purgekit_chat_batch_keys` SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m
+        WHERE m.`key_remote_jid` = chat LIMIT batch_size FOR UPDATE;
+    SET v_found = ROW_COUNT();
+    IF v_found = 0 THEN
+        SELECT COUNT(*) INTO v_found FROM `messageStore`.`chats` AS c WHERE c.`key_remote_jid` = chat FOR UPDATE;
+        DELETE t FROM `axolotlStore`.`message_base_key` AS t WHERE t.`msg_key_remote_jid` = chat;
+        SET n_1 = ROW_COUNT();
+        DELETE t FROM `messageStore`.`messages_receipt_log` AS t WHERE t.`key_remote_jid` = chat;
+        SET n_2 = ROW_COUNT();
+        DELETE t FROM `messageStore`.`messages_pending_actions` AS t WHERE t.`key_remote_jid` = chat;
+        SET n_3 = ROW_COUNT();
+        DELETE c FROM `messageStore`.`chats` AS c WHERE c.`key_remote_jid` = chat;
+        SET n_4 = ROW_COUNT();
+        COMMIT;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_chat_batch_keys`;
+        SELECT n_0 AS `messages_deleted`, n_1 AS `message_base_key_deleted`, n_2 AS `messages_receipt_log_deleted`, n_3 AS `messages_pending_actions_deleted`, n_4 AS `chats_deleted`, TRUE AS finished;
+        LEAVE dc;
+    END IF;
+    DELETE m FROM `messageStore`.`messages` AS m JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON b.`id` = m.`id`;
+    SET n_0 = ROW_COUNT();
+    DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON t.`msg_key_remote_jid` = b.`key_remote_jid` AND t.`msg_key_from_me` = b.`key_from_me` AND t.`msg_key_id` = b.`key_id`;
+    SET n_1 = ROW_COUNT();
+    DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_id` = b.`key_id`
+            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = (NOT b.`key_from_me`));
+    SET n_2 = ROW_COUNT();
+    DELETE t FROM `messageStore`.`messages_pending_actions` AS t STRAIGHT_JOIN `contactStore`.`purgekit_chat_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_from_me` = b.`key_from_me` AND t.`key_id` = b.`key_id` WHERE t.`key_remote_jid` = chat;
+    SET n_3 = ROW_COUNT();
+    COMMIT;
+    DROP TEMPORARY TABLE `contactStore`.`purgekit_chat_batch_keys`;
+    SELECT n_0 AS `messages_deleted`, n_1 AS `message_base_key_deleted`, n_2 AS `messages_receipt_log_deleted`, n_3 AS `messages_pending_actions_deleted`, n_4 AS `chats_deleted`, FALSE AS finished;
+END
+//
+DELIMITER ;
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_count_chat`(IN chat VARCHAR(1024))
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: counts what deleting a chat would delete, table by table (0008)'
+BEGIN
+    DECLARE v_local VARCHAR(256);
+    DECLARE v_valid BOOLEAN DEFAULT FALSE;
+    DECLARE v_refusal VARCHAR(128);
+    IF CHAR_LENGTH(chat) > 256 THEN
+        SET v_valid = FALSE;
+    ELSEIF CHAR_LENGTH(chat) > 15 AND CAST(RIGHT(chat, 15) AS BINARY) = CAST('@s.whatsapp.net' AS BINARY) THEN
+        SET v_local = LEFT(chat, CHAR_LENGTH(chat) - 15);
+        IF CHAR_LENGTH(v_local) <= 19 AND v_local NOT REGEXP '[^0-9]' THEN
+            IF CAST(v_local AS DECIMAL(20, 0)) BETWEEN 1 AND 9223372036854775807 THEN
+                SET v_valid = CAST(chat AS BINARY) = CAST(CONCAT(CAST(v_local AS DECIMAL(20, 0)), '@s.whatsapp.net') AS BINARY);
+            END IF;
+        END IF;
+    ELSEIF CHAR_LENGTH(chat) > 5 AND CAST(RIGHT(chat, 5) AS BINARY) = CAST('@g.us' AS BINARY) THEN
+        SET v_local = LEFT(chat, CHAR_LENGTH(chat) - 5);
+        SET v_valid = v_local NOT REGEXP '[^0-9-]'
+            AND LEFT(v_local, 1) <> '-' AND RIGHT(v_local, 1) <> '-'
+            AND CHAR_LENGTH(v_local) - CHAR_LENGTH(REPLACE(v_local, '-', '')) <= 1;
+    END IF;
+    IF NOT v_valid THEN
+        SET v_refusal = CONCAT('chat ', IFNULL(LEFT(JSON_QUOTE(chat), 40), 'NULL'), ' is not a chat jid (purgekit/jids.py): nothing deleted');
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = v_refusal;
+    END IF;
+    BEGIN
+        DECLARE v_shadowed VARCHAR(200);
+        DECLARE v_refusal VARCHAR(512);
+        DECLARE EXIT HANDLER FOR 1050
+        BEGIN
+            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed, ': refused, nothing changed');
+            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;
+        END;
+        SET v_shadowed = 'messageStore.messages';
+        CREATE TEMPORARY TABLE `messageStore`.`messages` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages`;
+        SET v_shadowed = 'axolotlStore.message_base_key';
+        CREATE TEMPORARY TABLE `axolotlStore`.`message_base_key` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `axolotlStore`.`message_base_key`;
+        SET v_shadowed = 'messageStore.messages_receipt_log';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_receipt_log` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_receipt_log`;
+        SET v_shadowed = 'messageStore.messages_pending_actions';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_pending_actions` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_pending_actions`;
+        SET v_shadowed = 'messageStore.chats';
+        CREATE TEMPORARY TABLE `messageStore`.`chats` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`chats`;
+    END;
+    SELECT (SELECT COUNT(*) FROM `messageStore`.`messages` AS t WHERE t.`key_remote_jid` = chat) AS `messages_found`,
+        (SELECT COUNT(*) FROM `axolotlStore`.`message_base_key` AS t WHERE t.`msg_key_remote_jid` = chat) AS `message_base_key_found`,
+        (SELECT COUNT(*) FROM `messageStore`.`messages_receipt_log` AS t WHERE t.`key_remote_jid` = chat) AS `messages_receipt_log_found`,
+        (SELECT COUNT(*) FROM `messageStore`.`messages_pending_actions` AS t WHERE t.`key_remote_jid` = chat) AS `messages_pending_actions_found`,
+        (SELECT COUNT(*) FROM `messageStore`.`chats` AS t WHERE t.`key_remote_jid` = chat) AS `chats_found`;
+END
+//
+DELIMITER ;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0008' WHERE `contactStore`.purgekit_version.version_num = '0007';
+
+-- Running upgrade 0008 -> 0009
 
 CREATE TABLE `contactStore`.purgekit_jobs (
 	id BIGINT NOT NULL AUTO_INCREMENT,
@@ -745,5 +912,5 @@ CREATE TABLE `contactStore`.purgekit_jobs (
 
 CREATE INDEX purgekit_jobs_state ON `contactStore`.purgekit_jobs (state, id);
 
-UPDATE `contactStore`.purgekit_version SET version_num='0009' WHERE `contactStore`.purgekit_version.version_num = '0007';
+UPDATE `contactStore`.purgekit_version SET version_num='0009' WHERE `contactStore`.purgekit_version.version_num = '0008';
 

@@ -43,11 +43,31 @@ $do$;
 
 BEGIN;
 
--- Running downgrade 0009 -> 0007
+-- Running downgrade 0009 -> 0008
 
 DROP TABLE purgekit.purgekit_jobs RESTRICT;
 
-UPDATE purgekit_version SET version_num='0007' WHERE purgekit_version.version_num = '0009';
+UPDATE purgekit_version SET version_num='0008' WHERE purgekit_version.version_num = '0009';
+
+-- Running downgrade 0008 -> 0007
+
+DROP FUNCTION purgekit_chat."count_chat"(text) RESTRICT;
+
+DROP FUNCTION purgekit_chat."delete_chat_batch"(text, integer) RESTRICT;
+
+DROP FOREIGN TABLE purgekit_chat.chats RESTRICT;
+
+DROP FOREIGN TABLE purgekit_chat.messages_pending_actions RESTRICT;
+
+DROP FOREIGN TABLE purgekit_chat.messages_receipt_log RESTRICT;
+
+DROP FOREIGN TABLE purgekit_chat.message_base_key RESTRICT;
+
+DROP FOREIGN TABLE purgekit_chat.messages RESTRICT;
+
+DROP SCHEMA purgekit_chat RESTRICT;
+
+UPDATE purgekit_version SET version_num='0007' WHERE purgekit_version.version_num = '0008';
 
 -- Running downgrade 0007 -> 0006
 

@@ -956,7 +956,199 @@ REVOKE ALL ON FUNCTION purgekit."delete_message"(text, text, boolean) FROM PUBLI
 
 UPDATE purgekit_version SET version_num='0007' WHERE purgekit_version.version_num = '0006';
 
--- Running upgrade 0007 -> 0009
+-- Running upgrade 0007 -> 0008
+
+CREATE SCHEMA purgekit_chat;
+
+CREATE FOREIGN TABLE purgekit_chat.messages (
+    id bigint,
+    key_remote_jid character varying(256),
+    key_from_me boolean,
+    key_id character varying(64)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages');
+
+CREATE FOREIGN TABLE purgekit_chat.message_base_key (
+    msg_key_remote_jid character varying(256),
+    msg_key_from_me boolean,
+    msg_key_id character varying(64)
+)
+SERVER purgekit_axolotlstore
+OPTIONS (schema_name 'public', table_name 'message_base_key');
+
+CREATE FOREIGN TABLE purgekit_chat.messages_receipt_log (
+    key_remote_jid character varying(256),
+    key_id character varying(64)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages_receipt_log');
+
+CREATE FOREIGN TABLE purgekit_chat.messages_pending_actions (
+    key_remote_jid character varying(256),
+    key_from_me boolean,
+    key_id character varying(64)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'messages_pending_actions');
+
+CREATE FOREIGN TABLE purgekit_chat.chats (
+    key_remote_jid character varying(256)
+)
+SERVER purgekit_messagestore
+OPTIONS (schema_name 'public', table_name 'chats');
+
+CREATE FUNCTION purgekit_chat."delete_chat_batch"(chat text, batch_size integer)
+    RETURNS TABLE (messages_deleted bigint, message_base_key_deleted bigint, messages_receipt_log_deleted bigint, messages_pending_actions_deleted bigint, chats_deleted bigint, finished boolean)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_local text;
+    v_number bigint;
+    v_joins text[];
+    v_keys text[];
+    v_ids bigint[];
+    v_arms text;
+    v_from integer;
+    v_rows bigint;
+    d_id bigint[];
+    d_key_remote_jid character varying(256)[];
+    d_key_from_me boolean[];
+    d_key_id character varying(64)[];
+    v_key_id_true character varying(64)[];
+    v_key_id_false character varying(64)[];
+    n_0 bigint := 0;
+    n_1 bigint := 0;
+    n_2 bigint := 0;
+    n_3 bigint := 0;
+    n_4 bigint := 0;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('batch_size %s is not between 1 and 1000000', batch_size);
+    END IF;
+    IF right(chat, 15) = '@s.whatsapp.net' THEN
+        v_local := left(chat, -15);
+        IF v_local ~ '^[0-9]{1,19}$' THEN
+            IF v_local::numeric BETWEEN 1 AND 9223372036854775807 THEN
+                v_number := v_local::bigint;
+            END IF;
+        END IF;
+    END IF;
+    IF chat IS NULL OR char_length(chat) > 256 OR NOT (coalesce(chat COLLATE "C" = (v_number::text || '@s.whatsapp.net') COLLATE "C", false) OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('chat %s is not a user''s chat, exactly <digits>@s.whatsapp.net, or a group''s, <digits>@g.us or <digits>-<digits>@g.us: nothing deleted', to_json(chat)::text);
+    END IF;
+    -- One batch of a chat at a time: two would delete the same rows, and one of them fail.
+    PERFORM pg_advisory_xact_lock(1703750003, hashtext(chat));
+    -- Joins run on the remote store only (purgekit/gc/postgresql.py, LOCAL_JOINS); put back at the end.
+    v_joins := ARRAY[current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), current_setting('enable_nestloop')];
+    PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'off', true);
+    -- Up to batch_size of the chat's messages (the fetch stops there), as arrays: one row back.
+    SELECT array_agg(m.id), array_agg(m.key_remote_jid), array_agg(m.key_from_me), array_agg(m.key_id) INTO d_id, d_key_remote_jid, d_key_from_me, d_key_id
+        FROM (SELECT m.id, m.key_remote_jid, m.key_from_me, m.key_id FROM purgekit_chat.messages AS m WHERE m.key_remote_jid = chat LIMIT batch_size) AS m;
+    IF d_id IS NULL THEN
+        -- The last step: no message of the chat is left. The chats row is locked first: a client
+        -- that wrote a message (and its chats row) since this transaction's snapshot makes this
+        -- fail (serialization failure; the caller runs the batch again, and finds that message).
+        PERFORM 1 FROM purgekit_chat.chats AS c WHERE c.key_remote_jid = chat FOR UPDATE;
+        DELETE FROM purgekit_chat.message_base_key AS t WHERE t.msg_key_remote_jid = chat;
+        GET DIAGNOSTICS n_1 = ROW_COUNT;
+        DELETE FROM purgekit_chat.messages_receipt_log AS t WHERE t.key_remote_jid = chat;
+        GET DIAGNOSTICS n_2 = ROW_COUNT;
+        DELETE FROM purgekit_chat.messages_pending_actions AS t WHERE t.key_remote_jid = chat;
+        GET DIAGNOSTICS n_3 = ROW_COUNT;
+        DELETE FROM purgekit_chat.chats AS c WHERE c.key_remote_jid = chat;
+        GET DIAGNOSTICS n_4 = ROW_COUNT;
+        finished := true;
+    ELSE
+            -- messages_receipt_log: the rows of the collected messages that no message left matches.
+            SELECT array_agg(o.id), array_agg(o.key_remote_jid::text || chr(31) || o.key_id::text) INTO v_ids, v_keys
+                FROM purgekit_chat.messages AS m JOIN purgekit_chat.messages AS o ON o.key_remote_jid = m.key_remote_jid AND o.key_id = m.key_id
+                    AND o.key_from_me = (NOT m.key_from_me)
+                WHERE m.id = ANY(d_id);
+            -- A twin collected in this batch is not left (tested here: the remote would test every row).
+            SELECT coalesce(array_agg(o.k), '{}') INTO v_keys FROM unnest(v_ids, v_keys) AS o(id, k)
+                WHERE NOT (o.id = ANY(d_id));
+            DELETE FROM purgekit_chat.messages_receipt_log AS t USING purgekit_chat.messages AS m
+                WHERE m.id = ANY(d_id) AND t.key_remote_jid = m.key_remote_jid AND t.key_id = m.key_id AND NOT ((t.key_remote_jid::text || chr(31) || t.key_id::text) = ANY(v_keys));
+            GET DIAGNOSTICS n_2 = ROW_COUNT;
+            -- messages_pending_actions: the rows of the batch's messages, by their exact keys.
+            v_key_id_true := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE d.key_from_me);
+            DELETE FROM purgekit_chat.messages_pending_actions AS t WHERE t.key_remote_jid = chat AND t.key_from_me = true AND t.key_id = ANY(v_key_id_true);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_3 := n_3 + v_rows;
+            v_key_id_false := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE NOT d.key_from_me);
+            DELETE FROM purgekit_chat.messages_pending_actions AS t WHERE t.key_remote_jid = chat AND t.key_from_me = false AND t.key_id = ANY(v_key_id_false);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_3 := n_3 + v_rows;
+            DELETE FROM purgekit_chat.messages AS m WHERE m.id = ANY(d_id);
+            GET DIAGNOSTICS n_0 = ROW_COUNT;
+            -- message_base_key: the rows of the batch's messages, by their exact keys.
+            v_key_id_true := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE d.key_from_me);
+            DELETE FROM purgekit_chat.message_base_key AS t WHERE t.msg_key_remote_jid = chat AND t.msg_key_from_me = true AND t.msg_key_id = ANY(v_key_id_true);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_1 := n_1 + v_rows;
+            v_key_id_false := ARRAY(SELECT d.key_id FROM unnest(d_key_from_me, d_key_id) AS d(key_from_me, key_id) WHERE NOT d.key_from_me);
+            DELETE FROM purgekit_chat.message_base_key AS t WHERE t.msg_key_remote_jid = chat AND t.msg_key_from_me = false AND t.msg_key_id = ANY(v_key_id_false);
+            GET DIAGNOSTICS v_rows = ROW_COUNT;
+            n_1 := n_1 + v_rows;
+        finished := false;
+    END IF;
+    PERFORM set_config('enable_hashjoin', v_joins[1], true), set_config('enable_mergejoin', v_joins[2], true), set_config('enable_nestloop', v_joins[3], true);
+    messages_deleted := n_0;
+    message_base_key_deleted := n_1;
+    messages_receipt_log_deleted := n_2;
+    messages_pending_actions_deleted := n_3;
+    chats_deleted := n_4;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit_chat."delete_chat_batch"(text, integer) FROM PUBLIC;
+
+CREATE FUNCTION purgekit_chat."count_chat"(chat text)
+    RETURNS TABLE (messages_found bigint, message_base_key_found bigint, messages_receipt_log_found bigint, messages_pending_actions_found bigint, chats_found bigint)
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $purgekit$
+DECLARE
+    v_local text;
+    v_number bigint;
+BEGIN
+    IF right(chat, 15) = '@s.whatsapp.net' THEN
+        v_local := left(chat, -15);
+        IF v_local ~ '^[0-9]{1,19}$' THEN
+            IF v_local::numeric BETWEEN 1 AND 9223372036854775807 THEN
+                v_number := v_local::bigint;
+            END IF;
+        END IF;
+    END IF;
+    IF chat IS NULL OR char_length(chat) > 256 OR NOT (coalesce(chat COLLATE "C" = (v_number::text || '@s.whatsapp.net') COLLATE "C", false) OR chat COLLATE "C" ~ '^[0-9]+(-[0-9]+)?@g[.]us$') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('chat %s is not a user''s chat, exactly <digits>@s.whatsapp.net, or a group''s, <digits>@g.us or <digits>-<digits>@g.us: nothing deleted', to_json(chat)::text);
+    END IF;
+    -- What a deletion would delete now: every row naming the chat (the last step takes those no
+    -- message names; the batches, the rest).
+    SELECT count(*) INTO messages_found FROM purgekit_chat.messages AS t WHERE t.key_remote_jid = chat;
+    SELECT count(*) INTO message_base_key_found FROM purgekit_chat.message_base_key AS t WHERE t.msg_key_remote_jid = chat;
+    SELECT count(*) INTO messages_receipt_log_found FROM purgekit_chat.messages_receipt_log AS t WHERE t.key_remote_jid = chat;
+    SELECT count(*) INTO messages_pending_actions_found FROM purgekit_chat.messages_pending_actions AS t WHERE t.key_remote_jid = chat;
+    SELECT count(*) INTO chats_found FROM purgekit_chat.chats AS t WHERE t.key_remote_jid = chat;
+    RETURN NEXT;
+END
+$purgekit$;
+
+REVOKE ALL ON FUNCTION purgekit_chat."count_chat"(text) FROM PUBLIC;
+
+UPDATE purgekit_version SET version_num='0008' WHERE purgekit_version.version_num = '0007';
+
+-- Running upgrade 0008 -> 0009
 
 CREATE TABLE purgekit.purgekit_jobs (
 	id BIGINT GENERATED BY DEFAULT AS IDENTITY,
@@ -982,7 +1174,7 @@ CREATE TABLE purgekit.purgekit_jobs (
 
 CREATE INDEX purgekit_jobs_state ON purgekit.purgekit_jobs (state, id);
 
-UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0007';
+UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0008';
 
 COMMIT;
 
