@@ -19,7 +19,7 @@ from functools import cached_property
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from purgekit.errors import ConfigurationError
+from purgekit.errors import BadInputError, ConfigurationError
 from purgekit.sql import engine_for, mysql_account
 from purgekit.stores import Store, store_name
 
@@ -350,3 +350,18 @@ def engine_and_settings(url_or_engine: str | Engine, settings: Settings | None) 
             overrides={"url": engine.url.render_as_string(hide_password=False)}, url_option="the URL given"
         )
     return engine, owned, settings
+
+
+def named_urls(option: str, specs: list[str], example: str) -> list[tuple[str, str]]:
+    """(name, URL) per NAME=URL spec (--node, --replica, PURGEKIT_NODES): each URL read as every command reads
+    one; BadInputError (exit 2) for a spec that is not NAME=URL or a name given twice."""
+    named: list[tuple[str, str]] = []
+    for spec in specs:
+        name, sep, url = spec.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise BadInputError(f"{option} {spec.split('=')[0]!r} is not NAME=URL (e.g. {example})")
+        if any(name == seen for seen, _ in named):
+            raise BadInputError(f"{option} {name!r} is given twice")
+        parse_url(url, f"{option} {name}")
+        named.append((name, url))
+    return named

@@ -30,7 +30,7 @@ from purgekit.chat_deletion.plan import CHAT_DELETION_PLAN, MAX_BATCH_SIZE, Chat
 from purgekit.config import Settings, engine_and_settings
 from purgekit.errors import BadInputError, DatabaseFailed, DatabaseProblem, reason
 from purgekit.gateway import Gateway, GatewayFailed
-from purgekit.gc.runner import ATTEMPTS, LOCK_WAIT_SECONDS, _retryable
+from purgekit.gc.runner import ATTEMPTS, LOCK_WAIT_SECONDS
 from purgekit.stores import Store
 
 # Messages per batch: the garbage collector's measured default (docs/gc.md); bench/delete_chat.py for chats.
@@ -157,7 +157,7 @@ class ChatDeletion:
                 *counts, finished = connection.execute(call, {"chat": self.chat, "batch_size": batch_size}).one()
                 return [int(count) for count in counts], bool(finished)
             except DBAPIError as error:
-                if not _retryable(error) or attempt == ATTEMPTS:
+                if not self.settings.family.is_retryable(error, lock_wait=True) or attempt == ATTEMPTS:
                     raise
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import signal
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import typer
@@ -72,3 +75,34 @@ def counts_table(report, title: str | None = None) -> Table:
         table.add_row(count.store, count.table, f"{count.rows:,}")
     table.add_row("", "total", f"{report.total:,}", style="bold")
     return table
+
+
+class StopFlag:
+    """First Ctrl-C (or SIGTERM): stop after the batch in flight, which commits with its checkpoint.
+    A second Ctrl-C interrupts at once (that batch then rolls back, or commits unreported)."""
+
+    def __init__(self, command: str = "gc") -> None:
+        self.requested = False
+        self.command = command
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        def handler(signum, frame):
+            if self.requested and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            self.requested = True
+            print(
+                f"\npurgekit {self.command}: stopping after the batch in flight (Ctrl-C again to interrupt at once)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)

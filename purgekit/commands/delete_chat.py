@@ -19,8 +19,8 @@ import typer
 
 from purgekit.chat_deletion.plan import MAX_BATCH_SIZE
 from purgekit.chat_deletion.runner import DEFAULT_BATCH_SIZE, ChatDeletionReport, run_deletion
-from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, environment, settings_from
-from purgekit.commands.gc import WIDTH, _StopFlag, progress_line
+from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, StopFlag, environment, settings_from
+from purgekit.commands.gc import WIDTH, progress_line
 from purgekit.config import ENVIRONMENT
 from purgekit.errors import BadInputError
 from purgekit.gateway import GATEWAY_VARIABLE
@@ -93,7 +93,7 @@ def delete_chat(
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise BadInputError(f"--batch-size {batch_size:,} is not between 1 and {MAX_BATCH_SIZE:,}")
     settings = settings_from(url)
-    stop = _StopFlag("delete-chat")
+    stop = StopFlag("delete-chat")
     label = chat if len(chat) <= 14 else chat.split("@")[0]
     with stop.installed():
         report = run_deletion(

@@ -14,17 +14,15 @@ input (nothing was deleted).
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, environment, settings_from
-from purgekit.config import Settings, parse_url
+from purgekit.commands.common import DATABASE_VARIABLES, URL_OPTION, StopFlag, environment, settings_from
+from purgekit.config import Settings, named_urls, parse_url
 from purgekit.errors import BadInputError, DatabaseFailed, reason
 from purgekit.gc.dry_run import DryRun, dry_run
 from purgekit.gc.plan import MAX_BATCH_SIZE
@@ -36,19 +34,6 @@ from purgekit.gc.webhook import WebhookError, check_url, notification, post
 WIDTH = 80
 
 
-def _named_urls(option: str, specs: list[str], example: str) -> list[tuple[str, str]]:
-    named: list[tuple[str, str]] = []
-    for spec in specs:
-        name, sep, url = spec.partition("=")
-        if not sep or not name.strip() or not url.strip():
-            raise BadInputError(f"{option} {spec.split('=')[0]!r} is not NAME=URL (e.g. {example})")
-        if any(name == seen for seen, _ in named):
-            raise BadInputError(f"{option} {name!r} is given twice")
-        parse_url(url, f"{option} {name}")
-        named.append((name, url))
-    return named
-
-
 def _nodes(url: str | None, nodes: list[str]) -> list[tuple[str | None, Settings]]:
     """(node name, settings) per database; every URL is checked before any database is touched."""
     if url and nodes:
@@ -57,39 +42,8 @@ def _nodes(url: str | None, nodes: list[str]) -> list[tuple[str | None, Settings
         if url:
             parse_url(url, "--url")
         return [(None, settings_from(url))]
-    named = _named_urls("--node", nodes, "wacore2=mysql+pymysql://dba@db2/")
+    named = named_urls("--node", nodes, "wacore2=mysql+pymysql://dba@db2/")
     return [(name, settings_from(node_url).prefixed_as_url()) for name, node_url in named]
-
-
-class _StopFlag:
-    """First Ctrl-C (or SIGTERM): stop after the batch in flight, which commits with its checkpoint.
-    A second Ctrl-C interrupts at once (that batch then rolls back, or commits unreported)."""
-
-    def __init__(self, command: str = "gc") -> None:
-        self.requested = False
-        self.command = command
-
-    def __call__(self) -> bool:
-        return self.requested
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        def handler(signum, frame):
-            if self.requested and signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            self.requested = True
-            print(
-                f"\npurgekit {self.command}: stopping after the batch in flight (Ctrl-C again to interrupt at once)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
 
 
 def _duration(seconds: float) -> str:
@@ -194,7 +148,7 @@ def _throttle(
         raise BadInputError(f"--max-lag {max_lag:g} is not 0 or more seconds")
     if max_load is not None and max_load < 1:
         raise BadInputError(f"--max-load {max_load} is not 1 or more")
-    named = _named_urls("--replica", replicas, "replica1=mysql+pymysql://monitor@replica1/")
+    named = named_urls("--replica", replicas, "replica1=mysql+pymysql://monitor@replica1/")
     throttle = Throttle(
         sleep=sleep,
         max_lag=max_lag,
@@ -276,7 +230,7 @@ def gc(
         return
 
     failed = False
-    stop = _StopFlag()
+    stop = StopFlag()
     tracker = _tracker(sys.stderr.isatty() and not as_json)
     with stop.installed():
         for collector in collectors:

@@ -213,8 +213,9 @@ class Dialect(ABC):
     def key_value(self, values: Sequence[object]) -> str:
         """The text key_text() gives for a row with these values."""
 
-    def is_retryable(self, error: BaseException) -> bool:
-        """Whether a failed batch lost a deadlock or a serialization conflict: rolled back, it may run again."""
+    def is_retryable(self, error: BaseException, lock_wait: bool = False) -> bool:
+        """Whether a failed batch lost a deadlock or a serialization conflict (with `lock_wait`, or gave up
+        waiting for a lock): rolled back, it may run again."""
         return False
 
     # Receipts (revision 0002) ------------------------------------------------------------------------

@@ -396,10 +396,13 @@ class MySQLDialect(Dialect):
 
     # ER_LOCK_DEADLOCK: InnoDB rolled the batch back to break a deadlock; it may run again.
     retryable_errors = frozenset({1213})
+    # ER_LOCK_WAIT_TIMEOUT: innodb_lock_wait_timeout passed.
+    lock_wait_errors = frozenset({1205})
 
-    def is_retryable(self, error: BaseException) -> bool:
+    def is_retryable(self, error: BaseException, lock_wait: bool = False) -> bool:
         arguments = getattr(getattr(error, "orig", None), "args", ())
-        return bool(arguments) and arguments[0] in self.retryable_errors
+        code = arguments[0] if arguments else None
+        return code in self.retryable_errors or (lock_wait and code in self.lock_wait_errors)
 
     receipt_clock = "UTC_TIMESTAMP(6)"
     receipt_user = "CURRENT_USER()"

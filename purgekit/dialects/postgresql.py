@@ -407,9 +407,12 @@ class PostgreSQLDialect(Dialect):
 
     # Serialization failure, deadlock: a batch that loses either is rolled back whole, and may run again.
     retryable_sqlstates = frozenset({"40001", "40P01"})
+    # lock_not_available: a batch's lock_timeout passed.
+    lock_wait_sqlstates = frozenset({"55P03"})
 
-    def is_retryable(self, error: BaseException) -> bool:
-        return getattr(getattr(error, "orig", None), "pgcode", None) in self.retryable_sqlstates
+    def is_retryable(self, error: BaseException, lock_wait: bool = False) -> bool:
+        code = getattr(getattr(error, "orig", None), "pgcode", None)
+        return code in self.retryable_sqlstates or (lock_wait and code in self.lock_wait_sqlstates)
 
     receipt_clock = "now()"
     receipt_user = "current_user"

@@ -37,9 +37,6 @@ DEFAULT_BATCH_SIZE = 5_000
 # A batch waits at most this long for a lock the client holds, then is rolled back and tried again.
 LOCK_WAIT_SECONDS = 10
 ATTEMPTS = 8
-# SQLSTATEs (PostgreSQL) and error numbers (MySQL) after which a batch is simply tried again.
-_RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
-_RETRY_MYSQL_ERRORS = {1205, 1213}
 # What the routines answer a bad argument with (a retention below the installed minimum, say).
 _BAD_ARGUMENT = {"22023"}
 
@@ -108,26 +105,6 @@ class Outcome:
     @property
     def finished(self) -> bool:
         return self.status == "complete" and self.stopped is None
-
-
-def _code(error: DBAPIError) -> str | int | None:
-    original = error.orig
-    if getattr(original, "pgcode", None):
-        return original.pgcode
-    args = getattr(original, "args", ())
-    if args and isinstance(args[0], int):
-        sqlstate = getattr(original, "sqlstate", None)
-        return sqlstate if sqlstate in _BAD_ARGUMENT else args[0]
-    return None
-
-
-def _retryable(error: BaseException) -> bool:
-    if isinstance(error, PendingWorkAppeared):
-        return True
-    if not isinstance(error, DBAPIError):
-        return False
-    code = _code(error)
-    return code in _RETRY_SQLSTATES or code in _RETRY_MYSQL_ERRORS
 
 
 def _bad_argument(error: DBAPIError) -> bool:
@@ -248,7 +225,10 @@ class Collector:
             except (DBAPIError, PendingWorkAppeared) as error:
                 if direct is not None:
                     direct.rollback_all()
-                if not _retryable(error) or attempt == ATTEMPTS:
+                retryable = isinstance(error, PendingWorkAppeared) or self.settings.family.is_retryable(
+                    error, lock_wait=True
+                )
+                if not retryable or attempt == ATTEMPTS:
                     raise
                 outcome.retries += 1
                 time.sleep(0.05 * 2**attempt)

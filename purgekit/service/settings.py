@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from purgekit import http
-from purgekit.commands.gc import _named_urls
+from purgekit.config import named_urls
 from purgekit.errors import ConfigurationError
 from purgekit.gc.plan import MAX_BATCH_SIZE
 from purgekit.gc.retention import parse_retention
@@ -74,7 +74,7 @@ def read_tokens(value: str) -> tuple[str, ...]:
 def read_nodes(value: str) -> tuple[tuple[str, str], ...]:
     """NAME=URL pairs, read as `purgekit gc --node` reads them (every URL checked)."""
     specs = [spec.strip() for spec in value.split(",") if spec.strip()]
-    return tuple(_named_urls(NODES, specs, "wacore1=mysql://dba@db1/,wacore2=mysql://dba@db2/"))
+    return tuple(named_urls(NODES, specs, "wacore1=mysql://dba@db1/,wacore2=mysql://dba@db2/"))
 
 
 def _number(environ: Mapping[str, str], name: str, default, kind, low, high=None):
