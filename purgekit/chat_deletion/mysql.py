@@ -219,7 +219,8 @@ class MySQLChatDeletion:
                 lines += self._from_their_side(settings, plan, dependent, batch, f"n_{index}")
                 continue
             lines += [
-                line[4:] for line in collector._dependent_delete(settings, batch_plan, dependent, batch, f"n_{index}")
+                line[4:]
+                for line in collector.batch_dependent_delete(settings, batch_plan, dependent, batch, f"n_{index}")
             ]
         lines += [
             "    COMMIT;",

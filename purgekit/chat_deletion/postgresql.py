@@ -228,13 +228,13 @@ class PostgreSQLChatDeletion:
             if dependent.name in self.by_chat_and_keys:
                 body += self._chat_keyed_delete(settings, plan, dependent, index)
             else:
-                body += statements._joined_delete(settings, batch, dependent, index)
+                body += statements.joined_delete(settings, batch, dependent, index)
         body += [
             f"            DELETE FROM {messages} AS m WHERE m.{m_id} = ANY(d_{msg.id.name});",
             "            GET DIAGNOSTICS n_0 = ROW_COUNT;",
         ]
         for index, dependent in remote:
-            body += self._chat_keyed_delete(settings, plan, dependent, index) or statements._keyed_delete(
+            body += self._chat_keyed_delete(settings, plan, dependent, index) or statements.keyed_delete(
                 settings, batch, dependent, index
             )
         body += [

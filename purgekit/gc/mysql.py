@@ -228,7 +228,7 @@ class MySQLCollector:
             f"        DELETE b FROM {batch} AS b JOIN {messages} AS m ON m.{m_id} = b.{m_id};",
         ]
         for index, dependent in enumerate(plan.dependents, start=1):
-            lines += self._dependent_delete(settings, plan, dependent, batch, f"n_{index}")
+            lines += self.batch_dependent_delete(settings, plan, dependent, batch, f"n_{index}")
         lines += [
             "    END IF;",
             f"    UPDATE {checkpoint} AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,",
@@ -244,7 +244,7 @@ class MySQLCollector:
         ]
         return "\n".join(lines)
 
-    def _dependent_delete(
+    def batch_dependent_delete(
         self, settings: Settings, plan: CollectionPlan, dependent: Related, batch: str, counter: str
     ) -> list[str]:
         """The dependent's rows of the collected messages. One that leaves out a (boolean) key column stays
@@ -467,7 +467,7 @@ class MySQLCollectorV2(MySQLCollector):
             "        SET n_0 = ROW_COUNT();",
         ]
         for index, dependent in enumerate(plan.dependents, start=1):
-            lines += self._dependent_delete(settings, plan, dependent, batch, f"n_{index}")
+            lines += self.batch_dependent_delete(settings, plan, dependent, batch, f"n_{index}")
         lines += [
             "    END IF;",
             f"    UPDATE {checkpoint} AS k SET k.last_id = v_window_end, k.batches = k.batches + 1,",

@@ -298,13 +298,13 @@ class PostgreSQLCollector:
         local = [(i, d) for i, d in enumerate(plan.dependents, start=1) if d.store is msg.store]
         remote = [(i, d) for i, d in enumerate(plan.dependents, start=1) if d.store is not msg.store]
         for index, dependent in local:
-            body += self._joined_delete(settings, plan, dependent, index)
+            body += self.joined_delete(settings, plan, dependent, index)
         body += [
             f"            DELETE FROM {messages} AS m WHERE m.{m_id} = ANY(d_{msg.id.name}) AND m.{m_ts} < v_cutoff;",
             "            GET DIAGNOSTICS n_0 = ROW_COUNT;",
         ]
         for index, dependent in remote:
-            body += self._keyed_delete(settings, plan, dependent, index)
+            body += self.keyed_delete(settings, plan, dependent, index)
         body += [
             "        END IF;",
             "    END IF;",
@@ -335,7 +335,7 @@ class PostgreSQLCollector:
     def _applied_cutoff(self, indent: str) -> list[str]:
         return []
 
-    def _joined_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
+    def joined_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
         """A dependent in the messages' store: DELETE ... USING messages, one remote statement. A row a
         message left also matches (one that differs in the unmatched key column) is kept."""
         msg = plan.messages
@@ -366,7 +366,7 @@ class PostgreSQLCollector:
         ]
         return lines
 
-    def _keyed_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
+    def keyed_delete(self, settings: Settings, plan: CollectionPlan, dependent: Related, index: int) -> list[str]:
         """A dependent in another store, matched on the whole message key: one OR arm per collected
         message, each an index probe on the remote (= ANY on several columns would probe every
         combination of their values), KEYED_CHUNK arms per statement (planning grows faster than arms)."""
