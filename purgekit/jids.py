@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from purgekit.errors import BadInputError
+
 USER_DOMAIN = "s.whatsapp.net"
 GROUP_DOMAIN = "g.us"
 USER_SUFFIX = f"@{USER_DOMAIN}"
@@ -65,6 +67,15 @@ def shown(jid: str) -> str:
 
 # What deleting a chat or a message accepts as the chat (documents 002 and 003).
 CHAT_JID_RULE = "a user's chat, exactly <digits>@s.whatsapp.net, or a group's, <digits>@g.us or <digits>-<digits>@g.us"
+
+
+def checked_chat(value: object) -> str:
+    """The kind of the chat `value` names ('user' or 'group'); BadInputError (exit 2, nothing changed) for
+    anything else: the one refusal every path deleting from a chat gives (command, Python API, service)."""
+    kind = chat_kind(value) if isinstance(value, str) else None
+    if kind is None:
+        raise BadInputError(f"chat {shown(str(value))} is not a chat jid: {CHAT_JID_RULE}")
+    return kind
 
 
 def chat_kind(jid: str) -> str | None:

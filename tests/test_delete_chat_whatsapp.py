@@ -194,7 +194,7 @@ def test_the_command_without_force_fails_in_one_line_and_deletes_nothing(chats):
     [
         (["15550000001@s.whatsapp.net", "--force"], "purgekit: --force is only for --from-whatsapp: nothing deleted"),
         (["15550000001@s.whatsapp.net", "--from-whatsapp"], "purgekit: --from-whatsapp needs a WhatsApp gateway"),
-        (["+15550000001"], "purgekit: '+15550000001' is not a chat: "),
+        (["+15550000001"], "purgekit: chat '+15550000001' is not a chat jid: "),
         (["15550000099@s.whatsapp.net"], "purgekit: chat '15550000099@s.whatsapp.net': not found"),
         (["15550000001@s.whatsapp.net", "--batch-size", "0"], "purgekit: --batch-size 0 is not between 1 and"),
     ],

@@ -70,7 +70,7 @@ def test_a_chat_that_is_no_chat_jid_is_refused_with_400_and_no_job(deployment, t
         assert answer.status_code == 400, answer.text
         [problem] = answer.json()["errors"]
         assert problem["code"] == 1009 and problem["details"].startswith("chat ")
-        assert "is not a user's chat, exactly <digits>@s.whatsapp.net" in problem["details"]
+        assert "is not a chat jid: a user's chat, exactly <digits>@s.whatsapp.net" in problem["details"]
     with deployment.engine.connect() as connection:
         assert (
             connection.execute(

@@ -95,14 +95,6 @@ class ChatDeletionReport:
         }
 
 
-def check_chat(chat: str) -> str:
-    """The chat's kind ('user' or 'group'); BadInputError when `chat` is not a chat's jid (purgekit/jids.py)."""
-    kind = jids.chat_kind(chat) if isinstance(chat, str) else None
-    if kind is None:
-        raise BadInputError(f"{jids.shown(str(chat))} is not a chat: {jids.CHAT_JID_RULE}; nothing deleted")
-    return kind
-
-
 def check_batch_size(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise BadInputError(f"batch size {batch_size!r} is not between 1 and {MAX_BATCH_SIZE:,}")
@@ -113,7 +105,7 @@ class ChatDeletion:
 
     def __init__(self, engine: Engine, settings: Settings, chat: str, plan: ChatDeletionPlan = CHAT_DELETION_PLAN):
         self.engine, self.settings, self.chat, self.plan = engine, settings, chat, plan
-        self.kind = check_chat(chat)
+        self.kind = jids.checked_chat(chat)
         self.sql = renderer_for(settings.dialect)
 
     def _tables(self) -> list[tuple[str, str]]:
@@ -202,7 +194,7 @@ def prepare(
     """Every check that needs no database, in order: (engine, owned, settings, gateway or None, batch size)."""
     if force and not from_whatsapp:
         raise BadInputError("force (--force) applies only with from_whatsapp (--from-whatsapp): nothing deleted")
-    check_chat(chat)
+    jids.checked_chat(chat)
     size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
     check_batch_size(size)
     gateway = Gateway.required("--from-whatsapp") if from_whatsapp else None

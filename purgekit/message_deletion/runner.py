@@ -108,8 +108,7 @@ NOT_THERE = Decision(False, "the message is not in the stores (deleted before?):
 
 def check_arguments(chat: str, key_id: str) -> None:
     """BadInputError (exit 2) for a chat that is no chat jid or a key id no message has."""
-    if not isinstance(chat, str) or jids.chat_kind(chat) is None:
-        raise BadInputError(f"chat {jids.shown(str(chat))} is not a chat jid: {jids.CHAT_JID_RULE}")
+    jids.checked_chat(chat)
     if not isinstance(key_id, str) or not jids.is_key_id(key_id):
         raise BadInputError(f"key id {jids.shown(str(key_id))} is not a message id: {jids.KEY_ID_RULE}")
 

@@ -17,8 +17,7 @@ def checked_text(name: str, value: str) -> str:
 
 def checked_chat(value: str) -> str:
     """A chat purgekit may delete from (purgekit/jids.py's rule), else BadInputError: 400 before any job."""
-    if jids.chat_kind(value) is None:
-        raise BadInputError(f"chat {jids.shown(value)} is not {jids.CHAT_JID_RULE}")
+    jids.checked_chat(value)
     return value
 
 
