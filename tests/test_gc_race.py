@@ -13,10 +13,14 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlalchemy import text
 from test_gc import MESSAGES, PENDING, QUEUE, RETENTION_MS, rows
 
+from purgekit.dialects.postgresql import CLIENT_SCHEMA
+from purgekit.gc.direct import DirectBatches
 from purgekit.gc.runner import Collector
+from purgekit.sql import pg_ident
 from purgekit.stores import Store
 
 # Bounds: the client stops after this many writes or seconds, whatever happens.
@@ -119,3 +123,69 @@ def test_pending_work_committed_during_a_batch_protects_its_messages(installed):
     left = {m["id"] for m in rows(installed.stores, MESSAGES)}
     lost = sorted(client.protected - left)
     assert lost == [], f"{len(lost)} messages deleted after pending work for them committed: {lost[:10]}"
+
+
+class ClientRewritesAMessage(DirectBatches):
+    """PostgreSQL's batches, with a client acting once between finding a window's messages and deleting them:
+    it deletes one found message that has a base key and writes it again, same key, new id, received now
+    (as a client re-receiving a message does), committed on its own connection."""
+
+    rewritten: dict = {}
+
+    def _delete_found(self, window: dict, ids: str) -> list:
+        if not self.rewritten:
+            self.rewritten.update(self.rewrite(window))
+        return super()._delete_found(window, ids)
+
+    def rewrite(self, window: dict) -> dict:
+        m = f"{pg_ident(CLIENT_SCHEMA)}.messages"
+        b = f"{pg_ident(CLIENT_SCHEMA)}.message_base_key"
+        with self.connections[Store.AXOLOTL].engine.connect() as axolotl:
+            keys = {
+                tuple(row)
+                for row in axolotl.execute(text(f"SELECT msg_key_remote_jid, msg_key_from_me, msg_key_id FROM {b}"))
+            }
+        with self.connections[Store.MESSAGE].engine.begin() as client:
+            found = client.execute(
+                text(f"SELECT * FROM {m} WHERE id BETWEEN :first AND :window_end AND timestamp < :cutoff ORDER BY id"),
+                window,
+            ).mappings()
+            message = next(
+                dict(row) for row in found if (row["key_remote_jid"], row["key_from_me"], row["key_id"]) in keys
+            )
+            client.execute(text(f"DELETE FROM {m} WHERE id = :id"), {"id": message.pop("id")})
+            message["timestamp"] = int(time.time() * 1000)
+            columns = ", ".join(message)
+            client.execute(text(f"INSERT INTO {m} ({columns}) VALUES ({', '.join(':' + c for c in message)})"), message)
+        return message
+
+
+class CollectorWithClient(Collector):
+    direct_batches = ClientRewritesAMessage
+
+
+@pytest.mark.postgresql
+def test_a_message_rewritten_between_finding_and_deleting_keeps_its_base_key(postgres_server):
+    """A batch finds its window's messages, then deletes them and, at once in axolotlStore, their base keys.
+    A message the client deletes and writes again in between is not the one found: its base key now belongs
+    to the new message, which is not old, and stays. The batch sees it deleted fewer messages than it found,
+    rolls everything back and is tried again."""
+    from purgekit_lab.deployment import synthetic_deployment
+
+    with synthetic_deployment(postgres_server, "rewrite") as deployment:
+        deployment.upgrade()
+        deployment.stores.fill(users=40, messages=2_000)
+        ClientRewritesAMessage.rewritten = {}
+        outcome = CollectorWithClient(deployment.settings).run(RETENTION_MS, batch_size=500)
+        assert outcome.status == "complete", outcome.error
+        message = ClientRewritesAMessage.rewritten
+        key = {k: message[k] for k in ("key_remote_jid", "key_from_me", "key_id")}
+        assert [dict(r) for r in rows(deployment.stores, MESSAGES) if {k: r[k] for k in key} == key] != []
+        base_keys = [
+            r
+            for r in rows(deployment.stores, (Store.AXOLOTL, "message_base_key"))
+            if (r["msg_key_remote_jid"], r["msg_key_from_me"], r["msg_key_id"]) == tuple(key.values())
+        ]
+        assert len(base_keys) == 1
+        assert outcome.retries == 1
+        deployment.downgrade()

@@ -1,16 +1,16 @@
 """The messages garbage collector (document 001): batched, resumable, on PostgreSQL and MySQL/MariaDB.
 
-plan.py says what is collected; postgresql.py and mysql.py render it as the routines revisions 0003 and
-0006 install; direct.py runs PostgreSQL batches on direct connections to each store; runner.py drives a
-pass batch by batch; throttle.py keeps it gentle on the client; webhook.py posts document 001's
-notifications.
+plan.py says what is collected; postgresql.py and mysql.py render it as the routines revisions 0003,
+0006 and 0010 (MySQL's batch) install; direct.py runs PostgreSQL batches on direct connections to each
+store; runner.py drives a pass batch by batch; throttle.py keeps it gentle on the client; webhook.py posts
+document 001's notifications.
 """
 
 from __future__ import annotations
 
 from purgekit.config import Settings
 from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
-from purgekit.gc.mysql import MySQLCollector, MySQLCollectorV2
+from purgekit.gc.mysql import BATCH_PROCEDURE, MySQLCollector, MySQLCollectorV2, MySQLCollectorV3
 from purgekit.gc.plan import GC_PLAN_V1, GC_PLAN_V2, CollectionPlan
 from purgekit.gc.postgresql import PostgreSQLCollector, PostgreSQLCollectorV2
 from purgekit.objects import DatabaseObject
@@ -22,8 +22,10 @@ CollectorRoutines = PostgreSQLCollector | MySQLCollector
 _COLLECTORS: dict[str, dict[type, type[CollectorRoutines]]] = {
     "0003": {PostgreSQLDialect: PostgreSQLCollector, MySQLDialect: MySQLCollector},
     "0006": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV2},
+    # PostgreSQL's routines are those of 0006: purgekit gc's own batches got faster without a revision.
+    "0010": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV3},
 }
-CURRENT = "0006"
+CURRENT = "0010"
 
 
 def collector_for(dialect: str, revision: str = "0003") -> CollectorRoutines:
@@ -51,6 +53,15 @@ def changes_in_0006(dialect: str, settings: Settings) -> list[tuple[DatabaseObje
     return [(routines[new.name], new) for new in after.objects(settings, GC_PLAN_V2)]
 
 
+def changes_in_0010(dialect: str, settings: Settings) -> list[tuple[DatabaseObject | None, DatabaseObject | None]]:
+    """What revision 0010 changes: MySQL / MariaDB's purgekit_gc_batch, replaced (nothing on PostgreSQL)."""
+    before, after = collector_for(dialect, "0006"), collector_for(dialect, "0010")
+    if type(before) is type(after):
+        return []
+    old, new = ({o.name: o for o in c.objects(settings, GC_PLAN_V2)} for c in (before, after))
+    return [(old[BATCH_PROCEDURE], new[BATCH_PROCEDURE])]
+
+
 __all__ = [
     "CURRENT",
     "GC_PLAN_V1",
@@ -59,8 +70,10 @@ __all__ = [
     "CollectorRoutines",
     "MySQLCollector",
     "MySQLCollectorV2",
+    "MySQLCollectorV3",
     "PostgreSQLCollector",
     "PostgreSQLCollectorV2",
     "changes_in_0006",
+    "changes_in_0010",
     "collector_for",
 ]

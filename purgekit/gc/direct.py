@@ -6,23 +6,30 @@ each read one snapshot and commit one after the other. purgekit gc instead conne
 axolotlStore and callbackStore itself, with the credentials the foreign servers use (PURGEKIT_FDW_*, as
 purgekit doctor does), and to contactStore for the checkpoint. One batch:
 
-1. In messageStore, one statement DELETEs the window's old messages referenced by no pending action and in
-   no chat with a callback queued (the queue's chats read first from callbackStore), and their receipts no
-   message left shares, RETURNING the messages' keys. Nothing committed. Then, at once, each on its own
-   connection: 2, 3 and axolotlStore's DELETE of the messages' base keys.
-2. contactStore: the intent — the keys, counts and each store transaction's id — written and committed.
-3. Re-check under lock: LOCK messages_pending_actions and queue IN SHARE MODE (the client's inserts there
-   wait; the lock waits for the client's open writes, lock_timeout LOCK_TIMEOUT) and look again for
-   pending work naming what was deleted. Any: everything rolls back and the batch is tried again (it then
-   sees that work). None: pending work committed before the re-check protected its messages, and none can
-   commit until the deletion has.
+1. In messageStore, one statement finds the window's old messages referenced by no pending action and in no
+   chat with a callback queued (the queue's chats read first from callbackStore): their ids and keys, as
+   array texts that go on to the next statements as they are. Then, at once, each on its own connection:
+   - messageStore: the DELETE of those ids still older than the cutoff, with their receipts no message left
+     shares. It must delete as many as were found: a message that went meanwhile (the client deleted it, or
+     wrote it again under a new id) rolls the batch back, to be tried again, since axolotlStore is deleting
+     the base keys of the keys found. Then the re-check under lock (3);
+   - axolotlStore: the DELETE of the messages' base keys, returning the keys it deleted;
+   - callbackStore: the re-check of the queue under lock (3).
+   Nothing committed.
+2. contactStore: the intent — the counts, the keys of the base keys deleted and each store transaction's
+   id — written and committed.
+3. The re-check under lock: LOCK messages_pending_actions and queue IN SHARE MODE (the client's inserts there
+   wait; the lock waits for the client's open writes, lock_timeout LOCK_TIMEOUT) and look again for pending
+   work naming what was deleted. Any: everything rolls back and the batch is tried again (it then sees that
+   work). None: pending work committed before the re-check protected its messages, and none can commit
+   until the deletion has.
 4. Commit messageStore, then callbackStore (releasing the queue), record the messages in the checkpoint,
    commit axolotlStore, record the base keys and drop the intent.
 
 A failure anywhere in 4 leaves the intent. The next batch (or run) first finishes it: txid_status() tells
-whether each store's transaction committed; the base keys of messages whose deletion committed are
-deleted now if their own commit did not, and what was deleted is recorded once. So after any failure and
-a rerun no dependent of a collected message remains, and the counts are the rows deleted.
+whether each store's transaction committed; the base keys recorded are deleted now if their own commit did
+not go through, and what was deleted is recorded once. So after any failure and a rerun no dependent of a
+collected message remains, and the counts are the rows deleted.
 
 Batches take the collector's advisory lock (GC_LOCK_KEY) on the contactStore session, which the functions
 take too: two collections never interleave a batch.
@@ -32,7 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -64,6 +71,10 @@ class PendingWorkAppeared(Exception):
     """The re-check found pending work for a message the batch deleted: roll back and try again."""
 
 
+class WindowChanged(PendingWorkAppeared):
+    """A message the batch found went before the batch deleted it: roll back and try again."""
+
+
 @dataclass
 class BatchResult:
     deleted: dict[str, int]
@@ -73,6 +84,29 @@ class BatchResult:
     applied_cutoff_ms: int
     # Seconds per step, for --statistics.
     steps: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Found:
+    """One window's messages done with, as the batch's statements take them (array texts), read on the
+    readers' connections: for the batch to come, while the one before it deletes and commits. Reading them
+    early changes nothing to what a batch deletes: its deletion re-checks their age, must delete as many
+    as were found, and the re-check under lock looks for pending work committed at any time before it."""
+
+    last: int  # the window starts after this id,
+    end: int  # and ends at this one at the latest,
+    batch_size: int  # batch_size ids from its first old message,
+    cutoff: int  # which is older than this cutoff
+    first: int | None = None  # None: no old message left after `last`
+    window_end: int = 0
+    collectible: int = 0
+    ids: str = "{}"
+    keys: dict[str, str] = field(default_factory=dict)  # k_<key column>: its values
+    values: list[str] = field(default_factory=list)  # each remote pending table's values to re-check
+
+    def fits(self, last: int, end: int, batch_size: int, cutoff: int) -> bool:
+        # An earlier cutoff than the batch's own only deletes less.
+        return (self.last, self.end, self.batch_size) == (last, end, batch_size) and self.cutoff <= cutoff
 
 
 def array_literal(values) -> str:
@@ -96,6 +130,19 @@ def _unnest(columns: tuple[Column, ...], prefix: str = "k_") -> str:
     return f"unnest({arrays}) AS g({', '.join(pg_ident(c.name) for c in columns)})"
 
 
+def _values(column: Column) -> str:
+    """The values bound as one array :values, as a relation v(value). Written as `= ANY(array)` instead, the
+    planner estimates the selectivity of each of the array's thousands of elements, on every call (measured:
+    25 ms of planning for a 5,000-message window's chats, against 1 ms to run)."""
+    return f"unnest(CAST(:values AS {column.pg_type}[])) AS v(value)"
+
+
+def _array_text(expression: str) -> str:
+    """The aggregate of expression as PostgreSQL's array text ('{}' for no rows): passed on as it is to the next
+    statement, in this or another store, so no batch's keys are turned into Python values and back."""
+    return f"coalesce(CAST(array_agg({expression}) AS text), '{{}}')"
+
+
 class DirectStatements:
     """The SQL of one direct batch, rendered from the plan (message key columns bound as arrays k_<column>)."""
 
@@ -112,6 +159,9 @@ class DirectStatements:
         for dependent in self.remote_dependents:
             if dependent.unmatched(msg):
                 raise NotImplementedError(f"{dependent.name}: a dependent in another store must match the whole key")
+        if len(self.remote_dependents) > 1:
+            # The intent holds one transaction id and one set of keys for the other store.
+            raise NotImplementedError("dependents in more than one other store")
 
     # Messages' store ------------------------------------------------------------------------------------
 
@@ -131,14 +181,15 @@ class DirectStatements:
     def remote_values(self, pending: Related) -> str:
         """The window's old messages' values of the column `pending` (in another store) matches on."""
         ((_, theirs),) = pending.match
-        return f"SELECT DISTINCT m.{pg_ident(theirs)} FROM {_table(self.plan.messages.name)} AS m WHERE {self._old()}"
+        values = _array_text(f"m.{pg_ident(theirs)}")  # not DISTINCT: sorting them costs more than the repeats
+        return f"SELECT {values} FROM {_table(self.plan.messages.name)} AS m WHERE {self._old()}"
 
     def remote_matches(self, pending: Related) -> str:
         """Which of those values `pending` has rows for (run in its store)."""
         ((column, _),) = pending.match
         return (
-            f"SELECT DISTINCT p.{pg_ident(column.name)} FROM {_table(pending.name)} AS p"
-            f" WHERE p.{pg_ident(column.name)} = ANY(CAST(:values AS {column.pg_type}[]))"
+            f"SELECT {_array_text('v.value')} FROM {_values(column)}"
+            f" WHERE EXISTS (SELECT 1 FROM {_table(pending.name)} AS p WHERE p.{pg_ident(column.name)} = v.value)"
         )
 
     def _not_pending(self, alias: str) -> list[str]:
@@ -155,19 +206,29 @@ class DirectStatements:
         """WHERE clause of the window's messages done with (alias m)."""
         return " AND ".join([self._old(), *self._not_pending("m")])
 
-    def delete_messages(self) -> str:
+    def collectible_keys_once(self) -> str:
+        """The window's messages done with, as one row: their count, ids and keys (an array text per column,
+        in the order of the ids: sorting them by key, for the probes of the next statements, costs more than it
+        saves), and the values each pending table in another store matches on."""
         msg = self.plan.messages
-        returned = ", ".join(f"m.{pg_ident(c.name)}" for c in msg.key)
-        return f"DELETE FROM {_table(msg.name)} AS m WHERE {self.collectible()} RETURNING {returned}"
+        arrays = [_array_text(f"m.{pg_ident(c.name)}") for c in (msg.id, *msg.key)]
+        values = [_array_text(f"m.{pg_ident(theirs)}") for ((_, theirs),) in (p.match for p in self.remote_pending)]
+        returned = ", ".join(["count(*)", *arrays, *values])
+        return f"SELECT {returned} FROM {_table(msg.name)} AS m WHERE {self.collectible()}"
 
     def delete_messages_with_their_rows(self) -> str:
-        """One statement: the messages' DELETE, and the rows of the dependents in the messages' own store no
-        message left shares (their twins deleted by the same statement do not count: `gone`). Returns the
-        collected messages' keys, then each such dependent's count, then txid_current()."""
+        """One statement: the messages of ids :ids (those collectible_keys_once found) still older than the
+        cutoff, and the rows of the dependents in the messages' own store no message left shares (their twins
+        deleted by the same statement do not count: `gone`). Returns the messages' count, each such
+        dependent's count and txid_current(): one row. Pending work committed since is found by the re-check
+        under lock."""
         msg = self.plan.messages
-        m_id = pg_ident(msg.id.name)
+        m_id, m_ts = pg_ident(msg.id.name), pg_ident(msg.timestamp.name)
         returned = ", ".join(f"m.{pg_ident(c.name)}" for c in (msg.id, *msg.key))
-        ctes = [f"gone AS (DELETE FROM {_table(msg.name)} AS m WHERE {self.collectible()} RETURNING {returned})"]
+        ctes = [
+            f"gone AS (DELETE FROM {_table(msg.name)} AS m USING unnest(CAST(:ids AS bigint[])) AS c(id)"
+            f" WHERE m.{m_id} = c.id AND m.{m_ts} < :cutoff RETURNING {returned})"
+        ]
         counts = []
         for index, dependent in enumerate(self.local_dependents):
             join = " AND ".join(f"t.{pg_ident(c.name)} = g.{pg_ident(theirs)}" for c, theirs in dependent.match)
@@ -178,9 +239,8 @@ class DirectStatements:
                 f" WHERE {join}{keep} RETURNING 1)"
             )
             counts.append(f"(SELECT count(*) FROM d_{index})")
-        keys = ", ".join(f"g.{pg_ident(c.name)}" for c in msg.key)
         # And the transaction's id, for the intent (txid_status() tells later whether it committed).
-        return f"WITH {', '.join(ctes)} SELECT {', '.join([keys, *counts, 'txid_current()'])} FROM gone AS g"
+        return f"WITH {', '.join(ctes)} SELECT {', '.join(['count(*)', *counts, 'txid_current()'])} FROM gone AS g"
 
     def _twin_left(self, dependent: Related, also: str = "") -> str:
         """A message left that shares the dependent's row: one differing in the unmatched (boolean) column.
@@ -199,6 +259,17 @@ class DirectStatements:
                 f" WHERE ({mine}) >= ({twin}) AND ({mine}) <= ({twin}){also})"
             )
         return " OR ".join(arms)
+
+    def delete_dependent_keys(self, dependent: Related) -> str:
+        """delete_dependent in another store, returning one row: the count, the rows' keys as the messages'
+        key columns (an array text each, for the intent) and txid_current()."""
+        columns = dict((theirs, column) for column, theirs in dependent.match)
+        arrays = [_array_text(f"d.{pg_ident(columns[c.name].name)}") for c in self.plan.messages.key]
+        returning = ", ".join(f"t.{pg_ident(c.name)}" for c, _ in dependent.match)
+        return (
+            f"WITH d AS ({self.delete_dependent(dependent)} RETURNING {returning})"
+            f" SELECT {', '.join(['count(*)', *arrays, 'txid_current()'])} FROM d"
+        )
 
     def delete_dependent(self, dependent: Related) -> str:
         """The dependent's rows of the collected messages (keys bound as arrays); in the messages' own store,
@@ -220,8 +291,8 @@ class DirectStatements:
     def remote_recheck(self, pending: Related) -> str:
         ((column, _),) = pending.match
         return (
-            f"SELECT count(*) FROM {_table(pending.name)} AS p"
-            f" WHERE p.{pg_ident(column.name)} = ANY(CAST(:values AS {column.pg_type}[]))"
+            f"SELECT count(*) FROM {_values(column)}"
+            f" WHERE EXISTS (SELECT 1 FROM {_table(pending.name)} AS p WHERE p.{pg_ident(column.name)} = v.value)"
         )
 
     # Dry run ---------------------------------------------------------------------------------------------
@@ -266,6 +337,8 @@ class DirectBatches:
         self.schema = pg_ident(gc_schema(settings))
         self.engines: dict[Store, Engine] = {}
         self.connections: dict[Store, Connection] = {}
+        self.readers: dict[Store, Connection] = {}
+        self.ahead: Future[Found] | None = None  # the next window's Found, being read
         # Told the rows deleted each time the checkpoint records them (committed): what a run reports.
         self.recorded: Callable[[dict[str, int]], None] = lambda counts: None
 
@@ -275,24 +348,36 @@ class DirectBatches:
     def opened(self, contact: Connection) -> Iterator[DirectBatches]:
         self.contact = contact
         stores = {self.plan.messages.store} | {t.store for t in (*self.plan.pending, *self.plan.dependents)}
+        # Where the messages and their dependents are; a store of pending work alone (the queue) keeps the
+        # planner's choice, which hashes a small queue and probes a big one.
+        big_tables = {self.plan.messages.store} | {t.store for t in self.plan.dependents}
+        # The readers: where the next window's messages are found while a batch deletes (Found).
+        read = {self.plan.messages.store} | {p.store for p in self.sql.remote_pending}
         try:
             for store in sorted(stores, key=lambda s: s.value):
                 engine = engine_for(store_url(self.settings, store), poolclass=pool.NullPool)
                 self.engines[store] = engine
-                connection = engine.connect()
-                self.connections[store] = connection
-                connection.exec_driver_sql("SET lock_timeout = '10s'")
-                for setting in WHOLE_TABLE_JOINS:
-                    connection.exec_driver_sql(f"SET {setting} = off")
-                connection.commit()
-            with ThreadPoolExecutor(max_workers=3, thread_name_prefix="purgekit-gc") as self.pool:
+                self.connections[store] = self._connect(engine, whole_table_joins=store not in big_tables)
+                if store in read:
+                    self.readers[store] = self._connect(engine, whole_table_joins=store not in big_tables)
+            with ThreadPoolExecutor(max_workers=4, thread_name_prefix="purgekit-gc") as self.pool:
                 yield self
         finally:
-            for connection in self.connections.values():
+            for connection in (*self.connections.values(), *self.readers.values()):
                 connection.close()
             for engine in self.engines.values():
                 engine.dispose()
-            self.connections, self.engines = {}, {}
+            self.connections, self.readers, self.engines, self.ahead = {}, {}, {}, None
+
+    @staticmethod
+    def _connect(engine: Engine, whole_table_joins: bool) -> Connection:
+        connection = engine.connect()
+        connection.exec_driver_sql("SET lock_timeout = '10s'")
+        if not whole_table_joins:
+            for setting in WHOLE_TABLE_JOINS:
+                connection.exec_driver_sql(f"SET {setting} = off")
+        connection.commit()
+        return connection
 
     def on(self, store: Store) -> Connection:
         return self.connections[store]
@@ -371,74 +456,64 @@ class DirectBatches:
             return BatchResult(zero, last, end, True, min(pass_cutoff, cutoff_ms), steps)
         now_ms = int(time.time() * 1000)
         cutoff = min(pass_cutoff, cutoff_ms, now_ms - self.settings.gc_min_retention_ms)
-        msg = self.messages_store
-        first = msg.execute(text(sql.first_old()), {"last": last, "end": end, "cutoff": cutoff}).scalar()
-        msg.commit()
+        found = self._found(last, end, batch_size, cutoff)
         step("find")
-        if first is None:
+        if found.first is None:
             self.record({}, end, batch=True)
             self.contact.commit()
-            return BatchResult(zero, end, end, True, cutoff, steps)
-        window_end = min(int(first) - 1 + batch_size, end)
-        window = {"first": int(first), "window_end": window_end, "cutoff": cutoff}
-
-        # 1. Delete, nothing committed.
-        params = dict(window)
-        for index, pending in enumerate(sql.remote_pending):
-            values = [row[0] for row in msg.execute(text(sql.remote_values(pending)), window)]
-            found = self.on(pending.store).execute(text(sql.remote_matches(pending)), {"values": array_literal(values)})
-            params[f"pending_{index}"] = array_literal([row[0] for row in found])
-        step("pending work")
-        gone = msg.execute(text(sql.delete_messages_with_their_rows()), params).all()
-        counts = dict(zero)
-        counts[plan.messages.name] = len(gone)
-        for index, dependent in enumerate(sql.local_dependents):
-            counts[dependent.name] = int(gone[0][len(plan.messages.key) + index]) if gone else 0
-        step(plan.messages.name)
-        if not gone:
-            self.rollback_all()
+            return BatchResult(zero, end, end, True, found.cutoff, steps)
+        window_end, cutoff = found.window_end, found.cutoff
+        if window_end < end:
+            self.ahead = self.pool.submit(self._find, window_end, end, batch_size, cutoff)
+        if not found.collectible:
             self.record({}, window_end, batch=True)
             self.contact.commit()
             return BatchResult(zero, window_end, end, window_end >= end, cutoff, steps)
-        keys = {f"k_{c.name}": array_literal([row[i] for row in gone]) for i, c in enumerate(plan.messages.key)}
-        chats = {c.name: sorted({row[i] for row in gone}) for i, c in enumerate(plan.messages.key)}
-        xids = {plan.messages.store: int(gone[0][-1])}
-        for dependent in sql.remote_dependents:
-            xids[dependent.store] = int(self.on(dependent.store).execute(text("SELECT txid_current()")).scalar())
+        window = {"first": found.first, "window_end": window_end, "cutoff": cutoff}
+        keys, values, xids = found.keys, found.values, {}
 
-        # 2 and 3 at once, each on its own connection: the other stores' deletes, the intent, the re-checks.
-        def remote_deletes() -> None:
+        # 1. At once, each on its own connection: the deletion of the messages found and the re-check of the
+        #    pending work in their store, the other store's delete of their rows, the re-check of the queue.
+        #    Nothing committed.
+        counts = dict(zero)
+        deleted_keys: dict[str, str] = {}  # the other store's deleted rows' keys, for the intent
+
+        def remote_delete() -> None:
             for dependent in sql.remote_dependents:
-                found = self.on(dependent.store).execute(text(sql.delete_dependent(dependent)), keys)
-                counts[dependent.name] = found.rowcount
+                row = list(self.on(dependent.store).execute(text(sql.delete_dependent_keys(dependent)), keys).one())
+                counts[dependent.name] = row.pop(0)
+                deleted_keys.update({f"k_{c.name}": row.pop(0) for c in plan.messages.key})
+                xids[dependent.store] = int(row.pop(0))
 
         tasks = [
-            self.pool.submit(remote_deletes),
-            self.pool.submit(self._write_intent, window_end, xids, counts, keys),
-            *(self.pool.submit(self._recheck_remote, index, chats) for index in range(len(sql.remote_pending))),
+            self.pool.submit(remote_delete),
+            *(self.pool.submit(self._recheck_remote, index, values[index]) for index in range(len(sql.remote_pending))),
         ]
         try:
+            row = self._delete_found(window, found.ids)
+            counts[plan.messages.name] = row.pop(0)
+            for dependent in sql.local_dependents:
+                counts[dependent.name] = int(row.pop(0))
+            xids[plan.messages.store] = int(row.pop(0))
+            step(plan.messages.name)
+            if counts[plan.messages.name] != found.collectible:
+                # A message went (or stopped being old) between the two statements: the other store's delete
+                # was for the keys found, so the batch is tried again on what is there now.
+                raise WindowChanged(plan.messages.name)
             self._recheck_local(keys)
         finally:
             errors = [task.exception() for task in tasks]
-        step("others, intent, re-check")
-        appeared = any(isinstance(error, PendingWorkAppeared) for error in errors)
-        if appeared or any(errors):
+        step("others, re-check")
+        if any(errors):
             self.rollback_all()
-            self.contact.execute(text(f"DELETE FROM {self.schema}.{INTENT}"))
-            self.contact.commit()
             raise next(error for error in errors if error is not None)
-        # The intent was written with the other stores' counts still unknown: now they are.
-        others = {d.name: counts[d.name] for d in sql.remote_dependents}
-        if others:
-            sets = ", ".join(f"{deleted_column(name)} = :{deleted_column(name)}" for name in others)
-            self.contact.execute(
-                text(f"UPDATE {self.schema}.{INTENT} SET {sets}"), {deleted_column(n): c for n, c in others.items()}
-            )
-            self.contact.commit()
+
+        # 2. The intent: the counts, the keys of the other store's rows deleted, each transaction's id.
+        self._write_intent(window_end, xids, counts, deleted_keys or keys)
+        step("intent")
 
         # 4. Commit, messages first.
-        msg.commit()
+        self.messages_store.commit()
         for store, connection in self.connections.items():
             if store is not plan.messages.store and store not in xids:
                 connection.commit()  # releases the queue
@@ -458,6 +533,51 @@ class DirectBatches:
         self.recorded(others)
         step("commit others")
         return BatchResult(counts, window_end, end, window_end >= end, cutoff, steps)
+
+    def _found(self, last: int, end: int, batch_size: int, cutoff: int) -> Found:
+        """The window after `last`: the one read ahead if it fits (the checkpoint may have moved meanwhile, by
+        another run's batches), else read now."""
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None:
+            try:
+                found = ahead.result()
+            except Exception:  # noqa: BLE001 - read again below, where an error is raised and reported
+                found = None
+            if found is not None and found.fits(last, end, batch_size, cutoff):
+                return found
+        return self._find(last, end, batch_size, cutoff)
+
+    def _find(self, last: int, end: int, batch_size: int, cutoff: int) -> Found:
+        """The window's messages done with (collectible_keys_once), on the readers' connections."""
+        sql, found = self.sql, Found(last, end, batch_size, cutoff)
+        msg = self.readers[self.plan.messages.store]
+        try:
+            first = msg.execute(text(sql.first_old()), {"last": last, "end": end, "cutoff": cutoff}).scalar()
+            if first is None:
+                return found
+            found.first, found.window_end = int(first), min(int(first) - 1 + batch_size, end)
+            window = {"first": found.first, "window_end": found.window_end, "cutoff": cutoff}
+            params = dict(window)
+            for index, pending in enumerate(sql.remote_pending):
+                values = msg.execute(text(sql.remote_values(pending)), window).scalar()
+                reader = self.readers[pending.store]
+                params[f"pending_{index}"] = reader.execute(
+                    text(sql.remote_matches(pending)), {"values": values}
+                ).scalar()
+            row = list(msg.execute(text(sql.collectible_keys_once()), params).one())
+            found.collectible, found.ids = row.pop(0), row.pop(0)
+            found.keys = {f"k_{c.name}": row.pop(0) for c in self.plan.messages.key}
+            found.values = [row.pop(0) for _ in sql.remote_pending]
+            return found
+        finally:
+            for reader in self.readers.values():
+                reader.rollback()
+
+    def _delete_found(self, window: dict, ids: str) -> list:
+        """The messages found (ids: an array text) and their rows in their store: [count, *dependents' counts,
+        the transaction's id]."""
+        statement = text(self.sql.delete_messages_with_their_rows())
+        return list(self.messages_store.execute(statement, {**window, "ids": ids}).one())
 
     def _store_of(self, table: str) -> Store:
         if table == self.plan.messages.name:
@@ -487,17 +607,19 @@ class DirectBatches:
             connection = self.on(pending.store)
             connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             connection.execute(text(self.sql.lock(pending)))
+            # Pending work is a small table beside the messages: hashing all of it beats a probe per key.
+            connection.execute(text("SET LOCAL enable_hashjoin = on"))
             if connection.execute(text(self.sql.local_recheck(pending)), keys).scalar():
                 raise PendingWorkAppeared(pending.name)
 
-    def _recheck_remote(self, index: int, values: dict[str, list]) -> None:
-        """The same in another store (the queue), matched on one column: values are the deleted messages'."""
+    def _recheck_remote(self, index: int, values: str) -> None:
+        """The same in another store (the queue), matched on one column: values are the deleted messages' (an
+        array's text)."""
         pending = self.sql.remote_pending[index]
-        ((_, theirs),) = pending.match
         connection = self.on(pending.store)
         connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
         connection.execute(text(self.sql.lock(pending)))
-        found = connection.execute(text(self.sql.remote_recheck(pending)), {"values": array_literal(values[theirs])})
+        found = connection.execute(text(self.sql.remote_recheck(pending)), {"values": values})
         if found.scalar():
             raise PendingWorkAppeared(pending.name)
 

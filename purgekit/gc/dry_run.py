@@ -219,9 +219,11 @@ def statements(collector) -> list[str]:
                 f"-- messageStore: {direct.remote_values(pending)}",
                 f"-- {pending.store.value}: {direct.remote_matches(pending)}",
             ]
+        lines.append(f"-- messageStore: {direct.collectible_keys_once()}")
+        lines.append("-- then, at once, each on its own connection:")
         lines.append(f"-- messageStore: {direct.delete_messages_with_their_rows()}")
         for dependent in direct.remote_dependents:
-            lines.append(f"-- {dependent.store.value}: {direct.delete_dependent(dependent)}")
+            lines.append(f"-- {dependent.store.value}: {direct.delete_dependent_keys(dependent)}")
         for pending in (*direct.local_pending, *direct.remote_pending):
             lines.append(f"-- {pending.store.value}: {direct.lock(pending)}")
         lines.append("-- then: the intent in contactStore; COMMIT messageStore, callbackStore, axolotlStore")

@@ -122,6 +122,9 @@ def _not_installed(message: str) -> bool:
 class Collector:
     """One database's collector: `run()` collects until the pass ends, max_batches, or stop()."""
 
+    # PostgreSQL's batches (a subclass can act between their steps, as a client would).
+    direct_batches = DirectBatches
+
     def __init__(
         self,
         settings: Settings,
@@ -259,7 +262,7 @@ class Collector:
             self.check_schema()
             with self.engine().connect() as connection:
                 self._session(connection)
-                direct = DirectBatches(self.settings, self.plan, self.engine()) if self.direct else None
+                direct = self.direct_batches(self.settings, self.plan, self.engine()) if self.direct else None
                 if direct is not None:
                     direct.recorded = add  # what the checkpoint records, as it commits: exact even on failure
                 with direct.opened(connection) if direct else _nothing():

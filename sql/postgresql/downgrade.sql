@@ -43,6 +43,10 @@ $do$;
 
 BEGIN;
 
+-- Running downgrade 0010 -> 0009
+
+UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0010';
+
 -- Running downgrade 0009 -> 0008
 
 DROP TABLE purgekit.purgekit_jobs RESTRICT;

@@ -1176,5 +1176,9 @@ CREATE INDEX purgekit_jobs_state ON purgekit.purgekit_jobs (state, id);
 
 UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0008';
 
+-- Running upgrade 0009 -> 0010
+
+UPDATE purgekit_version SET version_num='0010' WHERE purgekit_version.version_num = '0009';
+
 COMMIT;
 
