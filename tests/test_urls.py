@@ -127,6 +127,8 @@ def test_the_whole_job_with_plain_urls(stores):
         " chat last.",
         "Running upgrade 0008 -> 0009, purgekit_jobs, the record of every job `purgekit serve` and `purgekit worker`"
         " run.",
+        "Running upgrade 0009 -> 0010, The messages garbage collector's batch on MySQL / MariaDB, version 3: the same"
+        " definition and locks, faster.",
     ]
     assert purgekit("db", "current", **env).stdout == f"{deploy.head_revision()} (head)\n"
     verify = purgekit("verify", "--json", **env)
