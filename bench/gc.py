@@ -10,8 +10,9 @@ For each dialect, on a throwaway server (purgekit_lab.servers): build the synthe
 its callbacks; with one queued for every 1:1 chat, as fill() makes them, those chats would all be kept),
 `alembic upgrade head`, and copy the three tables the collection changes aside. Then, each on the same
 rows (restored from the copies in between: TRUNCATE, load in key order, then build the secondary indexes):
-1. purgekit gc with the defaults (`--older-than 30d`, --batch-size), then throttled (--throttled-batch-size,
-   --throttled-sleep); with --sweep, first one run per batch size;
+1. purgekit gc with the defaults (`--older-than 30d`, --batch-size), on MariaDB also with --parallel (2
+   sessions by default), then throttled (--throttled-batch-size, --throttled-sleep); with --sweep, first one
+   run per batch size;
 2. MariaDB only: pt-archiver --purge --bulk-delete --commit-each --limit <batch size>, with the definition as
    its WHERE clause (cutoff, no pending action, no queued callback): `apt-get install percona-toolkit`;
 3. a DBA's batched loop in messageStore (the queued chats copied there first, PostgreSQL): DELETE of the next
@@ -224,11 +225,13 @@ class Bench:
 
     # Methods -----------------------------------------------------------------------------------------
 
-    def purgekit_gc(self, batch_size: int, sleep: float = 0.0) -> Measure:
-        log(f"{self.dialect}: purgekit gc, batch {batch_size}, sleep {sleep:g} s")
+    def purgekit_gc(self, batch_size: int, sleep: float = 0.0, parallel: int = 1) -> Measure:
+        log(f"{self.dialect}: purgekit gc, batch {batch_size}, sleep {sleep:g} s, parallel {parallel}")
         with self.client() as client, self.longest_transaction() as longest:
             started = time.monotonic()
-            outcome = Collector(self.settings).run(RETENTION_MS, batch_size=batch_size, throttle=Throttle(sleep=sleep))
+            outcome = Collector(self.settings).run(
+                RETENTION_MS, batch_size=batch_size, throttle=Throttle(sleep=sleep), parallel=parallel
+            )
             seconds = time.monotonic() - started
         assert outcome.status == "complete", outcome.error
         self.cutoff_ms = outcome.progress.cutoff_ms
@@ -236,7 +239,9 @@ class Bench:
         steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in outcome.steps.items())
         return Measure(
             self.dialect,
-            "purgekit gc" + (f" --sleep {sleep:g}" if sleep else ""),
+            "purgekit gc"
+            + (f" --sleep {sleep:g}" if sleep else "")
+            + (f" --parallel {parallel}" if parallel > 1 else ""),
             batch_size,
             seconds,
             deleted.pop("messages"),
@@ -445,6 +450,10 @@ def run(dialect: str, args) -> list[Measure]:
             results.append(bench.purgekit_gc(args.batch_size))
             report([results[-1]])
             bench.restore()
+        if "gc-parallel" in args.methods and dialect == "mysql":
+            results.append(bench.purgekit_gc(args.batch_size, parallel=args.parallel))
+            report([results[-1]])
+            bench.restore()
         if "gc-throttled" in args.methods:
             results.append(bench.purgekit_gc(args.throttled_batch_size, sleep=args.throttled_sleep))
             report([results[-1]])
@@ -526,9 +535,10 @@ def main() -> None:
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=["gc", "gc-throttled", "pt-archiver", "loop", "delete"],
-        choices=["gc", "gc-throttled", "pt-archiver", "pt-archiver-cutoff", "loop", "delete"],
+        default=["gc", "gc-parallel", "gc-throttled", "pt-archiver", "loop", "delete"],
+        choices=["gc", "gc-parallel", "gc-throttled", "pt-archiver", "pt-archiver-cutoff", "loop", "delete"],
     )
+    parser.add_argument("--parallel", type=int, default=2, help="MariaDB: purgekit gc --parallel N (gc-parallel)")
     parser.add_argument("--throttled-batch-size", type=int, default=1_000)
     parser.add_argument("--throttled-sleep", type=float, default=0.05)
     parser.add_argument("--output", help="write the figures here as JSON")

@@ -92,17 +92,18 @@ def test_mysql_refuses_a_callers_temporary_tables_that_shadow_the_stores(mysql_s
         make_stores(deployment, messages=300)
         before = snapshot(deployment.stores)
         collector = Collector(deployment.settings)
-        for store, table in (PENDING, QUEUE, (Store.CONTACT, "purgekit_gc_checkpoint"), MESSAGES):
+        lanes = (Store.CONTACT, "purgekit_gc_lanes")
+        for store, table in (PENDING, QUEUE, (Store.CONTACT, "purgekit_gc_checkpoint"), lanes, MESSAGES):
             schema = deployment.settings.store_name(store)
             with collector.engine().connect() as connection:
                 connection.exec_driver_sql(f"CREATE TEMPORARY TABLE `{schema}`.`{table}` (id INT)")
                 with pytest.raises(DBAPIError) as refused:
                     connection.execute(
-                        text(collector.sql.begin_call(deployment.settings)), {"retention_ms": RETENTION_MS}
+                        text(collector.sql.begin_call(deployment.settings)), collector.begin_arguments(RETENTION_MS)
                     )
                     connection.execute(
                         text(collector.sql.batch_call(deployment.settings, collector.plan)),
-                        {"batch_size": 100_000, "cutoff_ms": 2**62},
+                        collector.batch_arguments(100_000, 2**62),
                     )
                 assert f"a temporary table of this session shadows {schema}.{table}: refused, nothing changed" in str(
                     refused.value

@@ -49,6 +49,11 @@ class RacingClient:
             sql = f"SELECT last_id FROM `{self.deployment.settings.store_name(Store.CONTACT)}`.purgekit_gc_checkpoint"
         return connection.execute(text(sql)).scalar() or 0
 
+    def ahead(self, contact) -> list[dict]:
+        """The old messages the next batches are about to collect."""
+        last = self.checkpoint_last_id(contact)
+        return [row for row in self.old if row["id"] > last][: BATCH * 2]
+
     def run(self) -> None:
         messages, callbacks = self.stores.engine(Store.MESSAGE), self.stores.engine(Store.CALLBACK)
         m, p, q = (self.stores.qualified(*key) for key in (MESSAGES, PENDING, QUEUE))
@@ -60,9 +65,8 @@ class RacingClient:
                 callbacks.connect() as cb,
             ):
                 while not self.stop.is_set() and n < MAX_WRITES and time.monotonic() - started < MAX_SECONDS:
-                    last = self.checkpoint_last_id(contact)
+                    ahead = self.ahead(contact)
                     contact.rollback()
-                    ahead = [row for row in self.old if row["id"] > last][: BATCH * 2]
                     if not ahead:
                         time.sleep(0.01)
                         continue
@@ -100,6 +104,18 @@ class RacingClient:
             self.errors.append(error)
 
 
+def assert_no_protected_message_was_deleted(installed, client: RacingClient, outcome) -> None:
+    """The race ran (the client wrote, the collector collected) and every message noted as protected is left."""
+    assert not client.thread.is_alive()
+    assert client.errors == []
+    assert outcome.status == "complete", outcome.error
+    assert outcome.batches > 20 and outcome.messages_deleted > 1_000
+    assert client.writes["pending action"] > 100 and client.writes["queued callback"] > 5
+    left = {m["id"] for m in rows(installed.stores, MESSAGES)}
+    lost = sorted(client.protected - left)
+    assert lost == [], f"{len(lost)} messages deleted after pending work for them committed: {lost[:10]}"
+
+
 def test_pending_work_committed_during_a_batch_protects_its_messages(installed):
     installed.stores.fill(users=400, messages=8_000)
     # The callbacks fill() queues keep most 1:1 chats: delivered, so that most old messages are collectible.
@@ -115,14 +131,7 @@ def test_pending_work_committed_during_a_batch_protects_its_messages(installed):
     finally:
         client.stop.set()
         client.thread.join(MAX_SECONDS)
-    assert not client.thread.is_alive()
-    assert client.errors == []
-    assert outcome.status == "complete", outcome.error
-    assert outcome.batches > 20 and outcome.messages_deleted > 1_000
-    assert client.writes["pending action"] > 100 and client.writes["queued callback"] > 5
-    left = {m["id"] for m in rows(installed.stores, MESSAGES)}
-    lost = sorted(client.protected - left)
-    assert lost == [], f"{len(lost)} messages deleted after pending work for them committed: {lost[:10]}"
+    assert_no_protected_message_was_deleted(installed, client, outcome)
 
 
 class ClientRewritesAMessage(DirectBatches):

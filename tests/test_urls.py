@@ -129,6 +129,8 @@ def test_the_whole_job_with_plain_urls(stores):
         " run.",
         "Running upgrade 0009 -> 0010, The messages garbage collector's batch on MySQL / MariaDB, version 3: the same"
         " definition and locks, faster.",
+        "Running upgrade 0010 -> 0011, The messages garbage collector's pass in lanes on MySQL / MariaDB: batches of"
+        " different lanes run at once.",
     ]
     assert purgekit("db", "current", **env).stdout == f"{deploy.head_revision()} (head)\n"
     verify = purgekit("verify", "--json", **env)

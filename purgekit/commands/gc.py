@@ -97,8 +97,12 @@ def _summary(outcome: Outcome) -> str:
         return f"{where}failed: {outcome.error}; deleted {_counts(outcome.deleted)}{detail}"
     if outcome.stopped:
         assert progress is not None
+        if progress.lanes > 1:  # the lanes stand at several ids: say how many are left
+            where_now = f"{progress.end_id - progress.last_id:,} message ids left in {progress.lanes} lanes"
+        else:
+            where_now = f"at message id {progress.last_id:,} of {progress.end_id:,}"
         return (
-            f"{where}stopped {outcome.stopped}, more to do (at message id {progress.last_id:,} of {progress.end_id:,}:"
+            f"{where}stopped {outcome.stopped}, more to do ({where_now}:"
             f" run purgekit gc again to continue); deleted {_counts(outcome.deleted)}{detail}"
         )
     return f"{where}complete: deleted {_counts(outcome.deleted)}{detail}"
@@ -114,6 +118,8 @@ def _statistics(outcome: Outcome) -> list[str]:
         f"  time        {outcome.seconds:,.1f} s; {rate:,.0f} messages/s",
         f"  rows        {_counts(outcome.deleted)}",
     ]
+    if outcome.progress is not None and outcome.progress.lanes > 1:
+        lines.append(f"  lanes       {outcome.progress.lanes}, walked by {outcome.sessions} session(s) at once")
     if outcome.steps:
         lines.append(
             "  steps       " + ", ".join(f"{name} {seconds:,.2f} s" for name, seconds in outcome.steps.items())
@@ -127,8 +133,9 @@ def _statistics(outcome: Outcome) -> list[str]:
 def _dry_run_lines(name: str | None, result: DryRun) -> list[str]:
     where = f"{name}: " if name else ""
     kind = f"resume unfinished pass {result.pass_number}" if result.resumed else f"start pass {result.pass_number}"
+    lanes = f" in {result.lanes} lanes" if result.lanes > 1 else ""
     lines = [
-        f"{where}dry run: would {kind} over message ids {result.start_id + 1:,} to {result.end_id:,},"
+        f"{where}dry run: would {kind} over message ids {result.start_id + 1:,} to {result.end_id:,}{lanes},"
         f" collecting messages older than {timestamp(result.cutoff_ms)}",
         f"{where}would delete {_counts(result.deleted)} in {result.windows:,}"
         f" batch{'es' if result.windows != 1 else ''} (counted in {result.seconds:,.1f} s; nothing was changed)",
@@ -174,6 +181,12 @@ def gc(
     batch_size: int = typer.Option(
         DEFAULT_BATCH_SIZE, "--batch-size", metavar="N", help="Message ids per batch (one short transaction)."
     ),
+    parallel: int = typer.Option(
+        1,
+        "--parallel",
+        metavar="N",
+        help="MySQL / MariaDB: split a new pass into N id ranges collected at once, a session each (more load).",
+    ),
     max_batches: int | None = typer.Option(
         None, "--max-batches", metavar="N", help="Stop after N batches per database (exit 0); the next run continues."
     ),
@@ -215,12 +228,14 @@ def gc(
     throttle = _throttle(sleep, max_lag, replica or [], max_load, databases[0][1])
     collectors = [Collector(settings, name) for name, settings in databases]
     for collector in collectors:
+        collector.check_parallel(parallel)
+    for collector in collectors:
         collector.check_schema()  # every node's preflight, before any is collected
 
     if dry_run_:
         for collector in collectors:
             try:
-                result = dry_run(collector, retention_ms, batch_size)
+                result = dry_run(collector, retention_ms, batch_size, parallel)
             except SQLAlchemyError as error:
                 raise DatabaseFailed("dry run failed", collector.settings.url, reason(error)) from None
             if as_json:
@@ -242,6 +257,7 @@ def gc(
                 on_progress=tracker(label),
                 stop_requested=stop,
                 throttle=throttle,
+                parallel=parallel,
             )
             failed |= outcome.status != "complete"
             body = notification(outcome)

@@ -1,16 +1,24 @@
 """The messages garbage collector (document 001): batched, resumable, on PostgreSQL and MySQL/MariaDB.
 
 plan.py says what is collected; postgresql.py and mysql.py render it as the routines revisions 0003,
-0006 and 0010 (MySQL's batch) install; direct.py runs PostgreSQL batches on direct connections to each
-store; runner.py drives a pass batch by batch; throttle.py keeps it gentle on the client; webhook.py posts
-document 001's notifications.
+0006, 0010 (MySQL's batch) and 0011 (MySQL's lanes) install; direct.py runs PostgreSQL batches on direct
+connections to each store; runner.py drives a pass batch by batch (lanes at once on MySQL); throttle.py
+keeps it gentle on the client; webhook.py posts document 001's notifications.
 """
 
 from __future__ import annotations
 
 from purgekit.config import Settings
 from purgekit.dialects import MySQLDialect, PostgreSQLDialect, family_for
-from purgekit.gc.mysql import BATCH_PROCEDURE, MySQLCollector, MySQLCollectorV2, MySQLCollectorV3
+from purgekit.gc.mysql import (
+    BATCH_PROCEDURE,
+    BEGIN_PROCEDURE,
+    LANES,
+    MySQLCollector,
+    MySQLCollectorV2,
+    MySQLCollectorV3,
+    MySQLCollectorV4,
+)
 from purgekit.gc.plan import GC_PLAN_V1, GC_PLAN_V2, CollectionPlan
 from purgekit.gc.postgresql import PostgreSQLCollector, PostgreSQLCollectorV2
 from purgekit.objects import DatabaseObject
@@ -24,8 +32,10 @@ _COLLECTORS: dict[str, dict[type, type[CollectorRoutines]]] = {
     "0006": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV2},
     # PostgreSQL's routines are those of 0006: purgekit gc's own batches got faster without a revision.
     "0010": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV3},
+    # MySQL / MariaDB's pass in lanes that batches collect at once (purgekit gc --parallel).
+    "0011": {PostgreSQLDialect: PostgreSQLCollectorV2, MySQLDialect: MySQLCollectorV4},
 }
-CURRENT = "0010"
+CURRENT = "0011"
 
 
 def collector_for(dialect: str, revision: str = "0003") -> CollectorRoutines:
@@ -62,6 +72,20 @@ def changes_in_0010(dialect: str, settings: Settings) -> list[tuple[DatabaseObje
     return [(old[BATCH_PROCEDURE], new[BATCH_PROCEDURE])]
 
 
+def changes_in_0011(dialect: str, settings: Settings) -> list[tuple[DatabaseObject | None, DatabaseObject | None]]:
+    """What revision 0011 changes: on MySQL / MariaDB the lanes table, created, and both procedures, replaced
+    (their arguments gain the lanes); nothing on PostgreSQL."""
+    before, after = collector_for(dialect, "0010"), collector_for(dialect, "0011")
+    if type(before) is type(after):
+        return []
+    old, new = ({o.name: o for o in c.objects(settings, GC_PLAN_V2)} for c in (before, after))
+    return [
+        (None, new[LANES]),
+        (old[BEGIN_PROCEDURE], new[BEGIN_PROCEDURE]),
+        (old[BATCH_PROCEDURE], new[BATCH_PROCEDURE]),
+    ]
+
+
 __all__ = [
     "CURRENT",
     "GC_PLAN_V1",
@@ -71,9 +95,11 @@ __all__ = [
     "MySQLCollector",
     "MySQLCollectorV2",
     "MySQLCollectorV3",
+    "MySQLCollectorV4",
     "PostgreSQLCollector",
     "PostgreSQLCollectorV2",
     "changes_in_0006",
     "changes_in_0010",
+    "changes_in_0011",
     "collector_for",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from purgekit.gc.mysql import BATCH_PROCEDURE
+from purgekit.gc.mysql import BATCH_PROCEDURE, lane_ranges
 from purgekit.gc.plan import CollectionPlan, Related, counted
 from purgekit.indexes import store_connection
 from purgekit.sql import pg_ident
@@ -32,6 +32,7 @@ class DryRun:
     end_id: int
     retention_ms: int
     windows: int = 0
+    lanes: int = 1  # the id ranges walked (MySQL, revision 0011: purgekit gc --parallel)
     deleted: dict[str, int] = field(default_factory=dict)
     statements: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -115,8 +116,37 @@ def _checkpoint(connection: Connection, table: str) -> tuple | None:
     return row
 
 
-def dry_run(collector, retention_ms: int, batch_size: int) -> DryRun:
-    """Count what collector.run(retention_ms, batch_size) would delete, without changing anything."""
+def _lane_ranges(collector, msg: Connection, sql: _Sql, result: DryRun, parallel: int) -> list[tuple[int, int]]:
+    """The (last, end] ranges the run would walk: one, or the lanes of revision 0011 (MySQL, where every store
+    is a schema of msg's server): those an unfinished pass has, else the split purgekit_gc_begin would make."""
+    if not collector.sql.in_lanes:
+        return [(result.start_id, result.end_id)]
+    if result.resumed:
+        lanes = collector.sql.lanes_reference(collector.settings)
+        rows = msg.execute(
+            text(f"SELECT l.last_id, l.end_id FROM {lanes} AS l WHERE l.pass = :pass ORDER BY l.lane"),
+            {"pass": result.pass_number},
+        ).all()
+        msg.rollback()
+        if rows:
+            return [(int(last), int(end)) for last, end in rows]
+    old = result.end_id
+    if parallel > 1:
+        found = msg.execute(
+            text(
+                f"SELECT max(m.{sql.m_id}) FROM {sql.ref(sql.plan.messages)} AS m"
+                f" WHERE m.{sql.m_ts} < :cutoff AND m.{sql.m_id} > :last AND m.{sql.m_id} <= :end"
+            ),
+            {"cutoff": result.pass_cutoff_ms, "last": result.start_id, "end": result.end_id},
+        ).scalar()
+        msg.rollback()
+        old = result.end_id if found is None else int(found)
+    return lane_ranges(result.start_id, result.end_id, old, parallel)
+
+
+def dry_run(collector, retention_ms: int, batch_size: int, parallel: int = 1) -> DryRun:
+    """Count what collector.run(retention_ms, batch_size, parallel=parallel) would delete, without changing
+    anything."""
     settings, plan = collector.settings, collector.plan
     family = settings.family
     started = time.monotonic()
@@ -146,34 +176,19 @@ def dry_run(collector, retention_ms: int, batch_size: int) -> DryRun:
             number = (int(row[0]) if row is not None else 0) + 1
             result = DryRun(number, False, cutoff, cutoff, int(low or 1) - 1, int(high or 0), retention_ms)
         result.deleted = {name: 0 for name in counted(plan)}
-        last, params = result.start_id, {"start": result.start_id, "cutoff": result.cutoff_ms}
-        while last < result.end_id:
-            first = msg.execute(text(sql.first_old()), {**params, "last": last, "end": result.end_id}).scalar()
-            if first is None:
-                break
-            window_end = min(int(first) - 1 + batch_size, result.end_id)
-            window = {**params, "first": int(first), "window_end": window_end}
-            for index, pending in enumerate(sql.listed):
-                values = [v for (v,) in msg.execute(text(sql.chats(pending)), window)]
-                ((column, _),) = pending.match
-                found = opened[pending.store].execute(
-                    text(
-                        f"SELECT DISTINCT p.{pg_ident(column.name)} FROM {ref(pending)} AS p"
-                        f" WHERE p.{pg_ident(column.name)} = ANY(CAST(:values AS text[]))"
-                    ),
-                    {"values": values},
-                )
-                window[f"listed_{index}"] = [v for (v,) in found]
-            result.deleted[plan.messages.name] += msg.execute(text(sql.count_messages()), window).scalar()
-            for dependent in plan.dependents:
-                if dependent.store is plan.messages.store or not family.stores_are_databases:
-                    result.deleted[dependent.name] += msg.execute(text(sql.count_dependent(dependent)), window).scalar()
-                else:
-                    result.deleted[dependent.name] += _count_elsewhere(
-                        sql, msg, opened[dependent.store], dependent, window
-                    )
-            result.windows += 1
-            last = window_end
+        params = {"start": result.start_id, "cutoff": result.cutoff_ms}
+        ranges = _lane_ranges(collector, msg, sql, result, parallel)
+        result.lanes = len(ranges)
+        for last, end in ranges:
+            while last < end:
+                first = msg.execute(text(sql.first_old()), {**params, "last": last, "end": end}).scalar()
+                if first is None:
+                    break
+                window_end = min(int(first) - 1 + batch_size, end)
+                window = {**params, "first": int(first), "window_end": window_end}
+                _count_window(sql, family, opened, window, result.deleted)
+                result.windows += 1
+                last = window_end
         for connection in opened.values():
             connection.rollback()
     finally:
@@ -182,6 +197,28 @@ def dry_run(collector, retention_ms: int, batch_size: int) -> DryRun:
     result.statements = statements(collector)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _count_window(sql: _Sql, family, opened: dict, window: dict, deleted: dict[str, int]) -> None:
+    """Add what one window's batch would delete to `deleted`."""
+    msg = opened[sql.plan.messages.store]
+    for index, pending in enumerate(sql.listed):
+        values = [v for (v,) in msg.execute(text(sql.chats(pending)), window)]
+        ((column, _),) = pending.match
+        found = opened[pending.store].execute(
+            text(
+                f"SELECT DISTINCT p.{pg_ident(column.name)} FROM {sql.ref(pending)} AS p"
+                f" WHERE p.{pg_ident(column.name)} = ANY(CAST(:values AS text[]))"
+            ),
+            {"values": values},
+        )
+        window[f"listed_{index}"] = [v for (v,) in found]
+    deleted[sql.plan.messages.name] += msg.execute(text(sql.count_messages()), window).scalar()
+    for dependent in sql.plan.dependents:
+        if dependent.store is sql.plan.messages.store or not family.stores_are_databases:
+            deleted[dependent.name] += msg.execute(text(sql.count_dependent(dependent)), window).scalar()
+        else:
+            deleted[dependent.name] += _count_elsewhere(sql, msg, opened[dependent.store], dependent, window)
 
 
 def _count_elsewhere(sql: _Sql, msg: Connection, other: Connection, dependent: Related, window: dict) -> int:

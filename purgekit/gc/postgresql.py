@@ -52,6 +52,8 @@ class PostgreSQLCollector:
     revision = "0003"
     # Batches run on direct connections to the stores (purgekit/gc/direct.py), not in an installed routine.
     direct_batches = True
+    # One range per pass: purgekit gc --parallel is MySQL's (revision 0011).
+    in_lanes = False
 
     def checkpoint_reference(self, settings: Settings) -> str:
         return f"{pg_ident(gc_schema(settings))}.{CHECKPOINT}"

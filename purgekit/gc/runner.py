@@ -12,6 +12,7 @@ started with a shorter retention never deletes what this run's retention keeps (
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from purgekit.config import Settings
 from purgekit.errors import BadInputError, DatabaseProblem, reason
 from purgekit.gc import CURRENT, GC_PLAN_V2, collector_for
 from purgekit.gc.direct import DirectBatches, PendingWorkAppeared
-from purgekit.gc.mysql import MISSING_COLUMN
+from purgekit.gc.mysql import MAX_LANES, MISSING_COLUMN
 from purgekit.gc.plan import CollectionPlan, counted
 from purgekit.gc.retention import describe, timestamp
 from purgekit.gc.throttle import Throttle, Waited
@@ -57,6 +58,7 @@ class Progress:
     end_id: int
     resumed: bool
     retention_ms: int = 0
+    lanes: int = 1  # the ranges the pass is split into (MySQL, revision 0011), collected at once by --parallel
     batches: int = 0
     deleted: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
@@ -97,6 +99,7 @@ class Outcome:
     steps: dict[str, float] = field(default_factory=dict)
     waited: Waited = field(default_factory=Waited)
     retries: int = 0
+    sessions: int = 1  # collecting at once (MySQL lanes: --parallel)
 
     @property
     def messages_deleted(self) -> int:
@@ -105,6 +108,81 @@ class Outcome:
     @property
     def finished(self) -> bool:
         return self.status == "complete" and self.stopped is None
+
+
+@dataclass
+class BatchDone:
+    """What one batch did, as its routine (or PostgreSQL's direct batch) answered."""
+
+    deleted: dict[str, int]
+    finished: bool  # the pass
+    applied_cutoff_ms: int
+    steps: dict[str, float]
+    last_id: int | None = None  # one range: where the pass now stands
+    end_id: int | None = None
+    advanced: int = 0  # lanes: the ids this batch walked
+    lane_finished: bool = False
+
+
+class _Pace:
+    """The batches of one run, whichever lane or thread runs them: when the next may start, and what the
+    finished ones add up to."""
+
+    def __init__(self, collector, outcome, progress, max_batches, stop_requested, throttle, on_progress) -> None:
+        self.collector, self.outcome, self.progress = collector, outcome, progress
+        self.max_batches, self.stop_requested, self.throttle = max_batches, stop_requested, throttle
+        self.on_progress = on_progress
+        self.lock = threading.Lock()
+        self.throttling = threading.Lock()  # one throttle at a time: --sleep is between any two batches
+        self.started = 0
+        self.failed: BaseException | None = None
+
+    def _stop(self, why: str) -> bool:
+        if self.outcome.stopped is None:
+            self.outcome.stopped = why
+        return False
+
+    def may_start(self, connection) -> bool:
+        with self.lock:
+            if self.failed is not None or self.outcome.stopped is not None:
+                return False
+            if self.max_batches is not None and self.started >= self.max_batches:
+                return self._stop("at --max-batches")
+            if self.stop_requested():
+                return self._stop("on request")
+            self.started += 1
+            first = self.started == 1
+        if not first:
+            with self.throttling:
+                self.throttle.before_batch(self.collector.settings.dialect, connection, self.stop_requested)
+            if self.stop_requested():
+                with self.lock:
+                    self.started -= 1
+                    return self._stop("on request")
+        return True
+
+    def retried(self) -> None:
+        with self.lock:
+            self.outcome.retries += 1
+
+    def done(self, began: float, batch: BatchDone, add: Callable[[dict[str, int]], None]) -> None:
+        outcome, progress = self.outcome, self.progress
+        with self.lock:
+            outcome.longest_batch_seconds = max(outcome.longest_batch_seconds, time.monotonic() - began)
+            outcome.batches += 1
+            add(batch.deleted)
+            for name, seconds in batch.steps.items():
+                outcome.steps[name] = outcome.steps.get(name, 0.0) + seconds
+            progress.batches, progress.deleted = outcome.batches, dict(outcome.deleted)
+            if batch.last_id is not None:
+                progress.last_id, progress.end_id = batch.last_id, batch.end_id
+            else:
+                progress.last_id = min(progress.end_id, progress.last_id + batch.advanced)
+            if batch.finished:
+                progress.last_id = progress.end_id
+            progress.cutoff_ms = min(progress.cutoff_ms, batch.applied_cutoff_ms)
+            if self.on_progress:
+                self.on_progress(progress)
 
 
 def _bad_argument(error: DBAPIError) -> bool:
@@ -166,6 +244,15 @@ class Collector:
         else:
             preflight.check(self.settings, (), stores=(Store.CONTACT,))
 
+    def check_parallel(self, parallel: int) -> None:
+        """BadInputError unless `parallel` sessions may collect here at once."""
+        if not 1 <= parallel <= MAX_LANES:
+            raise BadInputError(f"--parallel {parallel} is not between 1 and {MAX_LANES}")
+        if parallel != 1 and not self.sql.in_lanes:
+            raise BadInputError(
+                f"--parallel {parallel} refused: {self.settings.dialect} batches run one at a time (--parallel 1)"
+            )
+
     def _schema_refusal(self, error: DBAPIError) -> DatabaseProblem | None:
         """purgekit_gc_begin's refusal of a missing column, as the preflight would have worded it."""
         message = reason(error)
@@ -176,9 +263,18 @@ class Collector:
         line = preflight.missing_column(self.settings, uses[0]) if uses else message
         return DatabaseProblem("preflight", self.settings.url, line)
 
-    def begin(self, connection, retention_ms: int) -> Progress:
+    def begin_arguments(self, retention_ms: int, parallel: int = 1) -> dict[str, int]:
+        """What begin_call is called with: the lanes too where a pass has them."""
+        return {"retention_ms": retention_ms, **({"lanes": parallel} if self.sql.in_lanes else {})}
+
+    def batch_arguments(self, batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
+        """What batch_call is called with: the lane too where a pass has them."""
+        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms, **({"lane": lane} if self.sql.in_lanes else {})}
+
+    def begin(self, connection, retention_ms: int, parallel: int = 1) -> Progress:
+        arguments = self.begin_arguments(retention_ms, parallel)
         try:
-            row = connection.execute(text(self.sql.begin_call(self.settings)), {"retention_ms": retention_ms}).one()
+            row = connection.execute(text(self.sql.begin_call(self.settings)), arguments).one()
         except DBAPIError as error:
             refusal = self._schema_refusal(error)
             if refusal is not None:
@@ -188,7 +284,7 @@ class Collector:
             raise
         if self.direct:
             connection.commit()
-        pass_number, pass_cutoff, cutoff, last_id, end_id, resumed = row
+        pass_number, pass_cutoff, cutoff, last_id, end_id, resumed, *lanes = row
         return Progress(
             int(pass_number),
             int(pass_cutoff),
@@ -198,33 +294,32 @@ class Collector:
             int(end_id),
             bool(resumed),
             retention_ms=retention_ms,
+            lanes=int(lanes[0]) if lanes else 1,
             deleted={name: 0 for name in counted(self.plan)},
         )
 
-    def _routine_batch(self, connection, batch_size: int, cutoff_ms: int):
+    def _routine_batch(self, connection, batch_size: int, cutoff_ms: int, lane: int) -> BatchDone:
         began = time.monotonic()
-        row = connection.execute(
-            text(self.sql.batch_call(self.settings, self.plan)), {"batch_size": batch_size, "cutoff_ms": cutoff_ms}
-        ).one()
-        *counts, last_id, end_id, finished, applied = row
-        deleted = dict(zip(counted(self.plan), map(int, counts), strict=True))
-        return (
-            deleted,
-            int(last_id),
-            int(end_id),
-            bool(finished),
-            int(applied),
-            {"batch calls": time.monotonic() - began},
-        )
+        arguments = self.batch_arguments(batch_size, cutoff_ms, lane)
+        row = connection.execute(text(self.sql.batch_call(self.settings, self.plan)), arguments).one()
+        *counts, position, end_or_lane, finished, applied = row
+        deleted = dict(zip(counted(self.plan), map(int, counts[: len(counted(self.plan))]), strict=True))
+        steps = {"batch calls": time.monotonic() - began}
+        if self.sql.in_lanes:  # ..., advanced, lane_finished, finished, applied_cutoff_ms
+            return BatchDone(deleted, bool(finished), int(applied), steps, None, None, int(position), bool(end_or_lane))
+        return BatchDone(deleted, bool(finished), int(applied), steps, int(position), int(end_or_lane))
 
-    def batch(self, connection, direct: DirectBatches | None, batch_size: int, cutoff_ms: int, outcome: Outcome):
+    def batch(
+        self, connection, direct: DirectBatches | None, batch_size: int, cutoff_ms: int, pace: _Pace, lane: int = 1
+    ) -> BatchDone:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 if direct is None:
-                    return self._routine_batch(connection, batch_size, cutoff_ms)
+                    return self._routine_batch(connection, batch_size, cutoff_ms, lane)
                 # Direct batches report what they delete as the checkpoint records it (DirectBatches.recorded).
                 result = direct.batch(batch_size, cutoff_ms)
-                return {}, result.last_id, result.end_id, result.finished, result.applied_cutoff_ms, result.steps
+                last = result.end_id if result.finished else result.last_id
+                return BatchDone({}, result.finished, result.applied_cutoff_ms, result.steps, last, result.end_id)
             except (DBAPIError, PendingWorkAppeared) as error:
                 if direct is not None:
                     direct.rollback_all()
@@ -233,9 +328,41 @@ class Collector:
                 )
                 if not retryable or attempt == ATTEMPTS:
                     raise
-                outcome.retries += 1
+                pace.retried()
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
+
+    def _walk(self, connection, direct, batch_size: int, pace: _Pace, add) -> None:
+        """One range (PostgreSQL; MySQL before 0011): batch after batch until the pass ends."""
+        while not pace.progress.finished and pace.may_start(connection):
+            began = time.monotonic()
+            pace.done(began, self.batch(connection, direct, batch_size, pace.progress.cutoff_ms, pace), add)
+
+    def _walk_lanes(self, connection, lanes: list[int], batch_size: int, pace: _Pace, add) -> None:
+        """Lanes taken in turn from `lanes` (shared with the other workers), each walked to its end."""
+        while True:
+            with pace.lock:
+                if not lanes:
+                    return
+                lane = lanes.pop(0)
+            while pace.may_start(connection):
+                began = time.monotonic()
+                done = self.batch(connection, None, batch_size, pace.progress.cutoff_ms, pace, lane)
+                pace.done(began, done, add)
+                if done.lane_finished:
+                    break
+            else:
+                return
+
+    def _worker(self, lanes: list[int], batch_size: int, pace: _Pace, add) -> None:
+        """Another session walking lanes beside the run's own."""
+        try:
+            with self.engine().connect() as connection:
+                self._session(connection)
+                self._walk_lanes(connection, lanes, batch_size, pace, add)
+        except BaseException as error:  # noqa: BLE001 - handed to the run's thread, which raises it
+            with pace.lock:
+                pace.failed = pace.failed or error
 
     def run(
         self,
@@ -245,9 +372,14 @@ class Collector:
         on_progress: Callable[[Progress], None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
         throttle: Throttle | None = None,
+        parallel: int = 1,
     ) -> Outcome:
         """Collect. Bad input (a client schema without the definition's columns, a retention the installed
-        routines refuse) raises BadInputError before anything is deleted; any other failure is the Outcome's."""
+        routines refuse) raises BadInputError before anything is deleted; any other failure is the Outcome's.
+
+        parallel: a new pass is split into that many lanes (MySQL / MariaDB), each collected on a session of
+        its own, at once; an unfinished pass keeps the lanes it was split into, walked by that many sessions."""
+        self.check_parallel(parallel)
         stop_requested = stop_requested or (lambda: False)
         throttle = throttle or Throttle()
         deleted = {name: 0 for name in counted(self.plan)}
@@ -270,7 +402,7 @@ class Collector:
                         if direct is not None:
                             with direct.locked():
                                 direct.finish_intent()
-                        progress = self.begin(connection, retention_ms)
+                        progress = self.begin(connection, retention_ms, parallel)
                     except DBAPIError as error:
                         message = reason(error)
                         if _not_installed(message):
@@ -280,32 +412,29 @@ class Collector:
                     progress.deleted = dict(deleted)
                     if on_progress:
                         on_progress(progress)
-                    while not progress.finished:
-                        if max_batches is not None and outcome.batches >= max_batches:
-                            outcome.stopped = "at --max-batches"
-                            break
-                        if stop_requested():
-                            outcome.stopped = "on request"
-                            break
-                        if outcome.batches:
-                            throttle.before_batch(self.settings.dialect, connection, stop_requested)
-                            if stop_requested():
-                                outcome.stopped = "on request"
-                                break
-                        began = time.monotonic()
-                        counts, last_id, end_id, finished, applied, steps = self.batch(
-                            connection, direct, batch_size, progress.cutoff_ms, outcome
-                        )
-                        outcome.longest_batch_seconds = max(outcome.longest_batch_seconds, time.monotonic() - began)
-                        outcome.batches += 1
-                        add(counts)
-                        for name, seconds in steps.items():
-                            outcome.steps[name] = outcome.steps.get(name, 0.0) + seconds
-                        progress.batches, progress.deleted = outcome.batches, dict(deleted)
-                        progress.last_id, progress.end_id = (end_id if finished else last_id), end_id
-                        progress.cutoff_ms = min(progress.cutoff_ms, applied)
-                        if on_progress:
-                            on_progress(progress)
+                    pace = _Pace(self, outcome, progress, max_batches, stop_requested, throttle, on_progress)
+                    if not self.sql.in_lanes:
+                        self._walk(connection, direct, batch_size, pace, add)
+                    elif not progress.finished:
+                        lanes = list(range(1, progress.lanes + 1))
+                        outcome.sessions = min(parallel, progress.lanes)
+                        others = [
+                            threading.Thread(target=self._worker, args=(lanes, batch_size, pace, add), daemon=True)
+                            for _ in range(outcome.sessions - 1)
+                        ]
+                        for worker in others:
+                            worker.start()
+                        try:
+                            self._walk_lanes(connection, lanes, batch_size, pace, add)
+                        except BaseException as error:
+                            with pace.lock:
+                                pace.failed = pace.failed or error
+                        for worker in others:
+                            worker.join()
+                        if pace.failed is not None:
+                            raise pace.failed
+                        if outcome.stopped is None:
+                            progress.last_id = progress.end_id  # every lane walked to its end
             outcome.status = "complete"
         except BadInputError:
             raise

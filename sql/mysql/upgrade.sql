@@ -1016,3 +1016,281 @@ DELIMITER ;
 
 UPDATE `contactStore`.purgekit_version SET version_num='0010' WHERE `contactStore`.purgekit_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+CREATE TABLE `contactStore`.`purgekit_gc_lanes` (
+    lane SMALLINT NOT NULL PRIMARY KEY CHECK (lane BETWEEN 1 AND 16),
+    pass BIGINT NOT NULL,
+    start_id BIGINT NOT NULL,
+    last_id BIGINT NOT NULL,
+    end_id BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='purgekit: the id ranges of the messages garbage collector''s pass, one per lane';
+
+DROP PROCEDURE `contactStore`.`purgekit_gc_begin`;
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_gc_begin`(IN retention_ms BIGINT, IN lanes INT)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: starts a messages garbage collection pass, or finds the unfinished one (0011)'
+BEGIN
+    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max, v_now, v_position, v_old BIGINT;
+    DECLARE v_lanes, v_lane INT;
+    DECLARE v_finished DATETIME(3);
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF retention_ms IS NULL OR retention_ms < 86400000 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'retention_ms is below the minimum retention installed (86400000 ms, PURGEKIT_GC_MIN_RETENTION)';
+    END IF;
+    IF lanes IS NULL OR lanes < 1 OR lanes > 16 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'lanes is not between 1 and 16';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages' AND c.COLUMN_NAME = 'id') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages.id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages' AND c.COLUMN_NAME = 'key_remote_jid') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages.key_remote_jid';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages' AND c.COLUMN_NAME = 'key_from_me') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages.key_from_me';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages' AND c.COLUMN_NAME = 'key_id') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages.key_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages' AND c.COLUMN_NAME = 'timestamp') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages.timestamp';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages_pending_actions' AND c.COLUMN_NAME = 'key_remote_jid') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages_pending_actions.key_remote_jid';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages_pending_actions' AND c.COLUMN_NAME = 'key_from_me') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages_pending_actions.key_from_me';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages_pending_actions' AND c.COLUMN_NAME = 'key_id') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages_pending_actions.key_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'callbackStore' AND c.TABLE_NAME = 'queue' AND c.COLUMN_NAME = 'key_remote_jid') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column queue.key_remote_jid';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'axolotlStore' AND c.TABLE_NAME = 'message_base_key' AND c.COLUMN_NAME = 'msg_key_remote_jid') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column message_base_key.msg_key_remote_jid';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'axolotlStore' AND c.TABLE_NAME = 'message_base_key' AND c.COLUMN_NAME = 'msg_key_from_me') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column message_base_key.msg_key_from_me';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'axolotlStore' AND c.TABLE_NAME = 'message_base_key' AND c.COLUMN_NAME = 'msg_key_id') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column message_base_key.msg_key_id';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages_receipt_log' AND c.COLUMN_NAME = 'key_remote_jid') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages_receipt_log.key_remote_jid';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS AS c WHERE c.TABLE_SCHEMA = 'messageStore' AND c.TABLE_NAME = 'messages_receipt_log' AND c.COLUMN_NAME = 'key_id') THEN
+        SIGNAL SQLSTATE '42S22' SET MESSAGE_TEXT = 'purgekit gc: missing column messages_receipt_log.key_id';
+    END IF;
+    BEGIN
+        DECLARE v_shadowed VARCHAR(200);
+        DECLARE v_refusal VARCHAR(512);
+        DECLARE EXIT HANDLER FOR 1050
+        BEGIN
+            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed, ': refused, nothing changed');
+            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;
+        END;
+        SET v_shadowed = 'contactStore.purgekit_gc_checkpoint';
+        CREATE TEMPORARY TABLE `contactStore`.`purgekit_gc_checkpoint` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_checkpoint`;
+        SET v_shadowed = 'contactStore.purgekit_gc_lanes';
+        CREATE TEMPORARY TABLE `contactStore`.`purgekit_gc_lanes` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_lanes`;
+        SET v_shadowed = 'messageStore.messages';
+        CREATE TEMPORARY TABLE `messageStore`.`messages` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages`;
+    END;
+    START TRANSACTION;
+    INSERT INTO `contactStore`.`purgekit_gc_checkpoint` (id, pass, cutoff_ms, last_id, end_id, batches, `messages_deleted`, `message_base_key_deleted`, `messages_receipt_log_deleted`, started_at, updated_at, finished_at)
+        VALUES (1, 0, 0, 0, 0, 0, 0, 0, 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))
+        ON DUPLICATE KEY UPDATE id = id;
+    SELECT k.pass, k.cutoff_ms, k.last_id, k.end_id, k.finished_at INTO v_pass, v_cutoff, v_last, v_end, v_finished
+        FROM `contactStore`.`purgekit_gc_checkpoint` AS k WHERE k.id = 1 FOR UPDATE;
+    SET v_now = CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED);
+    IF v_finished IS NULL THEN
+        SELECT COUNT(*), IFNULL(MIN(l.start_id) + SUM(l.last_id - l.start_id), v_last) INTO v_lanes, v_position
+            FROM `contactStore`.`purgekit_gc_lanes` AS l WHERE l.pass = v_pass;
+        IF v_lanes = 0 THEN
+            SET v_lanes = lanes;
+            SET v_old = v_end;
+            IF v_lanes > 1 THEN
+                SELECT IFNULL(MAX(m.`id`), v_end) INTO v_old FROM `messageStore`.`messages` AS m WHERE m.`timestamp` < v_cutoff AND m.`id` > v_last AND m.`id` <= v_end;
+            END IF;
+            SET v_lane = 1;
+            WHILE v_lane <= v_lanes DO
+                INSERT INTO `contactStore`.`purgekit_gc_lanes` (lane, pass, start_id, last_id, end_id) VALUES (v_lane, v_pass,
+                    v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes, v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes,
+                    CASE WHEN v_lane = v_lanes THEN v_end ELSE v_last + ((v_old - v_last) * v_lane) DIV v_lanes END);
+                SET v_lane = v_lane + 1;
+            END WHILE;
+        END IF;
+        COMMIT;
+        SELECT v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms, v_position AS last_id, v_end AS end_id, TRUE AS resumed, v_lanes AS lanes;
+    ELSE
+        SET v_cutoff = v_now - retention_ms;
+        SELECT MIN(m.`id`), MAX(m.`id`) INTO v_min, v_max FROM `messageStore`.`messages` AS m;
+        SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);
+        UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last, k.end_id = v_end, k.batches = 0, k.`messages_deleted` = 0, k.`message_base_key_deleted` = 0, k.`messages_receipt_log_deleted` = 0,
+            k.started_at = UTC_TIMESTAMP(3), k.updated_at = UTC_TIMESTAMP(3),
+            k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END
+            WHERE k.id = 1;
+        DELETE FROM `contactStore`.`purgekit_gc_lanes`;
+        SET v_lanes = lanes;
+        SET v_old = v_end;
+        IF v_lanes > 1 THEN
+            SELECT IFNULL(MAX(m.`id`), v_end) INTO v_old FROM `messageStore`.`messages` AS m WHERE m.`timestamp` < v_cutoff AND m.`id` > v_last AND m.`id` <= v_end;
+        END IF;
+        SET v_lane = 1;
+        WHILE v_lane <= v_lanes DO
+            INSERT INTO `contactStore`.`purgekit_gc_lanes` (lane, pass, start_id, last_id, end_id) VALUES (v_lane, v_pass,
+                v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes, v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes,
+                CASE WHEN v_lane = v_lanes THEN v_end ELSE v_last + ((v_old - v_last) * v_lane) DIV v_lanes END);
+            SET v_lane = v_lane + 1;
+        END WHILE;
+        COMMIT;
+        SELECT v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms, v_last AS last_id, v_end AS end_id, FALSE AS resumed, v_lanes AS lanes;
+    END IF;
+END
+//
+DELIMITER ;
+
+DROP PROCEDURE `contactStore`.`purgekit_gc_batch`;
+
+DELIMITER //
+CREATE PROCEDURE `contactStore`.`purgekit_gc_batch`(IN lane_number INT, IN batch_size INT, IN cutoff_ms BIGINT)
+    MODIFIES SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'purgekit: collects the next batch_size messages of one lane, in one transaction (0011)'
+gc: BEGIN
+    DECLARE v_pass, v_cutoff, v_last, v_end, v_first, v_window_end, v_below, v_unfinished BIGINT;
+    DECLARE v_finished DATETIME(3);
+    DECLARE v_pass_finished BOOLEAN DEFAULT FALSE;
+    DECLARE n_0, n_1, n_2 BIGINT DEFAULT 0;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        ROLLBACK;
+        RESIGNAL;
+    END;
+    IF lane_number IS NULL OR lane_number < 1 OR lane_number > 16 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'lane_number is not between 1 and 16';
+    END IF;
+    IF batch_size IS NULL OR batch_size < 1 OR batch_size > 1000000 THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'batch_size is not between 1 and 1000000';
+    END IF;
+    IF cutoff_ms IS NULL THEN
+        SIGNAL SQLSTATE '22023' SET MESSAGE_TEXT = 'cutoff_ms is not a time: ms since the epoch';
+    END IF;
+    BEGIN
+        DECLARE v_shadowed VARCHAR(200);
+        DECLARE v_refusal VARCHAR(512);
+        DECLARE EXIT HANDLER FOR 1050
+        BEGIN
+            SET v_refusal = CONCAT('a temporary table of this session shadows ', v_shadowed, ': refused, nothing changed');
+            SIGNAL SQLSTATE '42000' SET MESSAGE_TEXT = v_refusal;
+        END;
+        SET v_shadowed = 'contactStore.purgekit_gc_checkpoint';
+        CREATE TEMPORARY TABLE `contactStore`.`purgekit_gc_checkpoint` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_checkpoint`;
+        SET v_shadowed = 'contactStore.purgekit_gc_lanes';
+        CREATE TEMPORARY TABLE `contactStore`.`purgekit_gc_lanes` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_lanes`;
+        SET v_shadowed = 'messageStore.messages';
+        CREATE TEMPORARY TABLE `messageStore`.`messages` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages`;
+        SET v_shadowed = 'messageStore.messages_pending_actions';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_pending_actions` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_pending_actions`;
+        SET v_shadowed = 'callbackStore.queue';
+        CREATE TEMPORARY TABLE `callbackStore`.`queue` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `callbackStore`.`queue`;
+        SET v_shadowed = 'axolotlStore.message_base_key';
+        CREATE TEMPORARY TABLE `axolotlStore`.`message_base_key` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `axolotlStore`.`message_base_key`;
+        SET v_shadowed = 'messageStore.messages_receipt_log';
+        CREATE TEMPORARY TABLE `messageStore`.`messages_receipt_log` (purgekit_probe INT) ENGINE=MEMORY;
+        DROP TEMPORARY TABLE `messageStore`.`messages_receipt_log`;
+    END;
+    DROP TEMPORARY TABLE IF EXISTS `contactStore`.`purgekit_gc_batch_keys`;
+    CREATE TEMPORARY TABLE `contactStore`.`purgekit_gc_batch_keys` (PRIMARY KEY (`id`)) ENGINE=InnoDB
+        SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m LIMIT 0;
+    COMMIT;
+    SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+    START TRANSACTION;
+    SELECT l.pass, l.last_id, l.end_id INTO v_pass, v_last, v_end
+        FROM `contactStore`.`purgekit_gc_lanes` AS l WHERE l.lane = lane_number FOR UPDATE;
+    SELECT k.cutoff_ms, k.finished_at INTO v_cutoff, v_finished
+        FROM `contactStore`.`purgekit_gc_checkpoint` AS k WHERE k.id = 1 AND k.pass = v_pass;
+    IF v_end IS NULL OR v_cutoff IS NULL OR v_finished IS NOT NULL THEN
+        COMMIT;
+        DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_batch_keys`;
+        SELECT 0 AS `messages_deleted`, 0 AS `message_base_key_deleted`, 0 AS `messages_receipt_log_deleted`, 0 AS advanced, TRUE AS lane_finished, v_finished IS NOT NULL AS finished,
+            LEAST(IFNULL(v_cutoff, cutoff_ms), cutoff_ms) AS applied_cutoff_ms;
+        LEAVE gc;
+    END IF;
+    IF v_last < v_end THEN
+        SET v_cutoff = LEAST(v_cutoff, cutoff_ms, CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) - 86400000);
+        SELECT m.`id` INTO v_first FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
+            WHERE m.`id` > v_last AND m.`id` <= v_end AND m.`timestamp` < v_cutoff ORDER BY m.`id` LIMIT 1;
+        IF v_first IS NULL THEN
+            SET v_window_end = v_end;
+        ELSE
+            SET v_window_end = LEAST(v_first - 1 + batch_size, v_end);
+            INSERT INTO `contactStore`.`purgekit_gc_batch_keys` SELECT m.`id`, m.`key_remote_jid`, m.`key_from_me`, m.`key_id` FROM `messageStore`.`messages` AS m FORCE INDEX (PRIMARY)
+                WHERE m.`id` >= v_first AND m.`id` <= v_window_end AND m.`timestamp` < v_cutoff FOR UPDATE;
+            DELETE b FROM `contactStore`.`purgekit_gc_batch_keys` AS b JOIN `messageStore`.`messages_pending_actions` AS p ON p.`key_remote_jid` = b.`key_remote_jid` AND p.`key_from_me` = b.`key_from_me` AND p.`key_id` = b.`key_id`;
+            DELETE b FROM `contactStore`.`purgekit_gc_batch_keys` AS b JOIN `callbackStore`.`queue` AS p ON p.`key_remote_jid` = b.`key_remote_jid`;
+            DELETE m FROM `messageStore`.`messages` AS m JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON b.`id` = m.`id`;
+            SET n_0 = ROW_COUNT();
+            DELETE t FROM `axolotlStore`.`message_base_key` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`msg_key_remote_jid` = b.`key_remote_jid` AND t.`msg_key_from_me` = b.`key_from_me` AND t.`msg_key_id` = b.`key_id`;
+            SET n_1 = ROW_COUNT();
+            DELETE t FROM `messageStore`.`messages_receipt_log` AS t JOIN `contactStore`.`purgekit_gc_batch_keys` AS b ON t.`key_remote_jid` = b.`key_remote_jid` AND t.`key_id` = b.`key_id`
+            WHERE NOT EXISTS (SELECT 1 FROM `messageStore`.`messages` AS m WHERE m.`key_remote_jid` = t.`key_remote_jid` AND m.`key_id` = t.`key_id` AND m.`key_from_me` = (NOT b.`key_from_me`));
+            SET n_2 = ROW_COUNT();
+        END IF;
+        UPDATE `contactStore`.`purgekit_gc_lanes` AS l SET l.last_id = v_window_end WHERE l.lane = lane_number;
+        SELECT COUNT(*) INTO v_below
+            FROM `contactStore`.`purgekit_gc_lanes` AS l WHERE l.pass = v_pass AND l.lane < lane_number AND l.last_id < l.end_id;
+        UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.batches = k.batches + 1,
+            k.last_id = CASE WHEN v_below = 0 THEN GREATEST(k.last_id, v_window_end) ELSE k.last_id END,
+            k.`messages_deleted` = k.`messages_deleted` + n_0,
+            k.`message_base_key_deleted` = k.`message_base_key_deleted` + n_1,
+            k.`messages_receipt_log_deleted` = k.`messages_receipt_log_deleted` + n_2,
+            k.updated_at = UTC_TIMESTAMP(3)
+            WHERE k.id = 1;
+    ELSE
+        SET v_cutoff = LEAST(v_cutoff, cutoff_ms, CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) - 86400000), v_window_end = v_last;
+    END IF;
+    COMMIT;
+    DROP TEMPORARY TABLE `contactStore`.`purgekit_gc_batch_keys`;
+    IF v_window_end >= v_end THEN
+        BEGIN
+            DECLARE EXIT HANDLER FOR SQLEXCEPTION ROLLBACK;
+            START TRANSACTION;
+            SELECT COUNT(*) INTO v_unfinished
+                FROM `contactStore`.`purgekit_gc_lanes` AS l WHERE l.pass = v_pass AND l.last_id < l.end_id;
+            IF v_unfinished = 0 THEN
+                UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.last_id = k.end_id, k.updated_at = UTC_TIMESTAMP(3),
+                    k.finished_at = UTC_TIMESTAMP(3)
+                    WHERE k.id = 1 AND k.pass = v_pass AND k.finished_at IS NULL;
+                SET v_pass_finished = TRUE;
+            END IF;
+            COMMIT;
+        END;
+    END IF;
+    SELECT n_0 AS `messages_deleted`, n_1 AS `message_base_key_deleted`, n_2 AS `messages_receipt_log_deleted`, v_window_end - v_last AS advanced,
+        v_window_end >= v_end AS lane_finished, v_pass_finished AS finished,
+        v_cutoff AS applied_cutoff_ms;
+END
+//
+DELIMITER ;
+
+UPDATE `contactStore`.purgekit_version SET version_num='0011' WHERE `contactStore`.purgekit_version.version_num = '0010';
+

@@ -43,6 +43,10 @@ $do$;
 
 BEGIN;
 
+-- Running downgrade 0011 -> 0010
+
+UPDATE purgekit_version SET version_num='0010' WHERE purgekit_version.version_num = '0011';
+
 -- Running downgrade 0010 -> 0009
 
 UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_num = '0010';

@@ -1180,5 +1180,9 @@ UPDATE purgekit_version SET version_num='0009' WHERE purgekit_version.version_nu
 
 UPDATE purgekit_version SET version_num='0010' WHERE purgekit_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+UPDATE purgekit_version SET version_num='0011' WHERE purgekit_version.version_num = '0010';
+
 COMMIT;
 
