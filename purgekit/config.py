@@ -50,6 +50,7 @@ ENVIRONMENT = {
     "PURGEKIT_GC_OLDER_THAN": "serve: gc's retention when the PUT gives none",
     "PURGEKIT_GC_BATCH_SIZE": "serve: gc's message ids per batch (default 5000)",
     "PURGEKIT_GC_SLEEP": "serve/worker: gc's pause between batches (seconds)",
+    "PURGEKIT_GC_PARALLEL": "serve/worker: MySQL gc's sessions at once (default 1)",
     "PURGEKIT_MAX_REQUEST_BYTES": "serve: largest request body (default 65536)",
     # delete-message --for-everyone (purgekit/gateway.py, purgekit/message_deletion/rules.py).
     "PURGEKIT_WHATSAPP_GATEWAY": "WhatsApp gateway's URL (docs/gateway.md)",

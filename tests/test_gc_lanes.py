@@ -3,10 +3,13 @@ batches run at once on sessions of their own, exactly as a pass walked as one ra
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 from purgekit_lab.deployment import synthetic_deployment
+from service import Server, clear_jobs, environment, wait_for
 from sqlalchemy import text
 from test_gc import MESSAGES, RETENTION_MS, checkpoint, expected, make_stores, rows, snapshot
 from test_gc_cli import purgekit
@@ -218,3 +221,37 @@ def test_a_stopped_parallel_run_says_how_much_is_left_in_its_lanes(installed):
         " continue); deleted "
     )
     assert "  lanes       2, walked by 2 session(s) at once" in lines
+
+
+def test_the_service_collects_in_lanes_with_purgekit_gc_parallel(installed, tmp_path):
+    make_stores(installed, messages=600)
+    before = snapshot(installed.stores)
+    env = environment(installed, PURGEKIT_GC_OLDER_THAN="30d", PURGEKIT_GC_PARALLEL="2")
+    server = Server(env, tmp_path / "serve.log").start()
+    try:
+        with server.client() as client:
+            job = wait_for(
+                client, client.put("/v1/services/message/gc", json={"batch_size": 50}).headers["Purgekit-Jobs"]
+            )
+    finally:
+        assert server.stop() == 0
+        clear_jobs(installed)
+    assert job["state"] == "succeeded", job
+    done = checkpoint(installed)
+    after, deleted = expected(before, done["cutoff_ms"])
+    assert snapshot(installed.stores) == after and job["result"]["messages_deleted"] == deleted["messages"]
+    assert len(lanes(installed)) == 2
+
+
+def test_the_service_refuses_to_start_with_lanes_where_there_are_none(postgres_server):
+    with synthetic_deployment(postgres_server, "lanessvc") as pg:
+        pg.upgrade()
+        env = environment(pg, PURGEKIT_GC_PARALLEL="2")
+        refused = subprocess.run(
+            [sys.executable, "-m", "purgekit.cli", "serve"], env=env, capture_output=True, text=True
+        )
+        pg.downgrade()
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        "purgekit: PURGEKIT_GC_PARALLEL 2 refused: postgresql batches run one at a time (PURGEKIT_GC_PARALLEL 1)\n"
+    )

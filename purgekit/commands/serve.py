@@ -20,8 +20,9 @@ import threading
 import typer
 
 from purgekit.commands.common import DATABASE_VARIABLES, environment, settings_from
-from purgekit.errors import ConfigurationError, DatabaseProblem, connection_failed
-from purgekit.service.settings import SERVICE_ENVIRONMENT, ServiceSettings, load_service_settings
+from purgekit.errors import BadInputError, ConfigurationError, DatabaseProblem, connection_failed
+from purgekit.gc.runner import Collector
+from purgekit.service.settings import GC_PARALLEL, SERVICE_ENVIRONMENT, ServiceSettings, load_service_settings
 
 SERVE_VARIABLES = (*DATABASE_VARIABLES, "PURGEKIT_RECEIPT_SALT", *SERVICE_ENVIRONMENT)
 THREADS_OPTION = typer.Option(2, "--threads", metavar="N", help="Jobs run at once by this process.")
@@ -46,6 +47,10 @@ def _prepared(need_tokens: bool) -> tuple[object, ServiceSettings]:
 
     service = load_service_settings(need_tokens=need_tokens)
     settings = settings_from(None)
+    try:
+        Collector(settings).check_parallel(service.gc_parallel, GC_PARALLEL)
+    except BadInputError as refused:
+        raise ConfigurationError(str(refused)) from None
     state = Service(settings, service)
     try:
         installed = state.store.installed()

@@ -244,13 +244,13 @@ class Collector:
         else:
             preflight.check(self.settings, (), stores=(Store.CONTACT,))
 
-    def check_parallel(self, parallel: int) -> None:
-        """BadInputError unless `parallel` sessions may collect here at once."""
+    def check_parallel(self, parallel: int, name: str = "--parallel") -> None:
+        """BadInputError unless `parallel` sessions may collect here at once (`name`: the option or setting)."""
         if not 1 <= parallel <= MAX_LANES:
-            raise BadInputError(f"--parallel {parallel} is not between 1 and {MAX_LANES}")
+            raise BadInputError(f"{name} {parallel} is not between 1 and {MAX_LANES}")
         if parallel != 1 and not self.sql.in_lanes:
             raise BadInputError(
-                f"--parallel {parallel} refused: {self.settings.dialect} batches run one at a time (--parallel 1)"
+                f"{name} {parallel} refused: {self.settings.dialect} batches run one at a time ({name} 1)"
             )
 
     def _schema_refusal(self, error: DBAPIError) -> DatabaseProblem | None:

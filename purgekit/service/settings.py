@@ -13,6 +13,7 @@ from pathlib import Path
 from purgekit import http
 from purgekit.config import named_urls
 from purgekit.errors import ConfigurationError
+from purgekit.gc.mysql import MAX_LANES
 from purgekit.gc.plan import MAX_BATCH_SIZE
 from purgekit.gc.retention import parse_retention
 from purgekit.gc.runner import DEFAULT_BATCH_SIZE
@@ -23,11 +24,21 @@ CALLBACK_URL = "PURGEKIT_CALLBACK_URL"
 GC_OLDER_THAN = "PURGEKIT_GC_OLDER_THAN"
 GC_BATCH_SIZE = "PURGEKIT_GC_BATCH_SIZE"
 GC_SLEEP = "PURGEKIT_GC_SLEEP"
+GC_PARALLEL = "PURGEKIT_GC_PARALLEL"
 MAX_REQUEST_BYTES = "PURGEKIT_MAX_REQUEST_BYTES"
 
 # What `purgekit serve` and `purgekit worker` read besides the database's settings (config.ENVIRONMENT
 # describes each).
-SERVICE_ENVIRONMENT = (TOKENS, NODES, CALLBACK_URL, GC_OLDER_THAN, GC_BATCH_SIZE, GC_SLEEP, MAX_REQUEST_BYTES)
+SERVICE_ENVIRONMENT = (
+    TOKENS,
+    NODES,
+    CALLBACK_URL,
+    GC_OLDER_THAN,
+    GC_BATCH_SIZE,
+    GC_SLEEP,
+    GC_PARALLEL,
+    MAX_REQUEST_BYTES,
+)
 
 # A bearer token carries at least 128 bits written as text.
 MIN_TOKEN_LENGTH = 16
@@ -42,6 +53,7 @@ class ServiceSettings:
     gc_older_than: str | None = None
     gc_batch_size: int = DEFAULT_BATCH_SIZE
     gc_sleep: float = 0.0
+    gc_parallel: int = 1  # MySQL / MariaDB: a pass's lanes, collected at once (purgekit gc --parallel)
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
     @property
@@ -113,5 +125,6 @@ def load_service_settings(environ: Mapping[str, str] | None = None, need_tokens:
         gc_older_than=older_than,
         gc_batch_size=_number(environ, GC_BATCH_SIZE, DEFAULT_BATCH_SIZE, int, 1, MAX_BATCH_SIZE),
         gc_sleep=_number(environ, GC_SLEEP, 0.0, float, 0.0),
+        gc_parallel=_number(environ, GC_PARALLEL, 1, int, 1, MAX_LANES),
         max_request_bytes=_number(environ, MAX_REQUEST_BYTES, DEFAULT_MAX_REQUEST_BYTES, int, 1024),
     )

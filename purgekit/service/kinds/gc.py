@@ -61,6 +61,7 @@ def run(context: Context, job) -> Ending:
             batch_size=job.request["batch_size"],
             stop_requested=context.stopping,
             throttle=Throttle(sleep=context.service.gc_sleep),
+            parallel=context.service.gc_parallel,
         )
     except PurgekitError as refused:  # refused before anything was deleted: the notification says failed
         failure = refused
