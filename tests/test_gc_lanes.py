@@ -118,6 +118,9 @@ def test_a_pass_begun_before_0011_is_split_when_resumed_and_0010_goes_on_after_a
         assert lanes(deployment)[0]["start_id"] == walked_by_0010  # the rest of the pass, split
 
         deployment.downgrade("0010")
+        # 0010's objects exactly, as a fresh install at 0010 would have them (verify replays the migrations).
+        verified = purgekit("verify", **env_of(deployment))
+        assert (verified.returncode, verified.stderr) == (0, ""), verified.stdout
         while not call(deployment, f"CALL {schema}.purgekit_gc_batch(500, :cutoff)", cutoff=cutoff)[-2]:
             pass
         after, deleted = expected(before, cutoff)

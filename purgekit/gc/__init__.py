@@ -78,7 +78,10 @@ def changes_in_0011(dialect: str, settings: Settings) -> list[tuple[DatabaseObje
     before, after = collector_for(dialect, "0010"), collector_for(dialect, "0011")
     if type(before) is type(after):
         return []
-    old, new = ({o.name: o for o in c.objects(settings, GC_PLAN_V2)} for c in (before, after))
+    # What 0010 leaves installed: 0006's purgekit_gc_begin, and its own purgekit_gc_batch.
+    old = {o.name: o for o in collector_for(dialect, "0006").objects(settings, GC_PLAN_V2)}
+    old[BATCH_PROCEDURE] = {o.name: o for o in before.objects(settings, GC_PLAN_V2)}[BATCH_PROCEDURE]
+    new = {o.name: o for o in after.objects(settings, GC_PLAN_V2)}
     return [
         (None, new[LANES]),
         (old[BEGIN_PROCEDURE], new[BEGIN_PROCEDURE]),

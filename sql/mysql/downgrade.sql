@@ -122,7 +122,7 @@ DELIMITER //
 CREATE PROCEDURE `contactStore`.`purgekit_gc_begin`(IN retention_ms BIGINT)
     MODIFIES SQL DATA
     SQL SECURITY DEFINER
-    COMMENT 'purgekit: starts a messages garbage collection pass, or finds the unfinished one (0010)'
+    COMMENT 'purgekit: starts a messages garbage collection pass, or finds the unfinished one (0006)'
 BEGIN
     DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max, v_now BIGINT;
     DECLARE v_finished DATETIME(3);
