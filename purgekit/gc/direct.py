@@ -191,10 +191,10 @@ class DirectStatements:
 
     def remote_matches(self, pending: Related) -> str:
         """Which of those values `pending` has rows for (run in its store)."""
-        return f"SELECT {_array_text('v.value')} FROM {self._values_with_rows(pending)}"
+        return f"SELECT {_array_text('v.value')} FROM {self.values_with_rows(pending)}"
 
     @staticmethod
-    def _values_with_rows(pending: Related) -> str:
+    def values_with_rows(pending: Related) -> str:
         """The values :values for which `pending` (in another store, matched on one column) has rows."""
         ((column, _),) = pending.match
         return (
@@ -299,7 +299,7 @@ class DirectStatements:
         return f"SELECT count(*) FROM {_table(pending.name)} AS p JOIN {_unnest(self.plan.messages.key)} ON {join}"
 
     def remote_recheck(self, pending: Related) -> str:
-        return f"SELECT count(*) FROM {self._values_with_rows(pending)}"
+        return f"SELECT count(*) FROM {self.values_with_rows(pending)}"
 
     # Dry run ---------------------------------------------------------------------------------------------
 

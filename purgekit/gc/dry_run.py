@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from purgekit.gc.direct import DirectStatements
 from purgekit.gc.mysql import BATCH_PROCEDURE, lane_ranges
 from purgekit.gc.plan import CollectionPlan, Related, counted
 from purgekit.indexes import store_connection
@@ -204,13 +205,9 @@ def _count_window(sql: _Sql, family, opened: dict, window: dict, deleted: dict[s
     msg = opened[sql.plan.messages.store]
     for index, pending in enumerate(sql.listed):
         values = [v for (v,) in msg.execute(text(sql.chats(pending)), window)]
-        ((column, _),) = pending.match
+        # As the batches match them (a join with unnest, not = ANY(array): DirectStatements.values_with_rows).
         found = opened[pending.store].execute(
-            text(
-                f"SELECT DISTINCT p.{pg_ident(column.name)} FROM {sql.ref(pending)} AS p"
-                f" WHERE p.{pg_ident(column.name)} = ANY(CAST(:values AS text[]))"
-            ),
-            {"values": values},
+            text(f"SELECT v.value FROM {DirectStatements.values_with_rows(pending)}"), {"values": values}
         )
         window[f"listed_{index}"] = [v for (v,) in found]
     deleted[sql.plan.messages.name] += msg.execute(text(sql.count_messages()), window).scalar()
@@ -247,8 +244,6 @@ def statements(collector) -> list[str]:
     """The statements one batch runs, as purgekit gc sends them."""
     settings, plan = collector.settings, collector.plan
     if collector.direct:
-        from purgekit.gc.direct import DirectStatements
-
         direct = DirectStatements(plan)
         lines = [f"-- messageStore: {direct.first_old()}"]
         for pending in direct.remote_pending:
