@@ -340,12 +340,12 @@ def test_nothing_is_collected_without_a_pass_and_bad_arguments_are_refused(insta
     collector = Collector(installed.settings)
     with collector.engine().connect() as connection:
         batch = text(collector.sql.batch_call(installed.settings, collector.plan))
-        answer = tuple(connection.execute(batch, collector.batch_arguments(10, now_ms())).one())[:-1]
+        answer = tuple(connection.execute(batch, collector.sql.batch_arguments(10, now_ms())).one())[:-1]
         # Nothing deleted; in lanes (MySQL): no id walked, the lane done, no pass finished; else at id 0 of 0, finished.
         assert answer == ((0, 0, 0, 0, True, False) if collector.sql.in_lanes else (0, 0, 0, 0, 0, True))
         connection.rollback()
         with pytest.raises(DBAPIError) as refused:
-            connection.execute(batch, collector.batch_arguments(0, now_ms())).all()
+            connection.execute(batch, collector.sql.batch_arguments(0, now_ms())).all()
         assert reason(refused.value) in (
             "batch_size 0 is not between 1 and 1000000",
             "batch_size is not between 1 and 1000000",
@@ -354,7 +354,7 @@ def test_nothing_is_collected_without_a_pass_and_bad_arguments_are_refused(insta
         for retention in (-1, 0, DAY_MS - 1):
             with pytest.raises(DBAPIError) as refused:
                 connection.execute(
-                    text(collector.sql.begin_call(installed.settings)), collector.begin_arguments(retention)
+                    text(collector.sql.begin_call(installed.settings)), collector.sql.begin_arguments(retention)
                 ).all()
             assert reason(refused.value) in (
                 f"retention_ms {retention} is below the minimum retention installed (86400000 ms,"

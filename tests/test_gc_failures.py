@@ -99,11 +99,11 @@ def test_mysql_refuses_a_callers_temporary_tables_that_shadow_the_stores(mysql_s
                 connection.exec_driver_sql(f"CREATE TEMPORARY TABLE `{schema}`.`{table}` (id INT)")
                 with pytest.raises(DBAPIError) as refused:
                     connection.execute(
-                        text(collector.sql.begin_call(deployment.settings)), collector.begin_arguments(RETENTION_MS)
+                        text(collector.sql.begin_call(deployment.settings)), collector.sql.begin_arguments(RETENTION_MS)
                     )
                     connection.execute(
                         text(collector.sql.batch_call(deployment.settings, collector.plan)),
-                        collector.batch_arguments(100_000, 2**62),
+                        collector.sql.batch_arguments(100_000, 2**62),
                     )
                 assert f"a temporary table of this session shadows {schema}.{table}: refused, nothing changed" in str(
                     refused.value

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 from purgekit_lab.deployment import synthetic_deployment
 from service import Server, clear_jobs, environment, wait_for
 from sqlalchemy import text
-from test_gc import MESSAGES, RETENTION_MS, checkpoint, expected, make_stores, rows, snapshot
+from test_gc import MESSAGES, RETENTION_MS, checkpoint, expected, make_stores, snapshot
 from test_gc_cli import purgekit
 from test_gc_operator import env_of
-from test_gc_race import MAX_SECONDS, RacingClient, assert_no_protected_message_was_deleted
+from test_gc_race import RacingClient, assert_no_protected_message_was_deleted, race
 
 from purgekit.gc.mysql import lane_ranges
 from purgekit.gc.runner import Collector
@@ -184,20 +183,12 @@ class RacingLanesClient(RacingClient):
 
 
 def test_pending_work_committed_during_parallel_batches_protects_its_messages(installed):
-    installed.stores.fill(users=400, messages=8_000)
-    with installed.stores.engine(Store.CALLBACK).begin() as connection:
-        connection.execute(text(f"DELETE FROM {installed.stores.qualified(Store.CALLBACK, 'queue')}"))
-    cutoff = int(time.time() * 1000) - RETENTION_MS
-    old = sorted((m for m in rows(installed.stores, MESSAGES) if m["timestamp"] < cutoff), key=lambda m: m["id"])
-    client = RacingLanesClient(installed, old)
-    client.thread.start()
-    try:
-        time.sleep(0.2)
-        # --sleep gives the client time to write ahead of both lanes (two sessions collect fast).
-        outcome = Collector(installed.settings).run(RETENTION_MS, batch_size=40, parallel=2, throttle=Throttle(0.02))
-    finally:
-        client.stop.set()
-        client.thread.join(MAX_SECONDS)
+    # --sleep gives the client time to write ahead of both lanes (two sessions collect fast).
+    client, outcome = race(
+        installed,
+        RacingLanesClient,
+        lambda: Collector(installed.settings).run(RETENTION_MS, batch_size=40, parallel=2, throttle=Throttle(0.02)),
+    )
     assert_no_protected_message_was_deleted(installed, client, outcome)
 
 

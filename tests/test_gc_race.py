@@ -116,21 +116,29 @@ def assert_no_protected_message_was_deleted(installed, client: RacingClient, out
     assert lost == [], f"{len(lost)} messages deleted after pending work for them committed: {lost[:10]}"
 
 
-def test_pending_work_committed_during_a_batch_protects_its_messages(installed):
+def race(installed, client_kind: type[RacingClient], collect) -> tuple[RacingClient, object]:
+    """Stores of 8,000 messages, then collect() (returning its Outcome) while a client of client_kind writes."""
     installed.stores.fill(users=400, messages=8_000)
     # The callbacks fill() queues keep most 1:1 chats: delivered, so that most old messages are collectible.
     with installed.stores.engine(Store.CALLBACK).begin() as connection:
         connection.execute(text(f"DELETE FROM {installed.stores.qualified(*QUEUE)}"))
     cutoff = int(time.time() * 1000) - RETENTION_MS
     old = sorted((m for m in rows(installed.stores, MESSAGES) if m["timestamp"] < cutoff), key=lambda m: m["id"])
-    client = RacingClient(installed, old)
+    client = client_kind(installed, old)
     client.thread.start()
     try:
         time.sleep(0.2)
-        outcome = Collector(installed.settings).run(RETENTION_MS, batch_size=BATCH)
+        outcome = collect()
     finally:
         client.stop.set()
         client.thread.join(MAX_SECONDS)
+    return client, outcome
+
+
+def test_pending_work_committed_during_a_batch_protects_its_messages(installed):
+    client, outcome = race(
+        installed, RacingClient, lambda: Collector(installed.settings).run(RETENTION_MS, batch_size=BATCH)
+    )
     assert_no_protected_message_was_deleted(installed, client, outcome)
 
 

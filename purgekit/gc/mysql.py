@@ -111,6 +111,16 @@ class MySQLCollector:
     def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
         return f"CALL {mysql_ident(self.call_schema(settings))}.{mysql_ident(BATCH_PROCEDURE)}(:batch_size)"
 
+    @staticmethod
+    def begin_arguments(retention_ms: int, lanes: int = 1) -> dict[str, int]:
+        """What begin_call is called with (one range a pass: no lanes)."""
+        return {"retention_ms": retention_ms}
+
+    @staticmethod
+    def batch_arguments(batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
+        """What batch_call is called with (one range a pass: no lane)."""
+        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms}
+
     # Bodies ------------------------------------------------------------------------------------------
 
     def _host(self, settings: Settings, name: str) -> str:
@@ -324,6 +334,8 @@ class MySQLCollectorV2(MySQLCollector):
     """
 
     revision = "0006"
+    # What purgekit_gc_begin answers first: the pass, its cutoff and the cutoff this run may apply.
+    BEGUN = "v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms,"
 
     def objects(self, settings: Settings, plan: CollectionPlan) -> list[DatabaseObject]:
         host = settings.store_name(HOST_STORE)
@@ -372,7 +384,7 @@ class MySQLCollectorV2(MySQLCollector):
         ]
 
     def begin_body(self, settings: Settings, plan: CollectionPlan) -> str:
-        returned = "v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms,"
+        returned = self.BEGUN
         return "\n".join(
             [
                 "BEGIN",
@@ -433,6 +445,11 @@ class MySQLCollectorV2(MySQLCollector):
             f"            WHERE {self._pending_exists(settings, plan, 'b')};",
         ]
 
+    def _cutoff_applied(self, settings: Settings) -> str:
+        """The cutoff a batch applies: the earliest of the pass's (v_cutoff), the caller's, and now minus the
+        minimum retention installed."""
+        return f"LEAST(v_cutoff, cutoff_ms, {self._now_ms()} - {settings.gc_min_retention_ms})"
+
     def _collect_window(self, settings: Settings, plan: CollectionPlan, batch: str) -> list[str]:
         """The window after v_last, up to v_end: its old messages locked, those pending work names kept, the
         rest deleted with their dependents (n_0, n_1, ...); v_window_end is where the window ends."""
@@ -440,9 +457,8 @@ class MySQLCollectorV2(MySQLCollector):
         messages = self._table(settings, msg)
         m_id, m_ts = mysql_ident(msg.id.name), mysql_ident(msg.timestamp.name)
         carried = ", ".join(f"m.{mysql_ident(c.name)}" for c in (msg.id, *msg.key))
-        minimum = settings.gc_min_retention_ms
         lines = [
-            f"    SET v_cutoff = LEAST(v_cutoff, cutoff_ms, {self._now_ms()} - {minimum});",
+            f"    SET v_cutoff = {self._cutoff_applied(settings)};",
             f"    SELECT m.{m_id} INTO v_first FROM {messages} AS m FORCE INDEX (PRIMARY)",
             f"        WHERE m.{m_id} > v_last AND m.{m_id} <= v_end AND m.{m_ts} < v_cutoff ORDER BY m.{m_id} LIMIT 1;",
             "    IF v_first IS NULL THEN",
@@ -609,42 +625,50 @@ class MySQLCollectorV4(MySQLCollectorV3):
         schema = mysql_ident(self.call_schema(settings))
         return f"CALL {schema}.{mysql_ident(BATCH_PROCEDURE)}(:lane, :batch_size, :cutoff_ms)"
 
+    @staticmethod
+    def begin_arguments(retention_ms: int, lanes: int = 1) -> dict[str, int]:
+        return {"retention_ms": retention_ms, "lanes": lanes}
+
+    @staticmethod
+    def batch_arguments(batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
+        return {"lane": lane, "batch_size": batch_size, "cutoff_ms": cutoff_ms}
+
     def _guard(self, settings: Settings, plan: CollectionPlan, tables) -> list[str]:
         host = settings.store_name(HOST_STORE)
         named = [(host, CHECKPOINT), (host, LANES)] + [(settings.store_name(t.store), t.name) for t in tables]
         return temporary_table_guard(named)
 
-    def _split_lanes(self, settings: Settings, plan: CollectionPlan, indent: str) -> list[str]:
+    def _split_lanes(self, settings: Settings, plan: CollectionPlan) -> list[str]:
         """Lanes 1..v_lanes over (v_last, v_end] for pass v_pass: lane_ranges(), in SQL."""
         msg = plan.messages
         m_id, m_ts = mysql_ident(msg.id.name), mysql_ident(msg.timestamp.name)
         lanes = self._host(settings, LANES)
         start = "v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes"
         return [
-            f"{indent}SET v_old = v_end;",
-            f"{indent}IF v_lanes > 1 THEN",
-            f"{indent}    SELECT IFNULL(MAX(m.{m_id}), v_end) INTO v_old FROM {self._table(settings, msg)} AS m"
+            "        SET v_old = v_end;",
+            "        IF v_lanes > 1 THEN",
+            f"            SELECT IFNULL(MAX(m.{m_id}), v_end) INTO v_old FROM {self._table(settings, msg)} AS m"
             f" WHERE m.{m_ts} < v_cutoff AND m.{m_id} > v_last AND m.{m_id} <= v_end;",
-            f"{indent}END IF;",
-            f"{indent}SET v_lane = 1;",
-            f"{indent}WHILE v_lane <= v_lanes DO",
-            f"{indent}    INSERT INTO {lanes} (lane, pass, start_id, last_id, end_id) VALUES (v_lane, v_pass,",
-            f"{indent}        {start}, {start},",
-            f"{indent}        CASE WHEN v_lane = v_lanes THEN v_end"
-            f" ELSE v_last + ((v_old - v_last) * v_lane) DIV v_lanes END);",
-            f"{indent}    SET v_lane = v_lane + 1;",
-            f"{indent}END WHILE;",
+            "        END IF;",
+            "        SET v_lane = 1;",
+            "        WHILE v_lane <= v_lanes DO",
+            f"            INSERT INTO {lanes} (lane, pass, start_id, last_id, end_id) VALUES (v_lane, v_pass,",
+            f"                {start}, {start},",
+            "                CASE WHEN v_lane = v_lanes THEN v_end"
+            " ELSE v_last + ((v_old - v_last) * v_lane) DIV v_lanes END);",
+            "            SET v_lane = v_lane + 1;",
+            "        END WHILE;",
         ]
 
     def begin_body(self, settings: Settings, plan: CollectionPlan) -> str:
         lanes = self._host(settings, LANES)
-        returned = "v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms,"
         return "\n".join(
             [
                 "BEGIN",
                 "    DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max, v_now, v_position, v_old BIGINT;",
                 "    DECLARE v_lanes, v_lane INT;",
                 "    DECLARE v_finished DATETIME(3);",
+                "    DECLARE v_resumed BOOLEAN DEFAULT TRUE;",
                 "    DECLARE EXIT HANDLER FOR SQLEXCEPTION",
                 "    BEGIN",
                 "        ROLLBACK;",
@@ -662,21 +686,20 @@ class MySQLCollectorV4(MySQLCollectorV3):
                 "        SELECT COUNT(*), IFNULL(MIN(l.start_id) + SUM(l.last_id - l.start_id), v_last)"
                 " INTO v_lanes, v_position",
                 f"            FROM {lanes} AS l WHERE l.pass = v_pass;",
-                "        IF v_lanes = 0 THEN",
-                "            SET v_lanes = lanes;",
-                *self._split_lanes(settings, plan, "            "),
-                "        END IF;",
-                "        COMMIT;",
-                f"        SELECT {returned} v_position AS last_id, v_end AS end_id, TRUE AS resumed, v_lanes AS lanes;",
                 "    ELSE",
-                "        SET v_cutoff = v_now - retention_ms;",
+                "        SET v_cutoff = v_now - retention_ms, v_resumed = FALSE;",
                 *self._new_pass(settings, plan),
                 f"        DELETE FROM {lanes};",
-                "        SET v_lanes = lanes;",
-                *self._split_lanes(settings, plan, "        "),
-                "        COMMIT;",
-                f"        SELECT {returned} v_last AS last_id, v_end AS end_id, FALSE AS resumed, v_lanes AS lanes;",
+                "        SET v_lanes = 0, v_position = v_last;",
                 "    END IF;",
+                # A new pass, or an unfinished one begun before 0011: split what it has left to walk.
+                "    IF v_lanes = 0 THEN",
+                "        SET v_lanes = lanes;",
+                *self._split_lanes(settings, plan),
+                "    END IF;",
+                "    COMMIT;",
+                f"    SELECT {self.BEGUN} v_position AS last_id, v_end AS end_id, v_resumed AS resumed,"
+                " v_lanes AS lanes;",
                 "END",
             ]
         )
@@ -722,8 +745,7 @@ class MySQLCollectorV4(MySQLCollectorV3):
             "            k.updated_at = UTC_TIMESTAMP(3)",
             "            WHERE k.id = 1;",
             "    ELSE",
-            f"        SET v_cutoff = LEAST(v_cutoff, cutoff_ms, {self._now_ms()} - {settings.gc_min_retention_ms}),"
-            " v_window_end = v_last;",
+            f"        SET v_cutoff = {self._cutoff_applied(settings)}, v_window_end = v_last;",
             "    END IF;",
             "    COMMIT;",
             f"    DROP TEMPORARY TABLE {batch};",

@@ -140,6 +140,16 @@ class PostgreSQLCollector:
             f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BATCH_FUNCTION)}(:batch_size)"
         )
 
+    @staticmethod
+    def begin_arguments(retention_ms: int, lanes: int = 1) -> dict[str, int]:
+        """What begin_call is called with (one range a pass: no lanes)."""
+        return {"retention_ms": retention_ms}
+
+    @staticmethod
+    def batch_arguments(batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
+        """What batch_call is called with (one range a pass: no lane)."""
+        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms}
+
     # Bodies ------------------------------------------------------------------------------------------
 
     def _table(self, settings: Settings, name: str) -> str:

@@ -128,8 +128,8 @@ class _Pace:
     """The batches of one run, whichever lane or thread runs them: when the next may start, and what the
     finished ones add up to."""
 
-    def __init__(self, collector, outcome, progress, max_batches, stop_requested, throttle, on_progress) -> None:
-        self.collector, self.outcome, self.progress = collector, outcome, progress
+    def __init__(self, dialect, outcome, progress, max_batches, stop_requested, throttle, on_progress) -> None:
+        self.dialect, self.outcome, self.progress = dialect, outcome, progress
         self.max_batches, self.stop_requested, self.throttle = max_batches, stop_requested, throttle
         self.on_progress = on_progress
         self.lock = threading.Lock()
@@ -154,7 +154,7 @@ class _Pace:
             first = self.started == 1
         if not first:
             with self.throttling:
-                self.throttle.before_batch(self.collector.settings.dialect, connection, self.stop_requested)
+                self.throttle.before_batch(self.dialect, connection, self.stop_requested)
             if self.stop_requested():
                 with self.lock:
                     self.started -= 1
@@ -165,12 +165,13 @@ class _Pace:
         with self.lock:
             self.outcome.retries += 1
 
-    def done(self, began: float, batch: BatchDone, add: Callable[[dict[str, int]], None]) -> None:
+    def done(self, began: float, batch: BatchDone) -> None:
         outcome, progress = self.outcome, self.progress
         with self.lock:
             outcome.longest_batch_seconds = max(outcome.longest_batch_seconds, time.monotonic() - began)
             outcome.batches += 1
-            add(batch.deleted)
+            for name, count in batch.deleted.items():
+                outcome.deleted[name] += count
             for name, seconds in batch.steps.items():
                 outcome.steps[name] = outcome.steps.get(name, 0.0) + seconds
             progress.batches, progress.deleted = outcome.batches, dict(outcome.deleted)
@@ -263,16 +264,8 @@ class Collector:
         line = preflight.missing_column(self.settings, uses[0]) if uses else message
         return DatabaseProblem("preflight", self.settings.url, line)
 
-    def begin_arguments(self, retention_ms: int, parallel: int = 1) -> dict[str, int]:
-        """What begin_call is called with: the lanes too where a pass has them."""
-        return {"retention_ms": retention_ms, **({"lanes": parallel} if self.sql.in_lanes else {})}
-
-    def batch_arguments(self, batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
-        """What batch_call is called with: the lane too where a pass has them."""
-        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms, **({"lane": lane} if self.sql.in_lanes else {})}
-
     def begin(self, connection, retention_ms: int, parallel: int = 1) -> Progress:
-        arguments = self.begin_arguments(retention_ms, parallel)
+        arguments = self.sql.begin_arguments(retention_ms, parallel)
         try:
             row = connection.execute(text(self.sql.begin_call(self.settings)), arguments).one()
         except DBAPIError as error:
@@ -300,14 +293,16 @@ class Collector:
 
     def _routine_batch(self, connection, batch_size: int, cutoff_ms: int, lane: int) -> BatchDone:
         began = time.monotonic()
-        arguments = self.batch_arguments(batch_size, cutoff_ms, lane)
+        arguments = self.sql.batch_arguments(batch_size, cutoff_ms, lane)
         row = connection.execute(text(self.sql.batch_call(self.settings, self.plan)), arguments).one()
         *counts, position, end_or_lane, finished, applied = row
-        deleted = dict(zip(counted(self.plan), map(int, counts[: len(counted(self.plan))]), strict=True))
-        steps = {"batch calls": time.monotonic() - began}
+        deleted = dict(zip(counted(self.plan), map(int, counts), strict=True))
+        done = BatchDone(deleted, bool(finished), int(applied), {"batch calls": time.monotonic() - began})
         if self.sql.in_lanes:  # ..., advanced, lane_finished, finished, applied_cutoff_ms
-            return BatchDone(deleted, bool(finished), int(applied), steps, None, None, int(position), bool(end_or_lane))
-        return BatchDone(deleted, bool(finished), int(applied), steps, int(position), int(end_or_lane))
+            done.advanced, done.lane_finished = int(position), bool(end_or_lane)
+        else:  # ..., last_id, end_id, finished, applied_cutoff_ms
+            done.last_id, done.end_id = int(position), int(end_or_lane)
+        return done
 
     def batch(
         self, connection, direct: DirectBatches | None, batch_size: int, cutoff_ms: int, pace: _Pace, lane: int = 1
@@ -319,7 +314,9 @@ class Collector:
                 # Direct batches report what they delete as the checkpoint records it (DirectBatches.recorded).
                 result = direct.batch(batch_size, cutoff_ms)
                 last = result.end_id if result.finished else result.last_id
-                return BatchDone({}, result.finished, result.applied_cutoff_ms, result.steps, last, result.end_id)
+                return BatchDone(
+                    {}, result.finished, result.applied_cutoff_ms, result.steps, last_id=last, end_id=result.end_id
+                )
             except (DBAPIError, PendingWorkAppeared) as error:
                 if direct is not None:
                     direct.rollback_all()
@@ -332,13 +329,13 @@ class Collector:
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
-    def _walk(self, connection, direct, batch_size: int, pace: _Pace, add) -> None:
+    def _walk(self, connection, direct, batch_size: int, pace: _Pace) -> None:
         """One range (PostgreSQL; MySQL before 0011): batch after batch until the pass ends."""
         while not pace.progress.finished and pace.may_start(connection):
             began = time.monotonic()
-            pace.done(began, self.batch(connection, direct, batch_size, pace.progress.cutoff_ms, pace), add)
+            pace.done(began, self.batch(connection, direct, batch_size, pace.progress.cutoff_ms, pace))
 
-    def _walk_lanes(self, connection, lanes: list[int], batch_size: int, pace: _Pace, add) -> None:
+    def _walk_lanes(self, connection, lanes: list[int], batch_size: int, pace: _Pace) -> None:
         """Lanes taken in turn from `lanes` (shared with the other workers), each walked to its end."""
         while True:
             with pace.lock:
@@ -348,21 +345,44 @@ class Collector:
             while pace.may_start(connection):
                 began = time.monotonic()
                 done = self.batch(connection, None, batch_size, pace.progress.cutoff_ms, pace, lane)
-                pace.done(began, done, add)
+                pace.done(began, done)
                 if done.lane_finished:
                     break
             else:
                 return
 
-    def _worker(self, lanes: list[int], batch_size: int, pace: _Pace, add) -> None:
+    def _worker(self, lanes: list[int], batch_size: int, pace: _Pace) -> None:
         """Another session walking lanes beside the run's own."""
         try:
             with self.engine().connect() as connection:
                 self._session(connection)
-                self._walk_lanes(connection, lanes, batch_size, pace, add)
+                self._walk_lanes(connection, lanes, batch_size, pace)
         except BaseException as error:  # noqa: BLE001 - handed to the run's thread, which raises it
             with pace.lock:
                 pace.failed = pace.failed or error
+
+    def _walk_all_lanes(self, connection, batch_size: int, parallel: int, pace: _Pace) -> None:
+        """The pass's lanes, on this connection and on parallel - 1 more sessions, each taking the next lane
+        left when done with one. The first failure stops every session after its batch in flight."""
+        lanes = list(range(1, pace.progress.lanes + 1))
+        pace.outcome.sessions = min(parallel, pace.progress.lanes)
+        others = [
+            threading.Thread(target=self._worker, args=(lanes, batch_size, pace), daemon=True)
+            for _ in range(pace.outcome.sessions - 1)
+        ]
+        for worker in others:
+            worker.start()
+        try:
+            self._walk_lanes(connection, lanes, batch_size, pace)
+        except BaseException as error:
+            with pace.lock:
+                pace.failed = pace.failed or error
+        for worker in others:
+            worker.join()
+        if pace.failed is not None:
+            raise pace.failed
+        if pace.outcome.stopped is None:
+            pace.progress.last_id = pace.progress.end_id  # every lane walked to its end
 
     def run(
         self,
@@ -412,29 +432,13 @@ class Collector:
                     progress.deleted = dict(deleted)
                     if on_progress:
                         on_progress(progress)
-                    pace = _Pace(self, outcome, progress, max_batches, stop_requested, throttle, on_progress)
+                    pace = _Pace(
+                        self.settings.dialect, outcome, progress, max_batches, stop_requested, throttle, on_progress
+                    )
                     if not self.sql.in_lanes:
-                        self._walk(connection, direct, batch_size, pace, add)
+                        self._walk(connection, direct, batch_size, pace)
                     elif not progress.finished:
-                        lanes = list(range(1, progress.lanes + 1))
-                        outcome.sessions = min(parallel, progress.lanes)
-                        others = [
-                            threading.Thread(target=self._worker, args=(lanes, batch_size, pace, add), daemon=True)
-                            for _ in range(outcome.sessions - 1)
-                        ]
-                        for worker in others:
-                            worker.start()
-                        try:
-                            self._walk_lanes(connection, lanes, batch_size, pace, add)
-                        except BaseException as error:
-                            with pace.lock:
-                                pace.failed = pace.failed or error
-                        for worker in others:
-                            worker.join()
-                        if pace.failed is not None:
-                            raise pace.failed
-                        if outcome.stopped is None:
-                            progress.last_id = progress.end_id  # every lane walked to its end
+                        self._walk_all_lanes(connection, batch_size, parallel, pace)
             outcome.status = "complete"
         except BadInputError:
             raise

@@ -1037,6 +1037,7 @@ BEGIN
     DECLARE v_pass, v_cutoff, v_last, v_end, v_min, v_max, v_now, v_position, v_old BIGINT;
     DECLARE v_lanes, v_lane INT;
     DECLARE v_finished DATETIME(3);
+    DECLARE v_resumed BOOLEAN DEFAULT TRUE;
     DECLARE EXIT HANDLER FOR SQLEXCEPTION
     BEGIN
         ROLLBACK;
@@ -1118,24 +1119,8 @@ BEGIN
     IF v_finished IS NULL THEN
         SELECT COUNT(*), IFNULL(MIN(l.start_id) + SUM(l.last_id - l.start_id), v_last) INTO v_lanes, v_position
             FROM `contactStore`.`purgekit_gc_lanes` AS l WHERE l.pass = v_pass;
-        IF v_lanes = 0 THEN
-            SET v_lanes = lanes;
-            SET v_old = v_end;
-            IF v_lanes > 1 THEN
-                SELECT IFNULL(MAX(m.`id`), v_end) INTO v_old FROM `messageStore`.`messages` AS m WHERE m.`timestamp` < v_cutoff AND m.`id` > v_last AND m.`id` <= v_end;
-            END IF;
-            SET v_lane = 1;
-            WHILE v_lane <= v_lanes DO
-                INSERT INTO `contactStore`.`purgekit_gc_lanes` (lane, pass, start_id, last_id, end_id) VALUES (v_lane, v_pass,
-                    v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes, v_last + ((v_old - v_last) * (v_lane - 1)) DIV v_lanes,
-                    CASE WHEN v_lane = v_lanes THEN v_end ELSE v_last + ((v_old - v_last) * v_lane) DIV v_lanes END);
-                SET v_lane = v_lane + 1;
-            END WHILE;
-        END IF;
-        COMMIT;
-        SELECT v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms, v_position AS last_id, v_end AS end_id, TRUE AS resumed, v_lanes AS lanes;
     ELSE
-        SET v_cutoff = v_now - retention_ms;
+        SET v_cutoff = v_now - retention_ms, v_resumed = FALSE;
         SELECT MIN(m.`id`), MAX(m.`id`) INTO v_min, v_max FROM `messageStore`.`messages` AS m;
         SET v_pass = v_pass + 1, v_last = IFNULL(v_min - 1, 0), v_end = IFNULL(v_max, 0);
         UPDATE `contactStore`.`purgekit_gc_checkpoint` AS k SET k.pass = v_pass, k.cutoff_ms = v_cutoff, k.last_id = v_last, k.end_id = v_end, k.batches = 0, k.`messages_deleted` = 0, k.`message_base_key_deleted` = 0, k.`messages_receipt_log_deleted` = 0,
@@ -1143,6 +1128,9 @@ BEGIN
             k.finished_at = CASE WHEN v_max IS NULL THEN UTC_TIMESTAMP(3) END
             WHERE k.id = 1;
         DELETE FROM `contactStore`.`purgekit_gc_lanes`;
+        SET v_lanes = 0, v_position = v_last;
+    END IF;
+    IF v_lanes = 0 THEN
         SET v_lanes = lanes;
         SET v_old = v_end;
         IF v_lanes > 1 THEN
@@ -1155,9 +1143,9 @@ BEGIN
                 CASE WHEN v_lane = v_lanes THEN v_end ELSE v_last + ((v_old - v_last) * v_lane) DIV v_lanes END);
             SET v_lane = v_lane + 1;
         END WHILE;
-        COMMIT;
-        SELECT v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms, v_last AS last_id, v_end AS end_id, FALSE AS resumed, v_lanes AS lanes;
     END IF;
+    COMMIT;
+    SELECT v_pass AS pass, v_cutoff AS pass_cutoff_ms, LEAST(v_cutoff, v_now - retention_ms) AS cutoff_ms, v_position AS last_id, v_end AS end_id, v_resumed AS resumed, v_lanes AS lanes;
 END
 //
 DELIMITER ;
