@@ -18,7 +18,7 @@ from dataclasses import replace
 from purgekit.config import Settings
 from purgekit.dialects.base import HOST_STORE
 from purgekit.dialects.mysql import temporary_table_guard
-from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Related, counted, deleted_column
+from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, OneRangeCalls, Related, counted, deleted_column
 from purgekit.objects import DatabaseObject, MySqlProcedure
 from purgekit.objects.table import MySqlTable
 from purgekit.sql import mysql_ident, mysql_literal
@@ -45,7 +45,7 @@ def lane_ranges(last: int, end: int, old: int, lanes: int) -> list[tuple[int, in
     ]
 
 
-class MySQLCollector:
+class MySQLCollector(OneRangeCalls):
     name = "mysql"
     revision = "0003"
     # Each batch is one call of the installed procedure.
@@ -110,16 +110,6 @@ class MySQLCollector:
 
     def batch_call(self, settings: Settings, plan: CollectionPlan) -> str:
         return f"CALL {mysql_ident(self.call_schema(settings))}.{mysql_ident(BATCH_PROCEDURE)}(:batch_size)"
-
-    @staticmethod
-    def begin_arguments(retention_ms: int, lanes: int = 1) -> dict[str, int]:
-        """What begin_call is called with (one range a pass: no lanes)."""
-        return {"retention_ms": retention_ms}
-
-    @staticmethod
-    def batch_arguments(batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
-        """What batch_call is called with (one range a pass: no lane)."""
-        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms}
 
     # Bodies ------------------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ __all__ = [
     "GC_PLAN_V1",
     "GC_PLAN_V2",
     "MAX_BATCH_SIZE",
+    "OneRangeCalls",
     "counted",
     "deleted_column",
 ]
@@ -71,3 +72,18 @@ def counted(plan: CollectionPlan) -> list[str]:
 def deleted_column(table: str) -> str:
     """The name of a table's counter, in the checkpoint and in what a batch returns."""
     return f"{table}_deleted"
+
+
+class OneRangeCalls:
+    """The arguments of the collector's routines where a pass is one range of ids (every revision but MySQL's
+    0011, whose routines take lanes: MySQLCollectorV4)."""
+
+    @staticmethod
+    def begin_arguments(retention_ms: int, lanes: int = 1) -> dict[str, int]:
+        """What begin_call is called with (one range a pass: no lanes)."""
+        return {"retention_ms": retention_ms}
+
+    @staticmethod
+    def batch_arguments(batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
+        """What batch_call is called with (one range a pass: no lane)."""
+        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms}

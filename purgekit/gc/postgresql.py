@@ -19,7 +19,15 @@ from __future__ import annotations
 from purgekit.config import Settings
 from purgekit.dialects.base import HOST_STORE
 from purgekit.dialects.postgresql import CLIENT_SCHEMA, foreign_server_name
-from purgekit.gc.plan import MAX_BATCH_SIZE, CollectionPlan, Column, Related, counted, deleted_column
+from purgekit.gc.plan import (
+    MAX_BATCH_SIZE,
+    CollectionPlan,
+    Column,
+    OneRangeCalls,
+    Related,
+    counted,
+    deleted_column,
+)
 from purgekit.objects import DatabaseObject, ForeignTable, PgFunction, Schema
 from purgekit.objects.grant import SchemaUsage
 from purgekit.objects.table import PgTable
@@ -47,7 +55,7 @@ def _key(alias: str, columns: tuple[str, ...]) -> str:
     return " || chr(31) || ".join(f"{alias}.{pg_ident(column)}::text" for column in columns)
 
 
-class PostgreSQLCollector:
+class PostgreSQLCollector(OneRangeCalls):
     name = "postgresql"
     revision = "0003"
     # Batches run on direct connections to the stores (purgekit/gc/direct.py), not in an installed routine.
@@ -139,16 +147,6 @@ class PostgreSQLCollector:
             f"SELECT {counters}, last_id, end_id, finished"
             f" FROM {pg_ident(gc_schema(settings))}.{pg_quote_ident(BATCH_FUNCTION)}(:batch_size)"
         )
-
-    @staticmethod
-    def begin_arguments(retention_ms: int, lanes: int = 1) -> dict[str, int]:
-        """What begin_call is called with (one range a pass: no lanes)."""
-        return {"retention_ms": retention_ms}
-
-    @staticmethod
-    def batch_arguments(batch_size: int, cutoff_ms: int, lane: int = 1) -> dict[str, int]:
-        """What batch_call is called with (one range a pass: no lane)."""
-        return {"batch_size": batch_size, "cutoff_ms": cutoff_ms}
 
     # Bodies ------------------------------------------------------------------------------------------
 
