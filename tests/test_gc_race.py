@@ -27,6 +27,9 @@ from purgekit.stores import Store
 MAX_WRITES = 20_000
 MAX_SECONDS = 120
 BATCH = 40
+# Writes while the collector's front stays where it is: the client keeps pace with the collector, so how much
+# it protects (and so how much is left to collect) does not depend on which of the two runs faster.
+WRITES_PER_FRONT = 8
 
 
 class RacingClient:
@@ -58,6 +61,7 @@ class RacingClient:
         messages, callbacks = self.stores.engine(Store.MESSAGE), self.stores.engine(Store.CALLBACK)
         m, p, q = (self.stores.qualified(*key) for key in (MESSAGES, PENDING, QUEUE))
         started, n = time.monotonic(), 0
+        writes_at: dict[int, int] = {}  # writes made while the first old message ahead was this id
         try:
             with (
                 self.deployment.engine.connect() as contact,
@@ -67,9 +71,10 @@ class RacingClient:
                 while not self.stop.is_set() and n < MAX_WRITES and time.monotonic() - started < MAX_SECONDS:
                     ahead = self.ahead(contact)
                     contact.rollback()
-                    if not ahead:
-                        time.sleep(0.01)
+                    if not ahead or writes_at.get(ahead[0]["id"], 0) >= WRITES_PER_FRONT:
+                        time.sleep(0.005)
                         continue
+                    writes_at[ahead[0]["id"]] = writes_at.get(ahead[0]["id"], 0) + 1
                     target = ahead[n % len(ahead)]
                     n += 1
                     if n % 25:  # a queued callback keeps a whole chat: rarer
