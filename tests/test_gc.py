@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from purgekit.errors import reason
+from purgekit.gc.direct import DirectBatches
 from purgekit.gc.retention import timestamp
 from purgekit.gc.runner import Collector
 from purgekit.stores import ERASURE_PLAN_V1, Store
@@ -369,3 +370,41 @@ def test_an_empty_messages_table_is_a_complete_pass(installed):
     outcome = Collector(installed.settings).run(RETENTION_MS)
     assert (outcome.status, outcome.batches, outcome.messages_deleted) == ("complete", 0, 0)
     assert checkpoint(installed)["finished_at"] is not None
+
+
+class ReadingPendingWorkWhole(DirectBatches):
+    """PostgreSQL's batches as they run where the pending tables are small beside a batch: the queue read whole,
+    the pending actions hashed."""
+
+    def _small(self, connection, pending, rows: int) -> bool:
+        return True
+
+
+class ProbingPendingWork(DirectBatches):
+    """... and where they are big: the queue matched with the window's chats, the pending actions probed."""
+
+    def _small(self, connection, pending, rows: int) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("batches", [ReadingPendingWorkWhole, ProbingPendingWork], ids=["small", "big"])
+def test_pending_work_read_whole_or_probed_keeps_exactly_the_same_messages(postgres_server, batches):
+    """How a batch reads the pending tables depends on their size; what it collects does not."""
+    from purgekit_lab.deployment import synthetic_deployment
+
+    class Collecting(Collector):
+        direct_batches = batches
+
+    with synthetic_deployment(postgres_server, "pending_" + batches.__name__.lower()) as deployment:
+        deployment.upgrade()
+        make_stores(deployment)
+        before = snapshot(deployment.stores)
+        assert len(before[QUEUE]) > 5 and len(before[PENDING]) > 5
+
+        outcome = Collecting(deployment.settings).run(RETENTION_MS, batch_size=97)
+
+        assert outcome.status == "complete", outcome.error
+        after, deleted = expected(before, outcome.progress.cutoff_ms)
+        assert snapshot(deployment.stores) == after
+        assert outcome.deleted == deleted and deleted["messages"] > 1000
+        deployment.downgrade()

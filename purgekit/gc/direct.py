@@ -130,8 +130,14 @@ def _table(name: str) -> str:
     return f"{pg_ident(CLIENT_SCHEMA)}.{pg_ident(name)}"
 
 
+def _array_type(column: Column) -> str:
+    """The type a column's values travel as in an array: text for character varying(n), whose typmod is
+    checked element by element when an array is cast to it (and which compares with the column as text does)."""
+    return "text" if column.pg_type.startswith("character varying") else column.pg_type
+
+
 def _unnest(columns: tuple[Column, ...], prefix: str = "k_") -> str:
-    arrays = ", ".join(f"CAST(:{prefix}{c.name} AS {c.pg_type}[])" for c in columns)
+    arrays = ", ".join(f"CAST(:{prefix}{c.name} AS {_array_type(c)}[])" for c in columns)
     return f"unnest({arrays}) AS g({', '.join(pg_ident(c.name) for c in columns)})"
 
 
@@ -139,7 +145,7 @@ def _values(column: Column) -> str:
     """The values bound as one array :values, as a relation v(value). Written as `= ANY(array)` instead, the
     planner estimates the selectivity of each of the array's thousands of elements, on every call (measured:
     25 ms of planning for a 5,000-message window's chats, against 1 ms to run)."""
-    return f"unnest(CAST(:values AS {column.pg_type}[])) AS v(value)"
+    return f"unnest(CAST(:values AS {_array_type(column)}[])) AS v(value)"
 
 
 def _array_text(expression: str) -> str:
@@ -194,6 +200,14 @@ class DirectStatements:
         return f"SELECT {_array_text('v.value')} FROM {self.values_with_rows(pending)}"
 
     @staticmethod
+    def remote_all(pending: Related) -> str:
+        """Every value `pending` (in another store, matched on one column) has rows for: for a table small beside
+        a batch, one read of it instead of the window's values and their match."""
+        ((column, _),) = pending.match
+        value = f"p.{pg_ident(column.name)}"
+        return f"SELECT {_array_text(f'DISTINCT {value}')} FROM {_table(pending.name)} AS p WHERE {value} IS NOT NULL"
+
+    @staticmethod
     def values_with_rows(pending: Related) -> str:
         """The values :values for which `pending` (in another store, matched on one column) has rows."""
         ((column, _),) = pending.match
@@ -205,8 +219,11 @@ class DirectStatements:
     def _not_pending(self, alias: str) -> list[str]:
         conditions = []
         for index, pending in enumerate(self.remote_pending):
+            # NOT IN a set, which is hashed, rather than `<> ALL(array)`: the planner estimates an array's
+            # elements one by one on every call (ms, with a few thousand chats queued).
             ((column, theirs),) = pending.match
-            conditions.append(f"NOT ({alias}.{pg_ident(theirs)} = ANY(CAST(:pending_{index} AS {column.pg_type}[])))")
+            matches = f"SELECT unnest(CAST(:pending_{index} AS {_array_type(column)}[]))"
+            conditions.append(f"{alias}.{pg_ident(theirs)} NOT IN ({matches})")
         for pending in self.local_pending:
             match = " AND ".join(f"p.{pg_ident(c.name)} = {alias}.{pg_ident(theirs)}" for c, theirs in pending.match)
             conditions.append(f"NOT EXISTS (SELECT 1 FROM {_table(pending.name)} AS p WHERE {match})")
@@ -216,15 +233,28 @@ class DirectStatements:
         """WHERE clause of the window's messages done with (alias m)."""
         return " AND ".join([self._old(), *self._not_pending("m")])
 
+    def values_not_in_key(self) -> list[str]:
+        """The message columns the pending tables in other stores match on, beyond the key (whose arrays serve)."""
+        key = {c.name for c in self.plan.messages.key}
+        matched = (theirs for ((_, theirs),) in (p.match for p in self.remote_pending))
+        return [name for name in dict.fromkeys(matched) if name not in key]
+
     def collectible_keys_once(self) -> str:
         """The window's messages done with, as one row: their count, ids and keys (an array text per column,
-        in the order of the ids: sorting them by key, for the probes of the next statements, costs more than it
-        saves), and the values each pending table in another store matches on."""
+        all in the order of the message key), and the values_not_in_key() (the key's own arrays carry the rest).
+
+        In key order, the next statements' probes of the indexes on the key (base keys, receipts, pending
+        actions) walk those indexes forward, from one probe's pages to the next's: one sort of the window's rows
+        costs less than it saves (measured: 7 ms of CPU a 5,000-message batch)."""
         msg = self.plan.messages
-        arrays = [_array_text(f"m.{pg_ident(c.name)}") for c in (msg.id, *msg.key)]
-        values = [_array_text(f"m.{pg_ident(theirs)}") for ((_, theirs),) in (p.match for p in self.remote_pending)]
-        returned = ", ".join(["count(*)", *arrays, *values])
-        return f"SELECT {returned} FROM {_table(msg.name)} AS m WHERE {self.collectible()}"
+        carried = [msg.id.name, *(c.name for c in msg.key), *self.values_not_in_key()]
+        returned = ", ".join(["count(*)", *(_array_text(f"s.{pg_ident(name)}") for name in carried)])
+        columns = ", ".join(f"m.{pg_ident(name)}" for name in carried)
+        order = ", ".join(f"m.{pg_ident(c.name)}" for c in msg.key)
+        return (
+            f"SELECT {returned} FROM (SELECT {columns} FROM {_table(msg.name)} AS m WHERE {self.collectible()}"
+            f" ORDER BY {order}) AS s"
+        )
 
     def delete_messages_with_their_rows(self) -> str:
         """One statement: the messages of ids :ids (those collectible_keys_once found) still older than the
@@ -566,15 +596,21 @@ class DirectBatches:
             window = {"first": found.first, "window_end": found.window_end, "cutoff": cutoff}
             params = dict(window)
             for index, pending in enumerate(sql.remote_pending):
-                values = msg.execute(text(sql.remote_values(pending)), window).scalar()
                 reader = self.readers[pending.store]
-                params[f"pending_{index}"] = reader.execute(
-                    text(sql.remote_matches(pending)), {"values": values}
-                ).scalar()
+                if self._small(reader, pending, batch_size):
+                    matches = reader.execute(text(sql.remote_all(pending))).scalar()
+                else:
+                    values = msg.execute(text(sql.remote_values(pending)), window).scalar()
+                    matches = reader.execute(text(sql.remote_matches(pending)), {"values": values}).scalar()
+                params[f"pending_{index}"] = matches
+            if all(self._small(msg, pending, batch_size) for pending in sql.local_pending):
+                msg.execute(text("SET LOCAL enable_hashjoin = on"))  # the statement's one join: with them
             row = list(msg.execute(text(sql.collectible_keys_once()), params).one())
             found.collectible, found.ids = row.pop(0), row.pop(0)
             found.keys = {f"k_{c.name}": row.pop(0) for c in self.plan.messages.key}
-            found.values = [row.pop(0) for _ in sql.remote_pending]
+            arrays = {c.name: found.keys[f"k_{c.name}"] for c in self.plan.messages.key}
+            arrays.update(zip(sql.values_not_in_key(), row, strict=True))
+            found.values = [arrays[theirs] for ((_, theirs),) in (p.match for p in sql.remote_pending)]
             return found
         finally:
             for reader in self.readers.values():
@@ -620,9 +656,9 @@ class DirectBatches:
                 raise PendingWorkAppeared(pending.name)
 
     def _small(self, connection: Connection, pending: Related, deleted: int) -> bool:
-        """Whether hashing the whole pending table beats one index probe per deleted message: when it holds
-        fewer than HASHED_ROWS_PER_KEY rows per message (its size as the statistics estimate it, read once a
-        run). The planner, costing each probe as a random read, hashes even a table ten times that size
+        """Whether reading the whole pending table beats one index probe per message (`deleted` of them): when it
+        holds fewer than HASHED_ROWS_PER_KEY rows per message (its size as the statistics estimate it, read once
+        a run). The planner, costing each probe as a random read, hashes even a table ten times that size
         (measured: 60 ms a batch at 80,000 pending actions, against 15 ms of probes)."""
         if pending.name not in self.sizes:
             rows = connection.execute(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from purgekit.gc.direct import DirectStatements
+from purgekit.gc.direct import HASHED_ROWS_PER_KEY, DirectStatements
 from purgekit.gc.mysql import BATCH_PROCEDURE, lane_ranges
 from purgekit.gc.plan import CollectionPlan, Related, counted
 from purgekit.indexes import store_connection
@@ -250,6 +250,8 @@ def statements(collector) -> list[str]:
             lines += [
                 f"-- messageStore: {direct.remote_values(pending)}",
                 f"-- {pending.store.value}: {direct.remote_matches(pending)}",
+                f"--   or, where {pending.name} holds fewer than {HASHED_ROWS_PER_KEY} rows per message of a batch:"
+                f" {direct.remote_all(pending)}",
             ]
         lines.append(f"-- messageStore: {direct.collectible_keys_once()}")
         lines.append("-- then, at once, each on its own connection:")
