@@ -22,7 +22,8 @@ pt-archiver, the loop and the plain DELETE delete the messages only; purgekit de
 keys too (counted apart). During each, a client in its own process inserts one message per transaction at
 200/s into messageStore, and its insert latencies (p50, p99, max) are reported. The longest transaction is
 read from performance_schema on MariaDB (every transaction's TIMER_WAIT), from pg_stat_activity sampled
-every 10 ms on PostgreSQL.
+every 10 ms on PostgreSQL. The server's CPU seconds during each method are read from /proc (server_cpu): on a
+shared machine steadier than wall time, and what a 2-core machine runs out of first.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class Measure:
     longest_transaction_seconds: float | None = None
     note: str = ""
     client: dict[str, float] = field(default_factory=dict)  # the writing client's insert latency, ms
+    # CPU seconds the server's processes used meanwhile (a throwaway server on this machine): steadier than
+    # wall time on a shared machine, and what a 2-core machine runs out of first.
+    server_cpu_seconds: float | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -227,7 +231,7 @@ class Bench:
 
     def purgekit_gc(self, batch_size: int, sleep: float = 0.0, parallel: int = 1) -> Measure:
         log(f"{self.dialect}: purgekit gc, batch {batch_size}, sleep {sleep:g} s, parallel {parallel}")
-        with self.client() as client, self.longest_transaction() as longest:
+        with self.client() as client, self.longest_transaction() as longest, server_cpu(self.dialect) as cpu:
             started = time.monotonic()
             outcome = Collector(self.settings).run(
                 RETENTION_MS, batch_size=batch_size, throttle=Throttle(sleep=sleep), parallel=parallel
@@ -250,6 +254,7 @@ class Bench:
             f"{outcome.batches} batches ({outcome.retries} retried);"
             f" longest batch {outcome.longest_batch_seconds:.3f} s; {steps}",
             client,
+            cpu[0],
         )
 
     def copy_queued_chats(self) -> None:
@@ -284,7 +289,7 @@ class Bench:
         log(f"{self.dialect}: one plain DELETE")
         messages = self.q(Store.MESSAGE, "messages")
         engine = self.stores.engine(Store.MESSAGE)
-        with self.client() as client, self.longest_transaction() as longest:
+        with self.client() as client, self.longest_transaction() as longest, server_cpu(self.dialect) as cpu:
             started = time.monotonic()
             with engine.begin() as connection:
                 if self.dialect == "postgresql":
@@ -294,7 +299,7 @@ class Bench:
                 deleted = connection.execute(text(sql)).rowcount
             seconds = time.monotonic() - started
         return Measure(
-            self.dialect, "one plain DELETE", None, seconds, deleted, {}, longest[0], "messages only", client
+            self.dialect, "one plain DELETE", None, seconds, deleted, {}, longest[0], "messages only", client, cpu[0]
         )
 
     def idle(self, seconds: float = 10.0) -> Measure:
@@ -321,7 +326,7 @@ class Bench:
                 f" ORDER BY id LIMIT {batch_size} RETURNING id"
             )
         deleted, batches, last = 0, 0, 0
-        with self.client() as client, self.longest_transaction() as longest:
+        with self.client() as client, self.longest_transaction() as longest, server_cpu(self.dialect) as cpu:
             started = time.monotonic()
             while True:
                 with engine.begin() as connection:
@@ -340,6 +345,7 @@ class Bench:
             longest[0],
             f"messages only; {batches} transactions",
             client,
+            cpu[0],
         )
 
     def pt_archiver(self, batch_size: int, timestamp_only: bool = False) -> Measure:
@@ -370,7 +376,7 @@ class Bench:
         env = dict(os.environ)
         if self.server.password:
             env["MYSQL_PWD"] = self.server.password
-        with self.client() as client, self.longest_transaction() as longest:
+        with self.client() as client, self.longest_transaction() as longest, server_cpu(self.dialect) as cpu:
             started = time.monotonic()
             result = subprocess.run(args, capture_output=True, text=True, env=env)
             seconds = time.monotonic() - started
@@ -388,11 +394,41 @@ class Bench:
             "messages only; --purge --bulk-delete --commit-each"
             + ("; WHERE timestamp < cutoff: pending work not spared" if timestamp_only else ""),
             client,
+            cpu[0],
         )
 
     def count(self, store: Store, table: str) -> int:
         with self.stores.engine(store).connect() as connection:
             return connection.execute(text(f"SELECT COUNT(*) FROM {self.q(store, table)}")).scalar_one()
+
+
+# The servers' process names, by dialect.
+SERVER_PROCESSES = {"postgresql": {"postgres"}, "mysql": {"mariadbd", "mysqld"}}
+
+
+@contextmanager
+def server_cpu(dialect: str) -> Iterator[list[float]]:
+    """Yields a one-element list that holds, afterwards, the CPU seconds (user + system) this dialect's server
+    processes on this machine used meanwhile, their reaped children (PostgreSQL's ended backends) included:
+    the throwaway server's, and any other server of that kind running here (keep the machine otherwise idle)."""
+    names = SERVER_PROCESSES[dialect]
+
+    def total() -> float:
+        ticks = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    name, _, rest = stat.read().partition("(")[2].rpartition(")")
+            except OSError:
+                continue  # ended meanwhile
+            if name in names:
+                ticks += sum(int(field) for field in rest.split()[11:15])  # utime stime cutime cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    found = [0.0]
+    before = total()
+    yield found
+    found[0] = total() - before
 
 
 def client_writer(url: str, messages: str, stop, results) -> None:
@@ -492,29 +528,34 @@ def report(results: list[Measure]) -> None:
             f"{m.dialect:10} {m.method:17} batch {str(m.batch_size or '-'):>6}  {m.messages_deleted:>10,} messages"
             f" in {m.seconds:8.1f} s = {m.rows_per_second:>9,.0f} rows/s; longest transaction {longest}"
             f"{'; also ' + others if others else ''}; client p99 {m.client.get('p99_ms', 0):.1f} ms"
-            f" (max {m.client.get('max_ms', 0):.0f} ms); {m.note}",
+            f" (max {m.client.get('max_ms', 0):.0f} ms); server CPU {m.server_cpu_seconds or 0:.1f} s; {m.note}",
             flush=True,
         )
 
 
 def markdown(results: list[dict]) -> str:
-    """docs/benchmarks.md's table, one per dialect, from a saved run (--output)."""
+    """docs/benchmarks.md's table, one per dialect, from a saved run (--output); the server's CPU seconds where the
+    run measured them."""
     lines = []
     for dialect in dict.fromkeys(r["dialect"] for r in results):
+        rows = [r for r in results if r["dialect"] == dialect]
+        cpu = any(r.get("server_cpu_seconds") is not None for r in rows)
         lines += [
             f"**{dialect}**",
             "",
-            "| method | batch | messages/s | longest transaction | also deleted | client p50 / p99 / max |",
-            "| --- | ---: | ---: | ---: | --- | ---: |",
+            "| method | batch | messages/s | longest transaction | also deleted | client p50 / p99 / max |"
+            + (" server CPU |" if cpu else ""),
+            "| --- | ---: | ---: | ---: | --- | ---: |" + (" ---: |" if cpu else ""),
         ]
-        for r in (r for r in results if r["dialect"] == dialect):
+        for r in rows:
             others = ", ".join(f"{n:,} {t}" for t, n in r["other_rows_deleted"].items()) or "messages only"
-            longest = r["longest_transaction_seconds"]
+            longest, seconds = r["longest_transaction_seconds"], r.get("server_cpu_seconds")
             client = r.get("client") or {}
             lines.append(
                 f"| {r['method']} | {r['batch_size'] or '-'} | {r['rows_per_second']:,.0f} |"
                 f" {'-' if longest is None else f'{longest:.2f} s'} | {others if r['messages_deleted'] else '-'} |"
                 f" {client.get('p50_ms', 0):.1f} / {client.get('p99_ms', 0):.1f} / {client.get('max_ms', 0):.0f} ms |"
+                + ((" - |" if seconds is None else f" {seconds:.1f} s |") if cpu else "")
             )
         lines.append("")
     return "\n".join(lines)
