@@ -331,36 +331,6 @@ class DirectStatements:
     def remote_recheck(self, pending: Related) -> str:
         return f"SELECT count(*) FROM {self.values_with_rows(pending)}"
 
-    # Dry run ---------------------------------------------------------------------------------------------
-
-    def count_messages(self) -> str:
-        return f"SELECT count(*) FROM {_table(self.plan.messages.name)} AS m WHERE {self.collectible()}"
-
-    def collectible_keys(self) -> str:
-        keys = ", ".join(f"m.{pg_ident(c.name)}" for c in self.plan.messages.key)
-        return f"SELECT {keys} FROM {_table(self.plan.messages.name)} AS m WHERE {self.collectible()}"
-
-    def count_dependent(self, dependent: Related) -> str:
-        """What delete_dependent would delete had the window's collectible messages gone: a message sharing
-        the row is left unless it is collectible in this window or an earlier one (id <= window_end)."""
-        msg = self.plan.messages
-        join = " AND ".join(f"t.{pg_ident(c.name)} = g.{pg_ident(theirs)}" for c, theirs in dependent.match)
-        left = []
-        for column in dependent.unmatched(msg):
-            same = " AND ".join(f"o.{pg_ident(c)} = g.{pg_ident(c)}" for c in dependent.message_columns)
-            m_id, m_ts = pg_ident(msg.id.name), pg_ident(msg.timestamp.name)
-            collected = " AND ".join(
-                [f"o.{m_id} > :start AND o.{m_id} <= :window_end AND o.{m_ts} < :cutoff", *self._not_pending("o")]
-            )
-            left.append(
-                f"EXISTS (SELECT 1 FROM {_table(msg.name)} AS o WHERE {same}"
-                f" AND o.{pg_ident(column.name)} = (NOT g.{pg_ident(column.name)}) AND NOT ({collected}))"
-            )
-        keep = f" AND NOT ({' OR '.join(left)})" if left else ""
-        return (
-            f"SELECT count(DISTINCT t.ctid) FROM {_table(dependent.name)} AS t JOIN {_unnest(msg.key)} ON {join}{keep}"
-        )
-
 
 class DirectBatches:
     """purgekit gc's batches on PostgreSQL: one connection per store database, open for a run."""
@@ -608,7 +578,9 @@ class DirectBatches:
                     matches = reader.execute(text(sql.remote_matches(pending)), {"values": values}).scalar()
                 params[f"pending_{index}"] = matches
             if all(self._small(msg, pending, batch_size) for pending in sql.local_pending):
-                msg.execute(text("SET LOCAL enable_hashjoin = on"))  # the statement's one join: with them
+                # Pending actions few beside the window: hashed once, not probed message by message (the find's
+                # one join, so no other join of the statement can turn into a hash).
+                msg.execute(text("SET LOCAL enable_hashjoin = on"))
             row = list(msg.execute(text(sql.collectible_keys_once()), params).one())
             found.collectible, found.ids = row.pop(0), row.pop(0)
             found.keys = {f"k_{c.name}": row.pop(0) for c in self.plan.messages.key}
