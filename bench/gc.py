@@ -16,7 +16,8 @@ rows (restored from the copies in between: TRUNCATE, load in key order, then bui
 2. MariaDB only: pt-archiver --purge --bulk-delete --commit-each --limit <batch size>, with the definition as
    its WHERE clause (cutoff, no pending action, no queued callback): `apt-get install percona-toolkit`;
 3. a DBA's batched loop in messageStore (the queued chats copied there first, PostgreSQL): DELETE of the next
-   <batch size> messages done with, by id, one transaction each, until none is left;
+   <batch size> messages done with, by id, one transaction each, until none is left; on PostgreSQL, with
+   loop-dependents, the same loop deleting the receipts and base keys too (batched_loop_with_dependents);
 4. one plain DELETE of the same messages, in one transaction.
 pt-archiver, the loop and the plain DELETE delete the messages only; purgekit deletes their receipts and base
 keys too (counted apart). During each, a client in its own process inserts one message per transaction at
@@ -348,6 +349,73 @@ class Bench:
             cpu[0],
         )
 
+    def batched_loop_with_dependents(self, batch_size: int) -> Measure:
+        """PostgreSQL: the same loop doing purgekit gc's work, as a careful DBA would write it: each batch of messages
+        deleted with their receipts that no message left shares (one statement), then their base keys in
+        axolotlStore, committed after the messages; no re-check of pending work and no intent."""
+        log(f"{self.dialect}: a DBA's batched loop with the dependents, batch {batch_size}")
+        messages, receipts = self.q(Store.MESSAGE, "messages"), self.q(Store.MESSAGE, "messages_receipt_log")
+        base_keys = self.q(Store.AXOLOTL, "message_base_key")
+        key = ("key_remote_jid", "key_from_me", "key_id")
+        find = (
+            f"SELECT m.id FROM {messages} AS m WHERE m.id > :last AND {self.where('m')}"
+            f" ORDER BY m.id LIMIT {batch_size}"
+        )
+        # The receipt's twin: the message of the same chat and key id, the other way (the unique key's probe),
+        # unless deleted by this statement too (which the statement's own snapshot still shows).
+        twin = (
+            f"SELECT 1 FROM {messages} AS o WHERE o.key_remote_jid = g.key_remote_jid"
+            " AND o.key_from_me = NOT g.key_from_me AND o.key_id = g.key_id"
+            " AND o.id NOT IN (SELECT x.id FROM gone AS x)"
+        )
+        delete_messages = (
+            f"WITH b AS ({find}),"
+            f" gone AS (DELETE FROM {messages} AS d USING b WHERE d.id = b.id"
+            f" RETURNING d.id, {', '.join('d.' + c for c in key)}),"
+            f" r AS (DELETE FROM {receipts} AS t USING gone AS g WHERE t.key_remote_jid = g.key_remote_jid"
+            f" AND t.key_id = g.key_id AND NOT EXISTS ({twin}) RETURNING 1)"
+            f" SELECT max(g.id), count(*), (SELECT count(*) FROM r),"
+            + ", ".join(f"CAST(array_agg(g.{c}) AS text)" for c in key)
+            + " FROM gone AS g"
+        )
+        delete_base_keys = (
+            f"DELETE FROM {base_keys} AS t USING unnest(CAST(:key_remote_jid AS text[]), CAST(:key_from_me AS"
+            " boolean[]), CAST(:key_id AS text[])) AS g(key_remote_jid, key_from_me, key_id)"
+            " WHERE t.msg_key_remote_jid = g.key_remote_jid AND t.msg_key_from_me = g.key_from_me"
+            " AND t.msg_key_id = g.key_id"
+        )
+        deleted, others, batches, last = 0, {"message_base_key": 0, "messages_receipt_log": 0}, 0, 0
+        with self.client() as client, self.longest_transaction() as longest, server_cpu(self.dialect) as cpu:
+            started = time.monotonic()
+            with (
+                self.stores.engine(Store.MESSAGE).connect() as msg,
+                self.stores.engine(Store.AXOLOTL).connect() as axolotl,
+            ):
+                while True:
+                    top, count, receipts_deleted, *arrays = msg.execute(text(delete_messages), {"last": last}).one()
+                    if not count:
+                        msg.rollback()
+                        break
+                    gone = axolotl.execute(text(delete_base_keys), dict(zip(key, arrays, strict=True))).rowcount
+                    msg.commit()
+                    axolotl.commit()
+                    deleted, batches, last = deleted + count, batches + 1, top
+                    others["messages_receipt_log"] += receipts_deleted
+                    others["message_base_key"] += gone
+            seconds = time.monotonic() - started
+        return Measure(
+            self.dialect,
+            "a DBA's batched loop with the dependents",
+            batch_size,
+            seconds,
+            deleted,
+            others,
+            longest[0],
+            f"{batches} batches; no re-check, no intent",
+            client,
+            cpu[0],
+        )
+
     def pt_archiver(self, batch_size: int, timestamp_only: bool = False) -> Measure:
         """pt-archiver with the definition as its WHERE clause or, timestamp_only, with the cutoff alone
         (then it deletes the messages with pending work too: not the same job, a reference point)."""
@@ -512,6 +580,10 @@ def run(dialect: str, args) -> list[Measure]:
             results.append(bench.batched_loop(args.batch_size))
             report([results[-1]])
             bench.restore(CHANGED[:1])
+        if "loop-dependents" in args.methods and dialect == "postgresql":
+            results.append(bench.batched_loop_with_dependents(args.batch_size))
+            report([results[-1]])
+            bench.restore()
         if "delete" in args.methods:
             results.append(bench.plain_delete())
             report([results[-1]])
@@ -577,7 +649,16 @@ def main() -> None:
         "--methods",
         nargs="+",
         default=["gc", "gc-parallel", "gc-throttled", "pt-archiver", "loop", "delete"],
-        choices=["gc", "gc-parallel", "gc-throttled", "pt-archiver", "pt-archiver-cutoff", "loop", "delete"],
+        choices=[
+            "gc",
+            "gc-parallel",
+            "gc-throttled",
+            "pt-archiver",
+            "pt-archiver-cutoff",
+            "loop",
+            "loop-dependents",
+            "delete",
+        ],
     )
     parser.add_argument("--parallel", type=int, default=2, help="MariaDB: purgekit gc --parallel N (gc-parallel)")
     parser.add_argument("--throttled-batch-size", type=int, default=1_000)
