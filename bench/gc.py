@@ -81,9 +81,7 @@ class Measure:
     longest_transaction_seconds: float | None = None
     note: str = ""
     client: dict[str, float] = field(default_factory=dict)  # the writing client's insert latency, ms
-    # CPU seconds the server's processes used meanwhile (a throwaway server on this machine): steadier than
-    # wall time on a shared machine, and what a 2-core machine runs out of first.
-    server_cpu_seconds: float | None = None
+    server_cpu_seconds: float | None = None  # the server's processes meanwhile (server_cpu)
 
     @property
     def rows_per_second(self) -> float:
